@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bbcs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bbcsd", targets: ["bbcsd"]),
+        .executable(name: "bbcsctl", targets: ["bbcsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Wire types: envelopes, error codes, one type per method.
+        .target(name: "BBCSProtocol"),
+        // Domain model: periods, the plan document, RAG, permissions. No I/O.
+        .target(name: "BBCSCore"),
+        // libpq wrapper, connection pool, migrations and the stores.
+        .target(
+            name: "BBCSPostgres",
+            dependencies: [
+                "CLibPQ", "BBCSCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Socket listener, peer credentials, framing, method table, handlers.
+        .target(
+            name: "BBCSServer",
+            dependencies: [
+                "BBCSProtocol", "BBCSCore", "BBCSPostgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A blocking, typed client over a plain Unix socket (no NIO, no libpq).
+        .target(name: "BBCSClient", dependencies: ["BBCSProtocol"]),
+        .executableTarget(
+            name: "bbcsd",
+            dependencies: [
+                "BBCSServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "bbcsctl",
+            dependencies: [
+                "BBCSClient", "BBCSProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol"]),
+        .testTarget(
+            name: "BBCSIntegrationTests",
+            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres"]
+        ),
+    ]
+)

@@ -1,0 +1,345 @@
+import Foundation
+
+/// A business plan as its data file describes it (see Config/plans/FORMAT.md).
+///
+/// Decoding refuses unknown keys and wrong types; `PlanDocument.load(from:)` also checks that
+/// every reference (posts, service areas, objectives, parents, periods) resolves, and names
+/// the offending field in its error.
+public struct PlanDocument: Codable, Sendable, Equatable {
+    public var format: Int
+    public var notes: [String]
+    public var plan: Plan
+    public var posts: [Post]
+    public var serviceAreas: [ServiceArea]
+    public var objectives: [Objective]
+    public var indicators: [Indicator]
+    public var tasks: [KeyTask]
+    public var strategies: [Strategy]
+    public var strategicRisks: [StrategicRisk]
+    public var keyStrategicRisks: [KeyStrategicRisk]
+    public var budget: [BudgetLine]
+
+    public struct Plan: Codable, Sendable, Equatable {
+        public var code: String
+        public var title: String
+        public var council: String
+        public var priority: String
+        public var priorityStatement: String
+        public var vision: String
+        public var values: [Value]
+        public var firstYear: Period
+        public var lastYear: Period
+        public var introduction: String
+    }
+
+    public struct Value: Codable, Sendable, Equatable {
+        public var name: String
+        public var description: String
+    }
+
+    public struct Post: Codable, Sendable, Equatable {
+        public var name: String
+        public var aliases: [String]
+    }
+
+    public struct ServiceArea: Codable, Sendable, Equatable {
+        public var name: String
+        public var head: String?
+    }
+
+    public struct Objective: Codable, Sendable, Equatable {
+        public var code: String
+        public var title: String
+        public var serviceObjectives: [ServiceObjective]
+    }
+
+    public struct ServiceObjective: Codable, Sendable, Equatable {
+        public var serviceArea: String
+        public var text: String
+    }
+
+    public struct Indicator: Codable, Sendable, Equatable {
+        public var code: String
+        public var aliases: [String]
+        public var title: String
+        public var category: IndicatorCategory
+        public var objective: String?
+        public var serviceArea: String
+        public var unit: IndicatorUnit
+        public var polarity: Polarity
+        public var frequency: Frequency
+        public var ownerPost: String
+        public var ownerFromDocument: Bool
+        public var tolerance: Double?
+        public var parent: String?
+        public var isNew: Bool
+        public var comments: String
+        public var actuals: [String: Double?]
+        public var targets: [String: Double?]
+    }
+
+    public struct KeyTask: Codable, Sendable, Equatable {
+        public var code: String
+        public var aliases: [String]
+        public var objective: String
+        public var action: String
+        public var outcome: String
+        public var partners: [String]
+        public var responsiblePosts: [String]
+        public var targetDate: CalendarDate?
+        public var targetText: String
+        public var budgetComment: String
+        public var isNew: Bool
+        public var risks: [TaskRisk]
+    }
+
+    public struct TaskRisk: Codable, Sendable, Equatable {
+        public var threat: String
+        public var strategicRisks: [Int]
+        public var mitigation: String
+    }
+
+    public struct Strategy: Codable, Sendable, Equatable {
+        public var name: String
+        public var purpose: String
+        public var renewalText: String
+        public var renewalDate: CalendarDate?
+        public var responsible: [String]
+    }
+
+    public struct StrategicRisk: Codable, Sendable, Equatable {
+        public var number: Int
+        public var title: String?
+    }
+
+    public struct KeyStrategicRisk: Codable, Sendable, Equatable {
+        public var risk: String
+        public var mitigation: String
+    }
+
+    public struct BudgetLine: Codable, Sendable, Equatable {
+        public var description: String
+        public var kind: BudgetKind
+        public var amounts: [String: Double?]
+        public var comment: String
+    }
+}
+
+/// Why a plan file was refused: the field's path in the file and what is wrong with it.
+public struct PlanFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Where the problem is, e.g. `indicators[12] (ComS_012a).targets.2025/26`.
+    public var path: String
+    public var problem: String
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+}
+
+extension PlanDocument {
+    /// The format version this build reads.
+    public static let supportedFormat = 1
+
+    /// Decodes and validates a plan file's bytes.
+    public static func load(from data: Data) throws(PlanFileError) -> PlanDocument {
+        let document: PlanDocument
+        do {
+            document = try StrictJSON.decode(PlanDocument.self, from: data)
+        } catch let error as DecodingError {
+            throw PlanFileError(decoding: error)
+        } catch {
+            throw PlanFileError(path: "", problem: "not valid JSON: \(error)")
+        }
+        try document.validate()
+        return document
+    }
+
+    /// Checks every rule the decoder cannot: formats, uniqueness and references.
+    public func validate() throws(PlanFileError) {
+        func fail(_ path: String, _ problem: String) -> PlanFileError { PlanFileError(path: path, problem: problem) }
+        func requireText(_ text: String, _ path: String) throws(PlanFileError) {
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw fail(path, "must not be empty") }
+        }
+
+        guard format == Self.supportedFormat else {
+            throw fail("format", "is \(format); this bbcs reads format \(Self.supportedFormat)")
+        }
+        let codeChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.&")
+        func requireCode(_ code: String, _ path: String) throws(PlanFileError) {
+            guard !code.isEmpty, code.count <= 32, code.unicodeScalars.allSatisfy(codeChars.contains) else {
+                throw fail(path, "\"\(code)\" is not a code (1 to 32 letters, digits, '_', '-', '.' or '&')")
+            }
+        }
+        try requireCode(plan.code, "plan.code")
+        try requireText(plan.title, "plan.title")
+        guard plan.firstYear.quarter == nil else { throw fail("plan.firstYear", "must be a year like \"2025/26\"") }
+        guard plan.lastYear.quarter == nil else { throw fail("plan.lastYear", "must be a year like \"2025/26\"") }
+        guard plan.firstYear <= plan.lastYear else { throw fail("plan.lastYear", "comes before plan.firstYear") }
+
+        // Posts: names and aliases together must be unique, so every spelling maps to one post.
+        var postNames: [String: String] = [:]
+        for (i, post) in posts.enumerated() {
+            try requireText(post.name, "posts[\(i)].name")
+            for (j, spelling) in ([post.name] + post.aliases).enumerated() {
+                let path = j == 0 ? "posts[\(i)].name" : "posts[\(i)].aliases[\(j - 1)]"
+                if let other = postNames[spelling] { throw fail(path, "\"\(spelling)\" already names post \"\(other)\"") }
+                postNames[spelling] = post.name
+            }
+        }
+        func requirePost(_ name: String, _ path: String) throws(PlanFileError) {
+            guard postNames[name] != nil else { throw fail(path, "\"\(name)\" is not one of the file's posts") }
+        }
+
+        var areaNames = Set<String>()
+        for (i, area) in serviceAreas.enumerated() {
+            try requireText(area.name, "serviceAreas[\(i)].name")
+            guard areaNames.insert(area.name).inserted else { throw fail("serviceAreas[\(i)].name", "\"\(area.name)\" appears twice") }
+            if let head = area.head { try requirePost(head, "serviceAreas[\(i)].head") }
+        }
+
+        var objectiveCodes = Set<String>()
+        for (i, objective) in objectives.enumerated() {
+            try requireCode(objective.code, "objectives[\(i)].code")
+            guard objectiveCodes.insert(objective.code).inserted else { throw fail("objectives[\(i)].code", "\"\(objective.code)\" appears twice") }
+            try requireText(objective.title, "objectives[\(i)].title")
+            for (j, so) in objective.serviceObjectives.enumerated() {
+                guard areaNames.contains(so.serviceArea) else {
+                    throw fail("objectives[\(i)].serviceObjectives[\(j)].serviceArea", "\"\(so.serviceArea)\" is not one of the file's serviceAreas")
+                }
+                try requireText(so.text, "objectives[\(i)].serviceObjectives[\(j)].text")
+            }
+        }
+
+        var indicatorCodes: [String: String] = [:]
+        for (i, indicator) in indicators.enumerated() {
+            for (j, spelling) in ([indicator.code] + indicator.aliases).enumerated() {
+                let path = j == 0 ? "indicators[\(i)].code" : "indicators[\(i)].aliases[\(j - 1)]"
+                try requireCode(spelling, path)
+                if let other = indicatorCodes[spelling] { throw fail(path, "\"\(spelling)\" already names indicator \(other)") }
+                indicatorCodes[spelling] = indicator.code
+            }
+        }
+        for (i, indicator) in indicators.enumerated() {
+            let at = "indicators[\(i)] (\(indicator.code))"
+            try requireText(indicator.title, "\(at).title")
+            if let objective = indicator.objective, !objectiveCodes.contains(objective) {
+                throw fail("\(at).objective", "\"\(objective)\" is not one of the file's objectives")
+            }
+            guard areaNames.contains(indicator.serviceArea) else {
+                throw fail("\(at).serviceArea", "\"\(indicator.serviceArea)\" is not one of the file's serviceAreas")
+            }
+            try requirePost(indicator.ownerPost, "\(at).ownerPost")
+            if let tolerance = indicator.tolerance, !(tolerance >= 0 && tolerance <= 100) {
+                throw fail("\(at).tolerance", "must be a percentage from 0 to 100")
+            }
+            if let parent = indicator.parent {
+                guard let canonical = indicatorCodes[parent], canonical != indicator.code else {
+                    throw fail("\(at).parent", "\"\(parent)\" is not another indicator of the file")
+                }
+            }
+            for (field, values) in [("actuals", indicator.actuals), ("targets", indicator.targets)] {
+                for (key, value) in values {
+                    guard let period = Period(key), period.quarter == nil else {
+                        throw fail("\(at).\(field).\(key)", "is not a financial year like \"2025/26\"")
+                    }
+                    guard let value else { continue }
+                    guard value.isFinite, value >= 0 else { throw fail("\(at).\(field).\(key)", "must be a number from 0 up") }
+                    if indicator.unit == .count, value.rounded() != value {
+                        throw fail("\(at).\(field).\(key)", "\(value) is not a whole number, and the unit is count")
+                    }
+                }
+            }
+        }
+        // A parent chain must end: no indicator may be its own ancestor.
+        let parentOf = Dictionary(uniqueKeysWithValues: indicators.map { ($0.code, $0.parent.flatMap { indicatorCodes[$0] }) })
+        for (i, indicator) in indicators.enumerated() {
+            var seen: Set<String> = [indicator.code]
+            var next = parentOf[indicator.code] ?? nil
+            while let code = next {
+                guard seen.insert(code).inserted else { throw fail("indicators[\(i)] (\(indicator.code)).parent", "parents form a loop") }
+                next = parentOf[code] ?? nil
+            }
+        }
+
+        var taskCodes = Set<String>()
+        for (i, task) in tasks.enumerated() {
+            let at = "tasks[\(i)] (\(task.code))"
+            for (j, spelling) in ([task.code] + task.aliases).enumerated() {
+                let path = j == 0 ? "tasks[\(i)].code" : "\(at).aliases[\(j - 1)]"
+                guard !spelling.isEmpty, spelling.count <= 32 else { throw fail(path, "must be 1 to 32 characters") }
+                guard taskCodes.insert(spelling).inserted else { throw fail(path, "\"\(spelling)\" names two tasks") }
+            }
+            try requireCode(task.code, "tasks[\(i)].code")
+            guard objectiveCodes.contains(task.objective) else { throw fail("\(at).objective", "\"\(task.objective)\" is not one of the file's objectives") }
+            try requireText(task.action, "\(at).action")
+            try requireText(task.targetText, "\(at).targetText")
+            guard !task.responsiblePosts.isEmpty else { throw fail("\(at).responsiblePosts", "must name at least one post") }
+            for (j, post) in task.responsiblePosts.enumerated() { try requirePost(post, "\(at).responsiblePosts[\(j)]") }
+            for (j, risk) in task.risks.enumerated() {
+                try requireText(risk.threat, "\(at).risks[\(j)].threat")
+                for (k, number) in risk.strategicRisks.enumerated() where !strategicRisks.contains(where: { $0.number == number }) {
+                    throw fail("\(at).risks[\(j)].strategicRisks[\(k)]", "\(number) is not in strategicRisks")
+                }
+            }
+        }
+
+        var strategyNames = Set<String>()
+        for (i, strategy) in strategies.enumerated() {
+            try requireText(strategy.name, "strategies[\(i)].name")
+            guard strategyNames.insert(strategy.name).inserted else { throw fail("strategies[\(i)].name", "\"\(strategy.name)\" appears twice") }
+            try requireText(strategy.renewalText, "strategies[\(i)].renewalText")
+            guard !strategy.responsible.isEmpty else { throw fail("strategies[\(i)].responsible", "must name at least one post or body") }
+        }
+
+        var riskNumbers = Set<Int>()
+        for (i, risk) in strategicRisks.enumerated() {
+            guard risk.number > 0 else { throw fail("strategicRisks[\(i)].number", "must be a positive number") }
+            guard riskNumbers.insert(risk.number).inserted else { throw fail("strategicRisks[\(i)].number", "\(risk.number) appears twice") }
+        }
+        for (i, risk) in keyStrategicRisks.enumerated() { try requireText(risk.risk, "keyStrategicRisks[\(i)].risk") }
+
+        for (i, line) in budget.enumerated() {
+            try requireText(line.description, "budget[\(i)].description")
+            for (key, value) in line.amounts {
+                guard let period = Period(key), period.quarter == nil else {
+                    throw fail("budget[\(i)].amounts.\(key)", "is not a financial year like \"2025/26\"")
+                }
+                if let value, !value.isFinite { throw fail("budget[\(i)].amounts.\(key)", "must be a number") }
+            }
+        }
+    }
+
+    /// Maps every spelling of a post (name or alias) to its canonical name.
+    public var canonicalPostNames: [String: String] {
+        var map: [String: String] = [:]
+        for post in posts { for spelling in [post.name] + post.aliases { map[spelling] = post.name } }
+        return map
+    }
+}
+
+extension PlanFileError {
+    init(decoding error: DecodingError) {
+        func render(_ path: [CodingKey]) -> String {
+            var text = ""
+            for key in path {
+                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+            }
+            return text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(path: render(context.codingPath + [key]), problem: "is missing")
+        case .typeMismatch(let type, let context):
+            self.init(path: render(context.codingPath), problem: "has the wrong type (expected \(StrictJSON.describe(type)))")
+        case .valueNotFound(let type, let context):
+            self.init(path: render(context.codingPath), problem: "is null (expected \(StrictJSON.describe(type)))")
+        case .dataCorrupted(let context):
+            self.init(path: render(context.codingPath), problem: context.debugDescription)
+        @unknown default:
+            self.init(path: "", problem: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// A bounded pool of libpq connections whose blocking calls run on a dedicated thread
+/// pool, never on Swift's cooperative threads.
+///
+/// Connections open lazily, up to `size`; callers beyond that wait their turn. A broken
+/// connection is dropped, and a request that met a stale idle connection is retried once on
+/// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
+public final class PGPool: Sendable {
+    public let size: Int
+    private let conninfo: String
+    private let threads: NIOThreadPool
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var permits: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var idle: [PGConnection] = []
+    }
+
+    /// - Parameters:
+    ///   - conninfo: a libpq connection string.
+    ///   - size: the most connections open at once, and the threads that drive them.
+    public init(conninfo: String, size: Int) {
+        precondition(size > 0, "pool size must be positive")
+        self.size = size
+        self.conninfo = conninfo
+        self.threads = NIOThreadPool(numberOfThreads: size)
+        self.state = NIOLockedValueBox(State(permits: size))
+        threads.start()
+    }
+
+    /// Runs `body` with a connection of its own, on one of the pool's threads.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        await acquirePermit()
+        defer { releasePermit() }
+        let conninfo = self.conninfo
+        return try await threads.runIfActive { [state] in
+            let idle = state.withLockedValue { $0.idle.popLast() }
+            let connection = try idle ?? PGConnection(conninfo: conninfo)
+            do {
+                let value = try body(connection)
+                state.withLockedValue { $0.idle.append(connection) }
+                return value
+            } catch let error as PGError {
+                if connection.isHealthy, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                guard idle != nil, case .connectionFailed = error else { throw error }
+                // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
+                let fresh = try PGConnection(conninfo: conninfo)
+                let value = try body(fresh)
+                state.withLockedValue { $0.idle.append(fresh) }
+                return value
+            }
+        }
+    }
+
+    /// Runs `body` inside a transaction on a pooled connection.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await withConnection { connection in try connection.transaction { try body(connection) } }
+    }
+
+    /// Closes idle connections and stops the threads; later calls fail.
+    public func shutdown() async {
+        state.withLockedValue { $0.idle.removeAll() }
+        try? await threads.shutdownGracefully()
+    }
+
+    private func acquirePermit() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLockedValue { state -> Bool in
+                if state.permits > 0 {
+                    state.permits -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    private func releasePermit() {
+        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.permits += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}

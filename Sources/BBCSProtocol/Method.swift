@@ -1,0 +1,58 @@
+/// A protocol method: the type is its parameters, with its name and result type beside it.
+public protocol RequestType: Codable, Sendable {
+    associatedtype Response: Codable & Sendable
+    /// The method's name on the wire, e.g. "indicator.show".
+    static var method: String { get }
+    /// One sentence for `system.describe`.
+    static var summary: String { get }
+    /// The parameters, for `system.describe`.
+    static var parameters: [ParameterInfo] { get }
+    /// Who may call it, for `system.describe`.
+    static var access: Access { get }
+}
+
+/// Who may call a method.
+public enum Access: String, Codable, Sendable {
+    /// Anyone who can connect, registered or not.
+    case anyone
+    /// Every registered user.
+    case registered
+    /// Holders of the post that owns the object, and administrators.
+    case owner
+    /// Administrators only.
+    case admin
+}
+
+/// One parameter of a method, as `system.describe` lists it.
+public struct ParameterInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var type: String
+    public var required: Bool
+    public var description: String
+    public init(_ name: String, _ type: String, required: Bool = false, _ description: String) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.description = description
+    }
+}
+
+/// A method as `system.describe` lists it.
+public struct MethodInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var summary: String
+    public var access: Access
+    public var params: [ParameterInfo]
+    public init<R: RequestType>(_ type: R.Type) {
+        name = R.method
+        summary = R.summary
+        access = R.access
+        params = R.parameters
+    }
+}
+
+/// A method without parameters, or whose parameters are all optional, may be sent with
+/// `params` left out; the server then reads it as `{}`.
+public struct EmptyParams: Codable, Sendable, Equatable {
+    public init() {}
+}
