@@ -21,8 +21,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // Wire types: envelopes, error codes, one type per method.
-        .target(name: "BBCSProtocol"),
+        // Wire types: envelopes, error codes, one type per method (over Core's value types).
+        .target(name: "BBCSProtocol", dependencies: ["BBCSCore"]),
         // Domain model: periods, the plan document, RAG, permissions. No I/O.
         .target(name: "BBCSCore"),
         // libpq wrapper, connection pool, migrations and the stores.
@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "bbcsctl",
             dependencies: [
-                "BBCSClient", "BBCSProtocol",
+                "BBCSClient", "BBCSProtocol", "BBCSCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -111,7 +111,7 @@ CREATE TABLE tasks (
     action text NOT NULL CHECK (btrim(action) <> ''),
     outcome text NOT NULL,
     target_date date,
-    target_text text NOT NULL CHECK (btrim(target_text) <> ''),
+    target_text text NOT NULL,  -- the document's words; empty when it prints none
     budget_comment text NOT NULL,
     is_new boolean NOT NULL DEFAULT false,
     status text NOT NULL DEFAULT 'not_started'

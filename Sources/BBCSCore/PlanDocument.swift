@@ -97,6 +97,9 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var threat: String
         public var strategicRisks: [Int]
         public var mitigation: String
+        public init(threat: String, strategicRisks: [Int], mitigation: String) {
+            self.threat = threat; self.strategicRisks = strategicRisks; self.mitigation = mitigation
+        }
     }
 
     public struct Strategy: Codable, Sendable, Equatable {
@@ -105,6 +108,10 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var renewalText: String
         public var renewalDate: CalendarDate?
         public var responsible: [String]
+        public init(name: String, purpose: String, renewalText: String, renewalDate: CalendarDate?, responsible: [String]) {
+            self.name = name; self.purpose = purpose; self.renewalText = renewalText
+            self.renewalDate = renewalDate; self.responsible = responsible
+        }
     }
 
     public struct StrategicRisk: Codable, Sendable, Equatable {
@@ -115,6 +122,7 @@ public struct PlanDocument: Codable, Sendable, Equatable {
     public struct KeyStrategicRisk: Codable, Sendable, Equatable {
         public var risk: String
         public var mitigation: String
+        public init(risk: String, mitigation: String) { self.risk = risk; self.mitigation = mitigation }
     }
 
     public struct BudgetLine: Codable, Sendable, Equatable {
@@ -122,6 +130,9 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var kind: BudgetKind
         public var amounts: [String: Double?]
         public var comment: String
+        public init(description: String, kind: BudgetKind, amounts: [String: Double?], comment: String) {
+            self.description = description; self.kind = kind; self.amounts = amounts; self.comment = comment
+        }
     }
 }
 
@@ -173,6 +184,10 @@ extension PlanDocument {
                 throw fail(path, "\"\(code)\" is not a code (1 to 32 letters, digits, '_', '-', '.' or '&')")
             }
         }
+        // Aliases are the document's other spellings, spaces and all.
+        func requireAlias(_ alias: String, _ path: String) throws(PlanFileError) {
+            guard !alias.trimmingCharacters(in: .whitespaces).isEmpty, alias.count <= 64 else { throw fail(path, "must be 1 to 64 characters") }
+        }
         try requireCode(plan.code, "plan.code")
         try requireText(plan.title, "plan.title")
         guard plan.firstYear.quarter == nil else { throw fail("plan.firstYear", "must be a year like \"2025/26\"") }
@@ -217,7 +232,7 @@ extension PlanDocument {
         for (i, indicator) in indicators.enumerated() {
             for (j, spelling) in ([indicator.code] + indicator.aliases).enumerated() {
                 let path = j == 0 ? "indicators[\(i)].code" : "indicators[\(i)].aliases[\(j - 1)]"
-                try requireCode(spelling, path)
+                if j == 0 { try requireCode(spelling, path) } else { try requireAlias(spelling, path) }
                 if let other = indicatorCodes[spelling] { throw fail(path, "\"\(spelling)\" already names indicator \(other)") }
                 indicatorCodes[spelling] = indicator.code
             }
@@ -269,13 +284,12 @@ extension PlanDocument {
             let at = "tasks[\(i)] (\(task.code))"
             for (j, spelling) in ([task.code] + task.aliases).enumerated() {
                 let path = j == 0 ? "tasks[\(i)].code" : "\(at).aliases[\(j - 1)]"
-                guard !spelling.isEmpty, spelling.count <= 32 else { throw fail(path, "must be 1 to 32 characters") }
+                try requireAlias(spelling, path)
                 guard taskCodes.insert(spelling).inserted else { throw fail(path, "\"\(spelling)\" names two tasks") }
             }
             try requireCode(task.code, "tasks[\(i)].code")
             guard objectiveCodes.contains(task.objective) else { throw fail("\(at).objective", "\"\(task.objective)\" is not one of the file's objectives") }
             try requireText(task.action, "\(at).action")
-            try requireText(task.targetText, "\(at).targetText")
             guard !task.responsiblePosts.isEmpty else { throw fail("\(at).responsiblePosts", "must name at least one post") }
             for (j, post) in task.responsiblePosts.enumerated() { try requirePost(post, "\(at).responsiblePosts[\(j)]") }
             for (j, risk) in task.risks.enumerated() {
@@ -343,3 +357,4 @@ extension PlanFileError {
         }
     }
 }
+

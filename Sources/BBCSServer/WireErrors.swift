@@ -1,0 +1,60 @@
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+import Logging
+
+/// Maps every layer's errors to the protocol's, once. Nothing from SQL or libpq reaches a client.
+enum WireErrors {
+    static func map(_ error: Error, method: String, logger: Logger) -> ResponseError {
+        switch error {
+        case let error as ResponseError:
+            return error
+        case let error as StoreError:
+            switch error {
+            case .notFound(let kind, let key): return ResponseError(.notFound, "no \(kind) \"\(key)\"", data: ["kind": kind, "key": key])
+            }
+        case let error as PlanFileError:
+            return ResponseError(.invalidParams, "the plan file was refused: \(error)", data: ["path": error.path])
+        case let error as PGError:
+            if case .connectionFailed = error {
+                logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, "the database is not reachable; try again shortly")
+            }
+            if error.isConflict {
+                return ResponseError(.conflict, "the change conflicts with another one made at the same time; read again and retry")
+            }
+            logger.error("database error", metadata: ["method": "\(method)", "error": "\(error)"])
+            return ResponseError(.internal, "the request failed inside the daemon; the log has details")
+        case let error as DecodingError:
+            return invalidParams(error)
+        default:
+            logger.error("unexpected error", metadata: ["method": "\(method)", "error": "\(error)"])
+            return ResponseError(.internal, "the request failed inside the daemon; the log has details")
+        }
+    }
+
+    /// `invalid_params` naming the parameter at fault.
+    static func invalidParams(_ error: DecodingError) -> ResponseError {
+        func name(_ path: [CodingKey]) -> String {
+            let keys = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.filter { $0 != "params" }
+            return keys.isEmpty ? "params" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let param = name(context.codingPath + [key])
+            return ResponseError(.invalidParams, "missing parameter \"\(param)\"", data: ["param": param])
+        case .typeMismatch(let type, let context):
+            let param = name(context.codingPath)
+            return ResponseError(.invalidParams, "parameter \"\(param)\" must be \(StrictJSON.describe(type))", data: ["param": param])
+        case .valueNotFound(let type, let context):
+            let param = name(context.codingPath)
+            return ResponseError(.invalidParams, "parameter \"\(param)\" must be \(StrictJSON.describe(type)), not null", data: ["param": param])
+        case .dataCorrupted(let context):
+            let param = name(context.codingPath)
+            return ResponseError(.invalidParams, "parameter \"\(param)\" is not valid: \(context.debugDescription)", data: ["param": param])
+        @unknown default:
+            return ResponseError(.invalidParams, "parameters are not valid")
+        }
+    }
+}
