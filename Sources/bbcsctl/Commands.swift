@@ -41,6 +41,36 @@ struct BBCSCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self])
+
+    static func main() {
+        main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `bbcsctl --socket P --json tasks` is the documented form, but argument-parser only
+    /// accepts a subcommand's options after its name: move the leading ones to the end.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if first == "--json" {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else if first == "--socket", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--socket=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        if leading.isEmpty || rest.isEmpty { return arguments }
+        if let terminator = rest.firstIndex(of: "--") {
+            return Array(rest[..<terminator]) + leading + Array(rest[terminator...])
+        }
+        return Array(rest) + leading
+    }
 }
 
 struct WhoAmI: ParsableCommand {

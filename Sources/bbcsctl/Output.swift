@@ -67,18 +67,21 @@ func formatValue(_ value: Double?, percent: Bool) -> String {
     return percent ? text + "%" : text
 }
 
-/// Text as paragraphs wrapped at `width`, each line indented.
+/// Text wrapped at `width`, every line indented; lines after the first of a "- " item hang
+/// under its text.
 func wrap(_ text: String, width: Int = 88, indent: String = "  ") -> String {
     var lines: [String] = []
     var current = ""
+    let hanging = text.hasPrefix("- ") ? indent + "  " : indent
     for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-        if !current.isEmpty && current.count + 1 + word.count > width - indent.count {
-            lines.append(indent + current)
+        let prefix = lines.isEmpty ? indent : hanging
+        if !current.isEmpty && current.count + 1 + word.count > width - prefix.count {
+            lines.append(prefix + current)
             current = ""
         }
         current += current.isEmpty ? String(word) : " " + word
     }
-    if !current.isEmpty { lines.append(indent + current) }
+    if !current.isEmpty { lines.append((lines.isEmpty ? indent : hanging) + current) }
     return lines.joined(separator: "\n")
 }
 

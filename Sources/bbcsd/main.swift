@@ -42,7 +42,9 @@ struct BBCSD: AsyncParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        if config == nil && dev == nil { throw ValidationError("give --dev DIR (embedded default) or --config FILE") }
+        if config == nil && dev == nil && database == nil {
+            throw ValidationError("give --dev DIR (embedded default), --config FILE or --database CONNINFO")
+        }
         if let poolSize, !(1...256).contains(poolSize) { throw ValidationError("--pool-size must be from 1 to 256") }
     }
 

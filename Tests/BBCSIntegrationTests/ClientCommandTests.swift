@@ -1,0 +1,71 @@
+import BBCSCore
+import Foundation
+import Testing
+
+/// The real bbcsctl: tables for people, JSON for scripts, distinct exit codes.
+@Suite("bbcsctl")
+struct ClientCommandTests {
+    static let daemon = try! TestDaemon()
+
+    @Test func noDaemonIsOneClearSentenceAndExit69() throws {
+        let missing = "/tmp/bbcs-no-such-daemon.sock"
+        let result = try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["--socket", missing, "tasks"])
+        #expect(result.status == 69)
+        #expect(result.err.contains(missing))
+        #expect(result.err.split(separator: "\n").count == 1)
+        #expect(result.out.isEmpty)
+    }
+
+    @Test func socketComesFromTheEnvironment() throws {
+        let result = try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["whoami"],
+                                    environment: ["BBCS_SOCKET": Self.daemon.socketPath])
+        #expect(result.status == 0)
+        let name = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        #expect(result.out.hasPrefix("\(name) (uid \(getuid())"))
+    }
+
+    @Test func exitCodes() throws {
+        #expect(try Self.daemon.ctl(["indicator", "show", "ComS_999"]).status == 3)
+        #expect(try Self.daemon.ctl(["tasks", "--status", "sleeping"]).status == 64)
+        #expect(try Self.daemon.ctl(["no-such-command"]).status == 64)
+        #expect(try Self.daemon.ctl(["plan", "import", "/nonexistent/plan.json"]).status == 64)
+    }
+
+    @Test func indicatorShowPrintsTheDocumentsFigures() throws {
+        let result = try Self.daemon.ctl(["indicator", "show", "ComS_001"])
+        #expect(result.status == 0)
+        let want = try #require(shippedPlan.indicators.first { $0.code == "ComS_001" })
+        #expect(result.out.contains(want.title))
+        for (period, value) in want.actuals.compactMapValues({ $0 }) {
+            #expect(result.out.contains("\(period)  \(Int(value))"), "\(period)")
+        }
+    }
+
+    @Test func jsonPrintsTheResultForScripts() throws {
+        let result = try Self.daemon.ctl(["--json", "tasks"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+        let tasks = try #require(object?["tasks"] as? [[String: Any]])
+        #expect(tasks.count == shippedPlan.tasks.count)
+        #expect(tasks.first?["code"] as? String == shippedPlan.tasks.first?.code)
+    }
+
+    @Test(arguments: [["whoami"], ["plan", "show"], ["objectives"], ["indicators"], ["indicator", "show", "ComS_012"], ["tasks"],
+                      ["task", "show", "BCRPASB_27"], ["strategies"], ["risks"], ["posts"]])
+    func everyCommandRunsAndHasHelp(_ arguments: [String]) throws {
+        let result = try Self.daemon.ctl(arguments)
+        #expect(result.status == 0, "\(arguments): \(result.err)")
+        #expect(!result.out.isEmpty)
+        let command = arguments.prefix { !$0.hasPrefix("Com") && !$0.hasPrefix("BCRP") }
+        let help = try Self.daemon.ctl(Array(command) + ["--help"])
+        #expect(help.status == 0)
+        #expect(help.out.contains("USAGE"))
+    }
+
+    @Test func importPrintsWhatChanged() throws {
+        let result = try Self.daemon.ctl(["plan", "import", shippedPlanURL.path])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("nothing changed"))
+        #expect(result.err.contains("importing"))
+    }
+}

@@ -1,0 +1,61 @@
+import BBCSClient
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+import Testing
+
+/// PostgreSQL stopped under a running daemon: requests get `unavailable`, the daemon stays
+/// up, and it serves again by itself once PostgreSQL is back.
+@Suite("database outage")
+struct DatabaseOutageTests {
+    @Test func theDaemonRidesOutAPostgresRestart() throws {
+        // A cluster of its own: stopping the shared one would fail other tests.
+        let cluster = PostgresCluster(directory: makeTemporaryDirectory("bbcs-test-outage"))
+        defer {
+            try? cluster.stop()
+            try? FileManager.default.removeItem(at: cluster.directory)
+        }
+        try cluster.initializeIfNeeded()
+        try cluster.start()
+        try cluster.createDatabaseIfNeeded()
+        let daemon = try TestDaemon(database: cluster.conninfo)
+        let client = try daemon.client()
+        #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
+
+        try cluster.stop()
+        let error = client.error(IndicatorShowRequest(code: "ComS_011"))
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("SQL") == false)
+        #expect(client.error(TaskListRequest())?.code == .unavailable)
+        // Requests that need no database still work, on the same connection.
+        #expect(try client.call(HelloRequest()).server == "bbcsd")
+        #expect(daemon.process.isRunning)
+
+        try cluster.start()
+        var served = false
+        for _ in 0..<100 where !served {
+            served = (try? client.call(IndicatorShowRequest(code: "ComS_011"))) != nil
+            if !served { usleep(100_000) }
+        }
+        #expect(served, "the daemon did not serve again after PostgreSQL came back")
+        #expect(try client.call(TaskListRequest()).tasks.count == shippedPlan.tasks.count)
+    }
+
+    @Test func aDaemonStartedBeforePostgresWaitsForIt() throws {
+        let cluster = PostgresCluster(directory: makeTemporaryDirectory("bbcs-test-late"))
+        defer {
+            try? cluster.stop()
+            try? FileManager.default.removeItem(at: cluster.directory)
+        }
+        try cluster.initializeIfNeeded()
+        try cluster.start()
+        try cluster.createDatabaseIfNeeded()
+        try cluster.stop()
+        let starting = Background { try TestDaemon(database: cluster.conninfo) }
+        usleep(1_500_000)
+        try cluster.start()
+        let daemon = try starting.value()
+        #expect(try daemon.client().call(PlanShowRequest()).code == shippedPlan.plan.code)
+        #expect(daemon.process.log.contains("waiting for the database"))
+    }
+}
