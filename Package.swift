@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol"]),
         .testTarget(
             name: "BBCSIntegrationTests",
-            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres"]
+            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "bbcsd", "bbcsctl"]
         ),
     ]
 )

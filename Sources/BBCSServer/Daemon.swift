@@ -53,8 +53,11 @@ public final class Daemon: Service {
 
     private func serve() async throws {
         let migrations = try Migration.load(from: configuration.schemaDirectory)
-        try await untilDatabaseAnswers {
-            try await Migrator.migrate(self.pool, migrations, logger: self.logger)
+        // SIGTERM while PostgreSQL is still away must stop the wait, not be ignored.
+        try await cancelWhenGracefulShutdown {
+            try await self.untilDatabaseAnswers {
+                try await Migrator.migrate(self.pool, migrations, logger: self.logger)
+            }
         }
         if let plan = configuration.initialPlan { try await importIfEmpty(plan) }
         let dispatcher = Dispatcher(table: .standard(pool: pool), logger: logger)
@@ -65,7 +68,7 @@ public final class Daemon: Service {
 
     /// Retries `body` while the database cannot be reached, with growing pauses, until
     /// graceful shutdown.
-    private func untilDatabaseAnswers(_ body: () async throws -> Void) async throws {
+    private func untilDatabaseAnswers(_ body: @Sendable () async throws -> Void) async throws {
         var pause = Duration.milliseconds(200)
         while true {
             do {

@@ -106,7 +106,7 @@ struct BBCSD: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         var failure: Error?
-        do { try await group.run() } catch { failure = error }
+        do { try await group.run() } catch is CancellationError {} catch { failure = error }
         if let cluster {
             logger.info("stopping private postgresql")
             do { try cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
