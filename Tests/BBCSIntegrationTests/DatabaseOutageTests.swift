@@ -10,14 +10,8 @@ import Testing
 struct DatabaseOutageTests {
     @Test func theDaemonRidesOutAPostgresRestart() throws {
         // A cluster of its own: stopping the shared one would fail other tests.
-        let cluster = PostgresCluster(directory: makeTemporaryDirectory("bbcs-test-outage"))
-        defer {
-            try? cluster.stop()
-            try? FileManager.default.removeItem(at: cluster.directory)
-        }
-        try cluster.initializeIfNeeded()
-        try cluster.start()
-        try cluster.createDatabaseIfNeeded()
+        let cluster = try startedCluster("bbcs-test-outage")
+        defer { removeCluster(cluster) }
         let daemon = try TestDaemon(database: cluster.conninfo)
         let client = try daemon.client()
         #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
@@ -42,14 +36,8 @@ struct DatabaseOutageTests {
     }
 
     @Test func aDaemonStartedBeforePostgresWaitsForIt() throws {
-        let cluster = PostgresCluster(directory: makeTemporaryDirectory("bbcs-test-late"))
-        defer {
-            try? cluster.stop()
-            try? FileManager.default.removeItem(at: cluster.directory)
-        }
-        try cluster.initializeIfNeeded()
-        try cluster.start()
-        try cluster.createDatabaseIfNeeded()
+        let cluster = try startedCluster("bbcs-test-late")
+        defer { removeCluster(cluster) }
         try cluster.stop()
         let starting = Background { try TestDaemon(database: cluster.conninfo) }
         usleep(1_500_000)
@@ -58,4 +46,18 @@ struct DatabaseOutageTests {
         #expect(try daemon.client().call(PlanShowRequest()).code == shippedPlan.plan.code)
         #expect(daemon.process.log.contains("waiting for the database"))
     }
+}
+
+/// A private cluster with the bbcs database, for tests that stop and start PostgreSQL.
+private func startedCluster(_ prefix: String) throws -> PostgresCluster {
+    let cluster = PostgresCluster(directory: makeTemporaryDirectory(prefix))
+    try cluster.initializeIfNeeded()
+    try cluster.start()
+    try cluster.createDatabaseIfNeeded()
+    return cluster
+}
+
+private func removeCluster(_ cluster: PostgresCluster) {
+    try? cluster.stop()
+    try? FileManager.default.removeItem(at: cluster.directory)
 }

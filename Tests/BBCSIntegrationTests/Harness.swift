@@ -73,22 +73,7 @@ final class ChildProcess: @unchecked Sendable {
 
     init(_ program: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
-        self.pid = pid
+        pid = try spawn(program, arguments, environment: environment, output: logPath, errors: nil)
         Self.live.withLock { _ = $0.insert(pid) }
     }
 
@@ -115,7 +100,7 @@ final class ChildProcess: @unchecked Sendable {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let code = exitCode(status)
         exitStatus = code
         Self.live.withLock { _ = $0.remove(pid) }
         return code
@@ -127,7 +112,7 @@ final class ChildProcess: @unchecked Sendable {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         if result == pid {
-            exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            exitStatus = exitCode(status)
             Self.live.withLock { _ = $0.remove(pid) }
             return false
         }
@@ -137,16 +122,19 @@ final class ChildProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
 
-/// Runs a program to completion; returns its exit status, standard output and standard error.
-func runProgram(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let dir = makeTemporaryDirectory("bbcs-run")
-    defer { try? FileManager.default.removeItem(at: dir) }
+/// Starts `program` with standard input from /dev/null, standard output to `output` and
+/// standard error to `errors` (or to `output` when nil); returns its pid.
+func spawn(_ program: String, _ arguments: [String], environment: [String: String], output: String, errors: String?) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, dir.path + "/out", O_WRONLY | O_CREAT, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, dir.path + "/err", O_WRONLY | O_CREAT, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    if let errors {
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
     let argv = ([program] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var env = ProcessInfo.processInfo.environment
@@ -154,12 +142,24 @@ func runProgram(_ program: String, _ arguments: [String], environment: [String: 
     let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { envp.forEach { free($0) } }
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+    let status = posix_spawn(&pid, program, &actions, nil, argv, envp)
+    guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
+    return pid
+}
+
+/// A waitpid status as a shell reports it: the exit code, or 128 + the signal.
+func exitCode(_ status: Int32) -> Int32 {
+    (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// Runs a program to completion; returns its exit status, standard output and standard error.
+func runProgram(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let dir = makeTemporaryDirectory("bbcs-run")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let pid = try spawn(program, arguments, environment: environment, output: dir.path + "/out", errors: dir.path + "/err")
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (code, (try? String(contentsOfFile: dir.path + "/out", encoding: .utf8)) ?? "",
+    return (exitCode(status), (try? String(contentsOfFile: dir.path + "/out", encoding: .utf8)) ?? "",
             (try? String(contentsOfFile: dir.path + "/err", encoding: .utf8)) ?? "")
 }
 
