@@ -1,5 +1,7 @@
+import Foundation
+
 /// A date without time or zone, as the plan writes target and renewal dates ("2026-03-31").
-/// Dates are Europe/London days; no arithmetic here needs a time zone.
+/// Dates are Europe/London days; only turning an instant into a day needs the zone.
 public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let year: Int
     public let month: Int
@@ -86,5 +88,18 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+extension CalendarDate {
+    /// The plan's time zone: periods, due dates and cover run on Europe/London days.
+    public static let planTimeZone = TimeZone(identifier: "Europe/London")!
+
+    /// The day `instant` falls on in `timeZone`.
+    public init(_ instant: Date, in timeZone: TimeZone = CalendarDate.planTimeZone) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: instant)
+        self.init(year: parts.year!, month: parts.month!, day: parts.day!)
     }
 }

@@ -75,26 +75,15 @@ public struct IndicatorSummary: Codable, Sendable, Equatable {
     public var isNew: Bool
     /// Amber band as a percentage of target; nil means the default.
     public var tolerance: Double?
+    /// Every period of the plan with target, current figure, RAG and direction of travel.
+    public var periods: [PeriodStatus]
     public init(code: String, title: String, category: IndicatorCategory, objective: String?, serviceArea: String,
                 unit: IndicatorUnit, polarity: Polarity, frequency: Frequency, ownerPost: String, parent: String?,
-                isNew: Bool, tolerance: Double?) {
+                isNew: Bool, tolerance: Double?, periods: [PeriodStatus] = []) {
         self.code = code; self.title = title; self.category = category; self.objective = objective
         self.serviceArea = serviceArea; self.unit = unit; self.polarity = polarity; self.frequency = frequency
         self.ownerPost = ownerPost; self.parent = parent; self.isNew = isNew; self.tolerance = tolerance
-    }
-}
-
-/// One revision of a submitted figure.
-public struct FigureRevision: Codable, Sendable, Equatable {
-    public var period: Period
-    public var revision: Int
-    public var value: Double
-    public var note: String?
-    public var submittedBy: String
-    public var submittedAt: String
-    public init(period: Period, revision: Int, value: Double, note: String?, submittedBy: String, submittedAt: String) {
-        self.period = period; self.revision = revision; self.value = value; self.note = note
-        self.submittedBy = submittedBy; self.submittedAt = submittedAt
+        self.periods = periods
     }
 }
 
@@ -108,13 +97,11 @@ public struct IndicatorDetail: Codable, Sendable, Equatable {
     public var actuals: [String: Double]
     /// Targets keyed by period ("2025/26").
     public var targets: [String: Double]
-    /// The current revision of each submitted figure, oldest period first.
-    public var figures: [FigureRevision]
     public init(indicator: IndicatorSummary, aliases: [String], comments: String, ownerFromDocument: Bool,
-                children: [String], actuals: [String: Double], targets: [String: Double], figures: [FigureRevision]) {
+                children: [String], actuals: [String: Double], targets: [String: Double]) {
         self.indicator = indicator; self.aliases = aliases; self.comments = comments
         self.ownerFromDocument = ownerFromDocument; self.children = children; self.actuals = actuals
-        self.targets = targets; self.figures = figures
+        self.targets = targets
     }
 }
 

@@ -6,9 +6,16 @@ import Foundation
 /// Rows are matched by their natural keys (codes, names, positions) and written only where
 /// a value differs, so importing the same file twice changes nothing. Indicators and tasks
 /// missing from a later file are kept: figures and progress may already refer to them.
+/// Targets and tolerances an administrator has set win over the file's.
 public enum PlanImporter {
-    public static func importPlan(_ doc: PlanDocument, into pool: PGPool) async throws -> ImportSummary {
-        try await pool.transaction { db in try write(doc, db) }
+    public static func importPlan(_ doc: PlanDocument, into pool: PGPool, by actor: Actor) async throws -> ImportSummary {
+        try await pool.transaction { db in
+            let summary = try write(doc, db)
+            if summary.changedRows > 0 {
+                try AuditLog.record(db, actor, object: summary.plan, after: summary, message: "plan imported")
+            }
+            return summary
+        }
     }
 
     static func write(_ doc: PlanDocument, _ db: PGConnection) throws -> ImportSummary {
@@ -63,21 +70,24 @@ public enum PlanImporter {
                 ("service_area_id", areaIDs[indicator.serviceArea]!), ("unit", indicator.unit.rawValue),
                 ("polarity", indicator.polarity.rawValue), ("frequency", indicator.frequency.rawValue),
                 ("owner_post_id", postIDs[indicator.ownerPost]!), ("owner_from_document", indicator.ownerFromDocument),
-                ("tolerance", indicator.tolerance), ("is_new", indicator.isNew), ("comments", indicator.comments),
-                ("position", position),
+                ("is_new", indicator.isNew), ("comments", indicator.comments), ("position", position),
             ])
+            try db.query("UPDATE indicators SET tolerance = $2 WHERE id = $1 AND NOT tolerance_set_by_admin AND tolerance IS DISTINCT FROM $2",
+                         [id, indicator.tolerance])
             for alias in [indicator.code] + indicator.aliases { indicatorIDs[alias] = id }
             for alias in indicator.aliases {
                 try sync.upsert("indicator_aliases", key: [("alias", alias)], values: [("indicator_id", id)], returningID: false)
             }
             try sync.delete("indicator_aliases", where: "indicator_id = $1 AND NOT (alias = ANY($2::text[]))", [id, pgArray(indicator.aliases)])
-            for (kind, values) in [("actual", indicator.actuals), ("target", indicator.targets)] {
+            let setByAdmin = try db.query("SELECT period FROM indicator_values WHERE indicator_id = $1 AND kind = 'target' AND set_by_admin", [id])
+            let keptTargets = Set(try setByAdmin.map { try setByAdmin.text($0, 0) })
+            for (kind, values) in [("actual", indicator.actuals), ("target", indicator.targets.filter { !keptTargets.contains($0.key) })] {
                 let present = values.compactMap { key, value in value.map { (key, $0) } }
                 for (period, value) in present {
                     try sync.upsert("indicator_values", key: [("indicator_id", id), ("kind", kind), ("period", period)],
                                     values: [("value", value)], returningID: false)
                 }
-                try sync.delete("indicator_values", where: "indicator_id = $1 AND kind = $2 AND NOT (period = ANY($3::text[]))",
+                try sync.delete("indicator_values", where: "indicator_id = $1 AND kind = $2 AND NOT set_by_admin AND NOT (period = ANY($3::text[]))",
                                 [id, kind, pgArray(present.map { $0.0 })])
             }
         }

@@ -87,7 +87,9 @@ public struct PlanReader: Sendable {
                    AND ($3::text IS NULL OR sa.name = $3) AND ($4::bigint IS NULL OR i.owner_post_id = $4)
                  ORDER BY i.plan_id, i.position
                 """, [filter.objective, filter.category?.rawValue, filter.serviceArea, postID])
-            return try rows.map { try indicatorSummary(rows, $0) }
+            let ids = try rows.map { try rows.int($0, 12) }
+            let statuses = try IndicatorStatuses.load(ids, db)
+            return try rows.map { try indicatorSummary(rows, $0, periods: statuses[ids[$0]] ?? []) }
         }
     }
 
@@ -98,27 +100,17 @@ public struct PlanReader: Sendable {
             let aliases = try db.query("SELECT alias FROM indicator_aliases WHERE indicator_id = $1 ORDER BY alias", [id])
             let children = try db.query("SELECT code FROM indicators WHERE parent_id = $1 ORDER BY position", [id])
             let values = try db.query("SELECT kind, period, value FROM indicator_values WHERE indicator_id = $1", [id])
-            let figures = try db.query("""
-                SELECT DISTINCT ON (period) period, revision, value, note, submitted_by,
-                       to_char(submitted_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS')
-                FROM figures WHERE indicator_id = $1 ORDER BY period, revision DESC
-                """, [id])
             var actuals: [String: Double] = [:], targets: [String: Double] = [:]
             for r in 0..<values.count {
                 let value = values.double(r, 2) ?? 0
                 if try values.text(r, 0) == "actual" { actuals[try values.text(r, 1)] = value } else { targets[try values.text(r, 1)] = value }
             }
             return IndicatorDetail(
-                indicator: try indicatorSummary(rows, 0),
+                indicator: try indicatorSummary(rows, 0, periods: IndicatorStatuses.load([id], db)[id] ?? []),
                 aliases: try aliases.map { try aliases.text($0, 0) },
                 comments: try rows.text(0, 13), ownerFromDocument: rows.bool(0, 14),
                 children: try children.map { try children.text($0, 0) },
-                actuals: actuals, targets: targets,
-                figures: try figures.map { r in
-                    FigureRevision(period: try period(figures.text(r, 0)), revision: try figures.int(r, 1),
-                                   value: figures.double(r, 2) ?? 0, note: figures.string(r, 3),
-                                   submittedBy: try figures.text(r, 4), submittedAt: try figures.text(r, 5))
-                }.sorted { $0.period < $1.period })
+                actuals: actuals, targets: targets)
         }
     }
 
@@ -250,12 +242,12 @@ func resolveIndicator(_ code: String, _ db: PGConnection) throws -> Int {
     return try rows.int(0, 0)
 }
 
-private func indicatorSummary(_ rows: PGResult, _ r: Int) throws -> IndicatorSummary {
+private func indicatorSummary(_ rows: PGResult, _ r: Int, periods: [PeriodStatus]) throws -> IndicatorSummary {
     IndicatorSummary(code: try rows.text(r, 0), title: try rows.text(r, 1), category: try enumValue(rows.text(r, 2)),
                      objective: rows.string(r, 3), serviceArea: try rows.text(r, 4), unit: try enumValue(rows.text(r, 5)),
                      polarity: try enumValue(rows.text(r, 6)), frequency: try enumValue(rows.text(r, 7)),
                      ownerPost: try rows.text(r, 8), parent: rows.string(r, 9), isNew: rows.bool(r, 10),
-                     tolerance: rows.double(r, 11))
+                     tolerance: rows.double(r, 11), periods: periods)
 }
 
 private func taskSummary(_ rows: PGResult, _ r: Int) throws -> TaskSummary {

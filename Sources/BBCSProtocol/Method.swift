@@ -1,3 +1,5 @@
+import BBCSCore
+
 /// A protocol method: the type is its parameters, with its name and result type beside it.
 public protocol RequestType: Codable, Sendable {
     associatedtype Response: Codable & Sendable
@@ -9,18 +11,6 @@ public protocol RequestType: Codable, Sendable {
     static var parameters: [ParameterInfo] { get }
     /// Who may call it, for `system.describe`.
     static var access: Access { get }
-}
-
-/// Who may call a method.
-public enum Access: String, Codable, Sendable {
-    /// Anyone who can connect, registered or not.
-    case anyone
-    /// Every registered user.
-    case registered
-    /// Holders of the post that owns the object, and administrators.
-    case owner
-    /// Administrators only.
-    case admin
 }
 
 /// One parameter of a method, as `system.describe` lists it.

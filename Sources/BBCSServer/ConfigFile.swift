@@ -1,7 +1,7 @@
 import Foundation
 
 /// The daemon's configuration file: `key = value` lines (a subset of TOML: strings in
-/// double quotes, whole numbers, `#` comments).
+/// double quotes, whole numbers, one-line arrays of strings, `#` comments).
 public struct ConfigFile: Sendable, Equatable {
     /// Why a configuration file was refused: file, line and key named.
     public struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -22,10 +22,13 @@ public struct ConfigFile: Sendable, Equatable {
     public var schemaDir: String?
     public var plan: String?
     public var logLevel: String?
+    public var admins: [String]?
+    public var figureGraceDays: Int?
 
     public init() {}
 
-    public static let keys = ["database", "pool_size", "socket", "socket_mode", "max_line_bytes", "schema_dir", "plan", "log_level"]
+    public static let keys = ["database", "pool_size", "socket", "socket_mode", "max_line_bytes", "schema_dir", "plan", "log_level",
+                              "admins", "figure_grace_days"]
 
     public static func load(path: String) throws -> ConfigFile {
         let text: String
@@ -56,6 +59,18 @@ public struct ConfigFile: Sendable, Equatable {
                 guard !inner.contains("\"") else { throw fail("quotes inside a string are not supported") }
                 return inner
             }
+            func strings() throws -> [String] {
+                guard value.hasPrefix("["), value.hasSuffix("]") else { throw fail("expected an array of quoted strings, e.g. [\"alice\", \"bob\"]") }
+                let inner = value.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                if inner.isEmpty { return [] }
+                return try inner.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                    let item = item.trimmingCharacters(in: .whitespaces)
+                    guard item.count >= 2, item.hasPrefix("\""), item.hasSuffix("\""), !item.dropFirst().dropLast().contains("\"") else {
+                        throw fail("expected an array of quoted strings, e.g. [\"alice\", \"bob\"]")
+                    }
+                    return String(item.dropFirst().dropLast())
+                }
+            }
             func integer(_ range: ClosedRange<Int>) throws -> Int {
                 let parsed = value.hasPrefix("0o") ? Int(value.dropFirst(2), radix: 8) : Int(value)
                 guard let n = parsed else { throw fail("expected a whole number") }
@@ -69,6 +84,8 @@ public struct ConfigFile: Sendable, Equatable {
             case "socket_mode": config.socketMode = try integer(0...0o777)
             case "max_line_bytes": config.maxLineBytes = try integer(1024...(64 << 20))
             case "schema_dir": config.schemaDir = try string()
+            case "admins": config.admins = try strings()
+            case "figure_grace_days": config.figureGraceDays = try integer(0...366)
             case "plan": config.plan = try string()
             case "log_level":
                 let level = try string()

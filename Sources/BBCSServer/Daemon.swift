@@ -19,6 +19,12 @@ public struct DaemonConfiguration: Sendable {
     public var schemaDirectory: URL
     /// A plan file to import at start when the database holds no plan yet.
     public var initialPlan: URL?
+    /// Logins made administrators at start (registered if they are not yet users).
+    public var bootstrapAdmins: [String] = []
+    /// Days after a period ends before its figure is due.
+    public var figureGraceDays: Int = 30
+    /// The daemon's clock: real time, or a rehearsal's.
+    public var clock: @Sendable () -> Date = { Date() }
 
     public init(database: String, endpoint: Listener.Endpoint, schemaDirectory: URL, initialPlan: URL? = nil) {
         self.database = database
@@ -60,7 +66,9 @@ public final class Daemon: Service {
             }
         }
         if let plan = configuration.initialPlan { try await importIfEmpty(plan) }
-        let dispatcher = Dispatcher(table: .standard(pool: pool), logger: logger)
+        try await bootstrapAdmins()
+        let dispatcher = Dispatcher(table: .standard(pool: pool, figureGraceDays: configuration.figureGraceDays), pool: pool,
+                                    clock: configuration.clock, logger: logger)
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, logger: logger)
         try await listener.run()
@@ -81,11 +89,30 @@ public final class Daemon: Service {
         }
     }
 
+    /// The daemon acting on its own at start, as the audit trail records it.
+    private func daemonActor(_ method: String) -> Actor {
+        Actor(principal: .daemon(uid: getuid(), pid: getpid()), method: method, at: configuration.clock())
+    }
+
+    private func bootstrapAdmins() async throws {
+        guard !configuration.bootstrapAdmins.isEmpty else { return }
+        var admins: [(login: String, name: String)] = []
+        for login in configuration.bootstrapAdmins {
+            guard let account = UnixAccounts.account(login) else {
+                logger.error("bootstrap administrator has no Unix account; skipped", metadata: ["login": "\(login)"])
+                continue
+            }
+            admins.append((account.login, account.fullName.isEmpty ? account.login : account.fullName))
+        }
+        let added = try await Directory(pool: pool).ensureAdmins(admins, by: daemonActor("user.bootstrap"))
+        if !added.isEmpty { logger.info("bootstrap administrators", metadata: ["logins": "\(added.joined(separator: ","))"]) }
+    }
+
     private func importIfEmpty(_ url: URL) async throws {
         let count = try await pool.withConnection { db in try db.query("SELECT count(*) FROM plans").int(0, 0) }
         guard count == 0 else { return }
         let document = try PlanDocument.load(from: try Data(contentsOf: url))
-        let summary = try await PlanImporter.importPlan(document, into: pool)
+        let summary = try await PlanImporter.importPlan(document, into: pool, by: daemonActor("plan.import"))
         logger.info("imported plan", metadata: ["plan": "\(summary.plan)", "file": "\(url.path)",
                                                 "indicators": "\(summary.indicators)", "tasks": "\(summary.tasks)"])
     }

@@ -25,16 +25,7 @@ enum PeerCredentials {
             return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
         }
         return provider.unsafeGetSocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: soPeerCred))
-            .map { (cred: UCred) in Identity(uid: cred.uid, gid: cred.gid, pid: cred.pid, user: userName(uid: cred.uid)) }
+            .map { (cred: UCred) in Identity(uid: cred.uid, gid: cred.gid, pid: cred.pid, user: UnixAccounts.name(uid: cred.uid)) }
     }
 
-    /// The Unix user name of `uid`, or "#uid" when the account has no name.
-    static func userName(uid: UInt32) -> String {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let status = getpwuid_r(uid, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil, let name = entry.pw_name else { return "#\(uid)" }
-        return String(cString: name)
-    }
 }

@@ -8,37 +8,44 @@ public let bbcsVersion = "0.1.0"
 
 extension MethodTable {
     /// The table the daemon serves: every method with its handler.
-    static func standard(pool: PGPool) -> MethodTable {
-        let reader = PlanReader(pool: pool)
+    static func standard(pool: PGPool, figureGraceDays: Int) -> MethodTable {
         var table = MethodTable()
-
-        table.register(HelloRequest.self) { _, caller in
-            .init(server: "bbcsd", version: bbcsVersion, protocolVersion: protocolVersion, identity: caller.identity, posts: [])
-        }
-        table.register(PlanShowRequest.self) { request, _ in try await reader.overview(code: request.plan) }
-        table.register(PlanImportRequest.self) { request, _ in
-            let document = try PlanDocument.load(from: Data(request.content.utf8))
-            return try await PlanImporter.importPlan(document, into: pool)
-        }
-        table.register(ObjectiveListRequest.self) { _, _ in .init(objectives: try await reader.objectives()) }
-        table.register(IndicatorListRequest.self) { request, _ in
-            .init(indicators: try await reader.indicators(IndicatorFilter(
-                objective: request.objective, category: request.category, serviceArea: request.serviceArea,
-                ownerPost: request.ownerPost)))
-        }
-        table.register(IndicatorShowRequest.self) { request, _ in try await reader.indicator(code: request.code) }
-        table.register(TaskListRequest.self) { request, _ in
-            .init(tasks: try await reader.tasks(TaskFilter(
-                post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)))
-        }
-        table.register(TaskShowRequest.self) { request, _ in try await reader.task(code: request.code) }
-        table.register(StrategyListRequest.self) { _, _ in .init(strategies: try await reader.strategies()) }
-        table.register(RiskListRequest.self) { _, _ in try await reader.risks() }
-        table.register(PostListRequest.self) { _, _ in .init(posts: try await reader.posts()) }
+        table.registerPlanMethods(pool: pool)
+        table.registerFigureMethods(FigureStore(pool: pool, graceDays: figureGraceDays))
+        table.registerDirectoryMethods(Directory(pool: pool), audit: AuditLog(pool: pool))
 
         // Last, so that it lists everything above and itself.
         let described = table.methods + [MethodInfo(DescribeRequest.self)]
         table.register(DescribeRequest.self) { _, _ in .init(methods: described) }
         return table
+    }
+
+    /// The handshake and the plan's read methods, and plan import.
+    mutating func registerPlanMethods(pool: PGPool) {
+        let reader = PlanReader(pool: pool)
+        register(HelloRequest.self) { _, context in
+            .init(server: "bbcsd", version: bbcsVersion, protocolVersion: protocolVersion, identity: context.identity,
+                  posts: context.principal.posts)
+        }
+        register(PlanShowRequest.self) { request, _ in try await reader.overview(code: request.plan) }
+        register(PlanImportRequest.self) { request, context in
+            let document = try PlanDocument.load(from: Data(request.content.utf8))
+            return try await PlanImporter.importPlan(document, into: pool, by: context.actor)
+        }
+        register(ObjectiveListRequest.self) { _, _ in .init(objectives: try await reader.objectives()) }
+        register(IndicatorListRequest.self) { request, _ in
+            .init(indicators: try await reader.indicators(IndicatorFilter(
+                objective: request.objective, category: request.category, serviceArea: request.serviceArea,
+                ownerPost: request.ownerPost)))
+        }
+        register(IndicatorShowRequest.self) { request, _ in try await reader.indicator(code: request.code) }
+        register(TaskListRequest.self) { request, _ in
+            .init(tasks: try await reader.tasks(TaskFilter(
+                post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)))
+        }
+        register(TaskShowRequest.self) { request, _ in try await reader.task(code: request.code) }
+        register(StrategyListRequest.self) { _, _ in .init(strategies: try await reader.strategies()) }
+        register(RiskListRequest.self) { _, _ in try await reader.risks() }
+        register(PostListRequest.self) { _, _ in .init(posts: try await reader.posts()) }
     }
 }

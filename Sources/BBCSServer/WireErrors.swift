@@ -10,10 +10,17 @@ enum WireErrors {
         switch error {
         case let error as ResponseError:
             return error
+        case let denial as Denial:
+            return ResponseError(denial.unauthenticated ? .unauthenticated : .permissionDenied, denial.message,
+                                 data: ["missing": denial.missing])
         case let error as StoreError:
             switch error {
             case .notFound(let kind, let key): return ResponseError(.notFound, "no \(kind) \"\(key)\"", data: ["kind": kind, "key": key])
+            case .conflict(let message, let hint): return ResponseError(.conflict, message, data: hint.map { ["hint": $0] })
+            case .invalid(let param, let message): return ResponseError(.invalidParams, message, data: ["param": param])
             }
+        case let error as FigureRuleViolation:
+            return ResponseError(.invalidParams, error.message, data: ["param": error.param])
         case let error as PlanFileError:
             return ResponseError(.invalidParams, "the plan file was refused: \(error)", data: ["path": error.path])
         case let error as PGError:

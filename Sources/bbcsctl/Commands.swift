@@ -14,13 +14,19 @@ struct Connection: ParsableArguments {
 
     /// Sends `request`; prints the raw result under --json, else hands the typed result to `render`.
     func run<R: RequestType>(_ request: R, render: (R.Response) -> Void) throws {
-        do {
-            let client = try Client(socketPath: socket ?? Client.defaultSocketPath)
+        try session { client in
             if json {
                 printJSON(try client.callRaw(request))
             } else {
                 render(try client.call(request))
             }
+        }
+    }
+
+    /// Runs `body` with a connected client; a failure is printed and becomes the exit status.
+    func session<T>(_ body: (Client) throws -> T) throws -> T {
+        do {
+            return try body(try Client(socketPath: socket ?? Client.defaultSocketPath))
         } catch let error as ClientError {
             FileHandle.standardError.write(Data("bbcsctl: \(error)\n".utf8))
             throw ExitCode(Exit.status(for: error))
@@ -40,7 +46,9 @@ struct BBCSCtl: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
-                      Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self])
+                      FigureCommand.self, Due.self, TargetCommand.self,
+                      Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,
+                      UserCommand.self, PostCommand.self, Audit.self])
 
     static func main() {
         main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
@@ -182,9 +190,12 @@ struct Indicators: ParsableCommand {
     func run() throws {
         let request = IndicatorListRequest(objective: objective, category: category, serviceArea: serviceArea, ownerPost: owner)
         try connection.run(request) { result in
-            var table = Table("Code", "Category", "Obj", "Unit", "Freq", "Owner", "Title")
+            var table = Table("Code", "Category", "Obj", "Unit", "Freq", "Latest", "RAG", "Owner", "Title")
             for i in result.indicators {
-                table.add(i.code, i.category.rawValue, i.objective ?? "-", i.unit.rawValue, i.frequency.rawValue, i.ownerPost, i.title)
+                let latest = i.periods.last { $0.figure != nil }
+                table.add(i.code, i.category.rawValue, i.objective ?? "-", i.unit.rawValue, i.frequency.rawValue,
+                          latest.map { "\($0.period) \(formatValue($0.figure?.value, percent: i.unit == .percent))" } ?? "-",
+                          latest?.rag.rawValue ?? "-", i.ownerPost, i.title)
             }
             print(table.render())
             print("\(result.indicators.count) indicators")
@@ -219,19 +230,14 @@ struct IndicatorCommand: ParsableCommand {
                 if !d.children.isEmpty { print("  parts: \(d.children.joined(separator: ", "))") }
                 if !d.aliases.isEmpty { print("  also written: \(d.aliases.joined(separator: ", "))") }
                 if i.isNew { print("  new in this plan") }
-                let periods = Set(d.actuals.keys).union(d.targets.keys).union(d.figures.map { $0.period.year.description }).sorted()
-                var table = Table("Period", "Actual", "Target")
-                for period in periods {
-                    table.add(period, formatValue(d.actuals[period], percent: percent), formatValue(d.targets[period], percent: percent))
+                let planYears = Set(i.periods.map { $0.period.year.description })
+                let baseline = d.actuals.keys.filter { !planYears.contains($0) }.sorted()
+                if !baseline.isEmpty {
+                    print("  baseline: " + baseline.map { "\($0) \(formatValue(d.actuals[$0], percent: percent))" }.joined(separator: ", "))
                 }
-                print("\n" + table.render())
-                if !d.figures.isEmpty {
-                    var figures = Table("Period", "Value", "Rev", "By", "At", "Note")
-                    for f in d.figures {
-                        figures.add(f.period.description, formatValue(f.value, percent: percent), "\(f.revision)", f.submittedBy, f.submittedAt, f.note ?? "")
-                    }
-                    print("\n" + figures.render())
-                }
+                let targets = d.targets.keys.sorted().map { "\($0) \(formatValue(d.targets[$0], percent: percent))" }
+                print("  targets: " + (targets.isEmpty ? "none set" : targets.joined(separator: ", ")))
+                print("\n" + periodTable(i.periods, percent: percent).render())
                 if !d.comments.isEmpty { print("\nComments:\n" + wrap(d.comments)) }
             }
         }
@@ -334,12 +340,14 @@ struct Posts: ParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() throws {
-        try connection.run(PostListRequest()) { result in
-            var table = Table("Indicators", "Tasks", "Post", "Head of")
-            for p in result.posts {
-                table.add("\(p.indicatorCount)", "\(p.taskCount)", p.name, p.headOf.joined(separator: "; "))
-            }
-            print(table.render())
-        }
+        try connection.run(PostListRequest(), render: printPosts)
     }
+}
+
+func printPosts(_ result: PostListRequest.Response) {
+    var table = Table("Indicators", "Tasks", "Post", "Head of")
+    for p in result.posts {
+        table.add("\(p.indicatorCount)", "\(p.taskCount)", p.name, p.headOf.joined(separator: "; "))
+    }
+    print(table.render())
 }

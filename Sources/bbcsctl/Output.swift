@@ -1,4 +1,5 @@
 import BBCSClient
+import BBCSCore
 import BBCSProtocol
 import Foundation
 
@@ -58,6 +59,22 @@ struct Table {
         }
         return ([line(headers)] + cut.map(line)).joined(separator: "\n")
     }
+}
+
+/// One row per period: target, current figure, status and direction of travel.
+func periodTable(_ periods: [PeriodStatus], percent: Bool) -> Table {
+    var table = Table("Period", "Target", "Value", "Rev", "RAG", "vs prev", "vs year ago", "Flags", "Note")
+    for p in periods {
+        let target = formatValue(p.target, percent: percent) + (p.targetSource == .yearShare ? " (¼ of year)" : "")
+        var flags: [String] = []
+        if p.figure == nil && p.actual != nil { flags.append("plan actual") }
+        if p.figure?.late == true { flags.append("late") }
+        if p.figure?.validatedBy != nil { flags.append("validated") }
+        table.add(p.period.description, target, formatValue(p.value, percent: percent), p.figure.map { "\($0.revision)" } ?? "",
+                  p.rag.rawValue, p.sincePrevious?.rawValue ?? "", p.sinceYearEarlier?.rawValue ?? "",
+                  flags.joined(separator: ","), p.figure?.note ?? "")
+    }
+    return table
 }
 
 /// A number as the plan prints it: whole numbers without decimals, percents with "%".

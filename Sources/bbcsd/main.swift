@@ -41,11 +41,27 @@ struct BBCSD: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .customLong("admin"),
+            help: ArgumentHelp("Make this Unix login an administrator at start (repeatable; adds to the configuration's admins).",
+                               valueName: "login"))
+    var admins: [String] = []
+
+    @Option(help: ArgumentHelp("Days after a period ends before its figure is due (default 30).", valueName: "days"))
+    var figureGraceDays: Int?
+
+    @Option(help: ArgumentHelp("Run the clock from this instant (ISO 8601, e.g. 2026-07-01T09:00:00Z), for rehearsals and tests.",
+                               valueName: "time"))
+    var now: String?
+
     func validate() throws {
         if config == nil && dev == nil && database == nil {
             throw ValidationError("give --dev DIR (embedded default), --config FILE or --database CONNINFO")
         }
         if let poolSize, !(1...256).contains(poolSize) { throw ValidationError("--pool-size must be from 1 to 256") }
+        if let figureGraceDays, !(0...366).contains(figureGraceDays) { throw ValidationError("--figure-grace-days must be from 0 to 366") }
+        if let now, ISO8601DateFormatter().date(from: now) == nil {
+            throw ValidationError("--now must be an ISO 8601 instant with a zone, e.g. 2026-07-01T09:00:00Z")
+        }
     }
 
     func run() async throws {
@@ -73,6 +89,7 @@ struct BBCSD: AsyncParsableCommand {
         var socketPath = socket ?? file.socket
         var socketMode = mode_t(file.socketMode ?? 0o660)
         var initialPlan = (plan ?? file.plan).map { URL(fileURLWithPath: $0) }
+        var bootstrapAdmins = (file.admins ?? []) + admins
         if let dev {
             let dir = URL(fileURLWithPath: dev).standardizedFileURL
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -89,6 +106,8 @@ struct BBCSD: AsyncParsableCommand {
             socketPath = socketPath ?? dir.appendingPathComponent("bbcsd.sock").path
             // Every local user may connect; the daemon decides what each may do.
             if file.socketMode == nil { socketMode = 0o666 }
+            // Whoever runs a development daemon administers it, and so does root.
+            bootstrapAdmins += [String(cString: getpwuid(getuid()).pointee.pw_name), "root"]
             if initialPlan == nil {
                 guard let shipped = Resources.locate(Resources.defaultPlan) else { throw fatal("cannot find \(Resources.defaultPlan); give --plan FILE") }
                 initialPlan = shipped
@@ -101,6 +120,13 @@ struct BBCSD: AsyncParsableCommand {
             schemaDirectory: schemaDir, initialPlan: initialPlan)
         configuration.poolSize = poolSize ?? file.poolSize ?? 8
         configuration.maxLineBytes = file.maxLineBytes ?? configuration.maxLineBytes
+        configuration.bootstrapAdmins = Array(NSOrderedSet(array: bootstrapAdmins).array as! [String])
+        configuration.figureGraceDays = figureGraceDays ?? file.figureGraceDays ?? configuration.figureGraceDays
+        if let start = now.flatMap(ISO8601DateFormatter().date(from:)) {
+            let began = Date()
+            configuration.clock = { start.addingTimeInterval(Date().timeIntervalSince(began)) }
+            logger.notice("clock set", metadata: ["now": "\(now!)"])
+        }
 
         let daemon = Daemon(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(

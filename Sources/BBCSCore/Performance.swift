@@ -1,0 +1,133 @@
+/// Red, amber, green against target; grey when there is nothing to judge.
+public enum RAG: String, Codable, Sendable, CaseIterable {
+    case green, amber, red, grey
+}
+
+/// Direction of travel of a value against an earlier one.
+public enum Travel: String, Codable, Sendable, CaseIterable {
+    case improving, worsening, unchanged
+    /// The plan sets no direction of good (polarity none): only which way it moved.
+    case up, down
+}
+
+/// How far an indicator may miss its target before it is red, as a percentage of target.
+public let defaultTolerancePercent = 5.0
+
+/// The rules that turn figures and targets into statuses. Pure; no I/O.
+public enum Performance {
+    /// RAG of `value` against `target`: green when met, amber when missed by no more than
+    /// `tolerance` percent of target (the boundary is amber), red beyond; grey without a
+    /// value, a target or a polarity.
+    public static func rag(value: Double?, target: Double?, polarity: Polarity, tolerance: Double?) -> RAG {
+        guard let value, let target, polarity != .none else { return .grey }
+        let tolerance = tolerance ?? defaultTolerancePercent
+        // Compare shortfall * 100 with tolerance * target: exact for whole numbers, no division.
+        let shortfall = polarity == .higherIsBetter ? target - value : value - target
+        if shortfall <= 0 { return .green }
+        return shortfall * 100 <= tolerance * abs(target) ? .amber : .red
+    }
+
+    /// Direction of travel from `earlier` to `value`.
+    public static func travel(from earlier: Double?, to value: Double?, polarity: Polarity) -> Travel? {
+        guard let earlier, let value else { return nil }
+        if value == earlier { return .unchanged }
+        switch polarity {
+        case .none: return value > earlier ? .up : .down
+        case .higherIsBetter: return value > earlier ? .improving : .worsening
+        case .lowerIsBetter: return value < earlier ? .improving : .worsening
+        }
+    }
+
+    /// Where a period's target comes from.
+    public enum TargetSource: String, Codable, Sendable {
+        /// Set for this very period.
+        case period
+        /// The year's target applies to each quarter (percentages).
+        case year
+        /// A quarter's share of the year's target (counts: a quarter of it).
+        case yearShare = "year_share"
+    }
+
+    /// The target that applies to `period`: its own, else for a quarter the year's (a count's
+    /// annual target is spread evenly over its four quarters; a percentage applies as it is).
+    public static func target(for period: Period, unit: IndicatorUnit, targets: [Period: Double]) -> (value: Double, source: TargetSource)? {
+        if let own = targets[period] { return (own, .period) }
+        guard period.isQuarter, let yearly = targets[period.year] else { return nil }
+        return unit == .count ? (yearly / 4, .yearShare) : (yearly, .year)
+    }
+
+    /// The day a period's figure falls due: `graceDays` after the period ends.
+    public static func dueDate(of period: Period, graceDays: Int) -> CalendarDate {
+        period.end.adding(days: graceDays)
+    }
+
+    /// The periods an indicator reports, from the plan's first year to its last.
+    public static func periods(frequency: Frequency, firstYear: Period, lastYear: Period) -> [Period] {
+        Period.years(from: firstYear, through: lastYear).flatMap { year in
+            frequency == .annual ? [year] : (1...4).map { Period(startYear: year.startYear, quarter: $0) }
+        }
+    }
+}
+
+/// Why a figure or target was refused: the parameter at fault and a sentence for people.
+public struct FigureRuleViolation: Error, Sendable, Equatable, CustomStringConvertible {
+    public var param: String
+    public var message: String
+    public init(_ param: String, _ message: String) { self.param = param; self.message = message }
+    public var description: String { message }
+}
+
+/// The rules a submitted figure or target must meet before it is stored.
+public enum FigureRules {
+    /// The value suits the indicator's unit: counts are whole numbers from 0, percentages
+    /// numbers from 0 (a plan may report above 100%).
+    public static func checkValue(_ value: Double, unit: IndicatorUnit, param: String = "value") throws(FigureRuleViolation) {
+        guard value.isFinite else { throw FigureRuleViolation(param, "\(param) must be a number") }
+        guard value >= 0 else { throw FigureRuleViolation(param, "\(param) must not be negative (got \(format(value)))") }
+        if unit == .count && value != value.rounded() {
+            throw FigureRuleViolation(param, "\(param) of a count must be a whole number (got \(format(value)))")
+        }
+    }
+
+    /// The period suits the indicator: its frequency, within the plan's years, and (for
+    /// figures) already ended on `today`.
+    public static func checkPeriod(_ period: Period, frequency: Frequency, firstYear: Period, lastYear: Period,
+                                   endedBy today: CalendarDate?) throws(FigureRuleViolation) {
+        switch (frequency, period.isQuarter) {
+        case (.annual, true):
+            throw FigureRuleViolation("period", "the indicator is reported annually: give a year like \"\(period.year)\", not a quarter")
+        case (.quarterly, false):
+            throw FigureRuleViolation("period", "the indicator is reported quarterly: give a quarter like \"\(period) Q1\"")
+        default: break
+        }
+        try checkWithinPlan(period, firstYear: firstYear, lastYear: lastYear)
+        if let today, period.end > today {
+            throw FigureRuleViolation("period", "\(period) has not ended yet (it ends \(period.end)); its figure can be submitted from then")
+        }
+    }
+
+    /// A target is set for a year of the plan, or for a quarter of a quarterly indicator.
+    public static func checkTargetPeriod(_ period: Period, frequency: Frequency, firstYear: Period, lastYear: Period) throws(FigureRuleViolation) {
+        if frequency == .annual && period.isQuarter {
+            throw FigureRuleViolation("period", "the indicator is reported annually: its targets are set for a year like \"\(period.year)\"")
+        }
+        try checkWithinPlan(period, firstYear: firstYear, lastYear: lastYear)
+    }
+
+    private static func checkWithinPlan(_ period: Period, firstYear: Period, lastYear: Period) throws(FigureRuleViolation) {
+        guard period.year >= firstYear && period.year <= lastYear else {
+            throw FigureRuleViolation("period", "\(period) is outside the plan, which runs from \(firstYear) to \(lastYear)")
+        }
+    }
+
+    /// A note is needed when a figure is red: the reader must learn why.
+    public static func checkNote(_ note: String?, rag: RAG, value: Double, target: Double?) throws(FigureRuleViolation) {
+        guard rag == .red, (note ?? "").allSatisfy(\.isWhitespace) else { return }
+        throw FigureRuleViolation("note", "\(format(value)) is red against the target of \(target.map(format) ?? "-"); a note explaining it is required")
+    }
+
+    /// Numbers as people write them: no ".0" on whole numbers.
+    public static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

@@ -1,0 +1,92 @@
+import BBCSCore
+import Foundation
+
+/// Who is changing something, through which method, at what time: every store that writes
+/// takes one, checks it and records it in the audit trail.
+public struct Actor: Sendable {
+    public var principal: Principal
+    public var method: String
+    /// The daemon's clock at the request (injectable for tests and rehearsals).
+    public var at: Date
+
+    public init(principal: Principal, method: String, at: Date) {
+        self.principal = principal; self.method = method; self.at = at
+    }
+
+    /// The Europe/London day of `at`.
+    public var today: CalendarDate { CalendarDate(at) }
+
+    var epochSeconds: Double { at.timeIntervalSince1970 }
+}
+
+/// The append-only audit trail: one row per change, written in the change's transaction,
+/// and one per refused attempt.
+public struct AuditLog: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) { self.pool = pool }
+
+    /// Records a change inside the transaction that makes it.
+    static func record(_ db: PGConnection, _ actor: Actor, object: String?, before: (any Encodable)? = nil,
+                       after: (any Encodable)? = nil, message: String? = nil) throws {
+        try insert(db, actor, object: object, outcome: .ok, before: before.map(jsonText), after: after.map(jsonText), message: message)
+    }
+
+    /// Records a refused attempt, in a transaction of its own (the attempt's was rolled back or never began).
+    /// `params` is the request's parameters as JSON text, kept as the attempt's "after".
+    public func recordRefusal(_ actor: Actor, object: String?, params: String?, denial: Denial) async throws {
+        try await pool.withConnection { db in
+            try Self.insert(db, actor, object: object, outcome: denial.unauthenticated ? .unauthenticated : .denied,
+                            before: nil, after: params, message: denial.message)
+        }
+    }
+
+    private static func insert(_ db: PGConnection, _ actor: Actor, object: String?, outcome: AuditEntry.Outcome,
+                               before: String?, after: String?, message: String?) throws {
+        let p = actor.principal
+        try db.query("""
+            INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
+            VALUES (to_timestamp($1::double precision), $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
+            """, [actor.epochSeconds, p.login, p.uid, p.pid, actor.method, object, outcome.rawValue, before, after, message])
+    }
+
+    /// Which rows to read; nil fields do not filter.
+    public struct Filter: Sendable {
+        public var object: String?
+        public var login: String?
+        public var since: CalendarDate?
+        public var limit: Int
+        public init(object: String?, login: String?, since: CalendarDate?, limit: Int) {
+            self.object = object; self.login = login; self.since = since; self.limit = limit
+        }
+    }
+
+    /// Rows newest first.
+    public func entries(_ filter: Filter) async throws -> [AuditEntry] {
+        try await pool.withConnection { db in
+            let rows = try db.query("""
+                SELECT id, to_char(at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), login, uid, pid, method, object,
+                       outcome, before::text, after::text, message
+                FROM audit
+                WHERE ($1::text IS NULL OR lower(object) = lower($1)) AND ($2::text IS NULL OR login = $2)
+                  AND ($3::date IS NULL OR at >= ($3::date::timestamp AT TIME ZONE 'Europe/London'))
+                ORDER BY id DESC LIMIT $4
+                """, [filter.object, filter.login, filter.since?.description, filter.limit])
+            return try rows.map { r in
+                AuditEntry(id: try rows.int(r, 0), at: try rows.text(r, 1), login: try rows.text(r, 2),
+                           uid: UInt32(try rows.int(r, 3)), pid: Int32(try rows.int(r, 4)), method: try rows.text(r, 5),
+                           object: rows.string(r, 6), outcome: try enumValue(rows.text(r, 7)),
+                           before: try rows.string(r, 8).map { try decodeJSON($0) },
+                           after: try rows.string(r, 9).map { try decodeJSON($0) }, message: rows.string(r, 10))
+            }
+        }
+    }
+}
+
+/// Compact JSON text of a value, for a jsonb parameter.
+func jsonText(_ value: any Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+}
+
