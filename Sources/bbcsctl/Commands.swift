@@ -9,7 +9,7 @@ struct Connection: ParsableArguments {
     @Option(help: ArgumentHelp("The daemon's socket (default: $BBCS_SOCKET, else /run/bbcs/bbcsd.sock).", valueName: "path"))
     var socket: String?
 
-    @Flag(help: "Print the reply's result as JSON, for scripts.")
+    @Flag(help: "Print the reply's result as JSON, for scripts (a refusal goes to stderr as {\"error\": {...}}).")
     var json = false
 
     /// Sends `request`; prints the raw result under --json, else hands the typed result to `render`.
@@ -28,7 +28,11 @@ struct Connection: ParsableArguments {
         do {
             return try body(try Client(socketPath: socket ?? Client.defaultSocketPath))
         } catch let error as ClientError {
-            FileHandle.standardError.write(Data("bbcsctl: \(error)\n".utf8))
+            if json, case .server(let wire) = error, let line = try? WireCoding.encoder().encode(["error": wire]) {
+                FileHandle.standardError.write(line + Data("\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("bbcsctl: \(error)\n".utf8))
+            }
             throw ExitCode(Exit.status(for: error))
         }
     }

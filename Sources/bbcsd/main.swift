@@ -26,6 +26,9 @@ struct BBCSD: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Socket path to listen on.", valueName: "path"))
     var socket: String?
 
+    @Option(help: ArgumentHelp("Socket file mode in octal (default 660; 666 with --dev).", valueName: "mode"))
+    var socketMode: String?
+
     @Option(help: ArgumentHelp("libpq connection string.", valueName: "conninfo"))
     var database: String?
 
@@ -58,6 +61,9 @@ struct BBCSD: AsyncParsableCommand {
             throw ValidationError("give --dev DIR (embedded default), --config FILE or --database CONNINFO")
         }
         if let poolSize, !(1...256).contains(poolSize) { throw ValidationError("--pool-size must be from 1 to 256") }
+        if let socketMode, Int(socketMode, radix: 8).map({ (0...0o777).contains($0) }) != true {
+            throw ValidationError("--socket-mode must be an octal mode such as 660")
+        }
         if let figureGraceDays, !(0...366).contains(figureGraceDays) { throw ValidationError("--figure-grace-days must be from 0 to 366") }
         if let now, ISO8601DateFormatter().date(from: now) == nil {
             throw ValidationError("--now must be an ISO 8601 instant with a zone, e.g. 2026-07-01T09:00:00Z")
@@ -87,7 +93,7 @@ struct BBCSD: AsyncParsableCommand {
         var cluster: PostgresCluster?
         var database = database ?? file.database
         var socketPath = socket ?? file.socket
-        var socketMode = mode_t(file.socketMode ?? 0o660)
+        var mode = mode_t(file.socketMode ?? 0o660)
         var initialPlan = (plan ?? file.plan).map { URL(fileURLWithPath: $0) }
         var bootstrapAdmins = (file.admins ?? []) + admins
         if let dev {
@@ -105,7 +111,7 @@ struct BBCSD: AsyncParsableCommand {
             database = database ?? embedded.conninfo
             socketPath = socketPath ?? dir.appendingPathComponent("bbcsd.sock").path
             // Every local user may connect; the daemon decides what each may do.
-            if file.socketMode == nil { socketMode = 0o666 }
+            if file.socketMode == nil { mode = 0o666 }
             // Whoever runs a development daemon administers it, and so does root.
             bootstrapAdmins += [String(cString: getpwuid(getuid()).pointee.pw_name), "root"]
             if initialPlan == nil {
@@ -113,10 +119,11 @@ struct BBCSD: AsyncParsableCommand {
                 initialPlan = shipped
             }
         }
+        if let socketMode { mode = mode_t(Int(socketMode, radix: 8)!) }
         guard let database else { throw fatal("no database: set database in the configuration or give --database") }
 
         var configuration = DaemonConfiguration(
-            database: database, endpoint: .path(socketPath ?? "/run/bbcs/bbcsd.sock", mode: socketMode),
+            database: database, endpoint: .path(socketPath ?? "/run/bbcs/bbcsd.sock", mode: mode),
             schemaDirectory: schemaDir, initialPlan: initialPlan)
         configuration.poolSize = poolSize ?? file.poolSize ?? 8
         configuration.maxLineBytes = file.maxLineBytes ?? configuration.maxLineBytes

@@ -37,7 +37,7 @@ struct ClientCommandTests {
         let want = try #require(shippedPlan.indicators.first { $0.code == "ComS_001" })
         #expect(result.out.contains(want.title))
         for (period, value) in want.actuals.compactMapValues({ $0 }) {
-            #expect(result.out.contains("\(period)  \(Int(value))"), "\(period)")
+            #expect(result.out.contains("\(period) \(Int(value))"), "\(period)")
         }
     }
 
@@ -51,7 +51,9 @@ struct ClientCommandTests {
     }
 
     @Test(arguments: [["whoami"], ["plan", "show"], ["objectives"], ["indicators"], ["indicator", "show", "ComS_012"], ["tasks"],
-                      ["task", "show", "BCRPASB_27"], ["strategies"], ["risks"], ["posts"]])
+                      ["task", "show", "BCRPASB_27"], ["strategies"], ["risks"], ["posts"], ["post", "list"],
+                      ["figure", "history", "ComS_011"], ["due", "--all"], ["target", "history", "ComS_011"], ["user", "list"],
+                      ["post", "holders", "admin"], ["audit"]])
     func everyCommandRunsAndHasHelp(_ arguments: [String]) throws {
         let result = try Self.daemon.ctl(arguments)
         #expect(result.status == 0, "\(arguments): \(result.err)")

@@ -167,6 +167,9 @@ struct HarnessError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// The login running the tests.
+let currentLogin = String(cString: getpwuid(getuid()).pointee.pw_name)
+
 /// The real bbcsd, started as its own process on a temporary socket against a test database.
 final class TestDaemon: @unchecked Sendable {
     let directory: URL
@@ -182,7 +185,8 @@ final class TestDaemon: @unchecked Sendable {
         directory = makeTemporaryDirectory("bbcs-test-daemon")
         socketPath = directory.appendingPathComponent("bbcsd.sock").path
         self.database = try database ?? TestPostgres.freshDatabase()
-        var arguments = ["--database", self.database, "--socket", socketPath,
+        // Whoever runs the tests administers the daemon; permission tests add other users themselves.
+        var arguments = ["--database", self.database, "--socket", socketPath, "--socket-mode", "666", "--admin", currentLogin,
                          "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
         if let plan { arguments += ["--plan", plan.path] }
         process = try ChildProcess(binDirectory.appendingPathComponent("bbcsd").path, arguments + extraArguments,

@@ -1,0 +1,114 @@
+import BBCSClient
+import BBCSCore
+import BBCSProtocol
+import Foundation
+import Testing
+
+/// Users, posts and holdings, as the administrator running the tests, with the daemon's
+/// clock at 10 July 2026. Accounts used ("daemon", "bin") exist on every Linux host.
+@Suite("users and posts", .serialized)
+struct DirectoryTests {
+    static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+
+    func client() throws -> Client { try Self.daemon.client() }
+
+    @Test func usersAreUnixAccounts() throws {
+        let c = try client()
+        let added = try c.call(UserAddRequest(login: "daemon", email: "daemon@example.org"))
+        #expect(added.login == "daemon" && !added.disabled && added.posts.isEmpty)
+        #expect(added.email == "daemon@example.org")
+        #expect(c.error(UserAddRequest(login: "daemon"))?.code == .conflict)
+        let missing = try #require(c.error(UserAddRequest(login: "no-such-account-x")))
+        #expect(missing.code == .invalidParams && missing.data?["param"] == "login")
+        let users = try c.call(UserListRequest()).users
+        #expect(users.map(\.login).contains("daemon"))
+        #expect(users.first { $0.login == currentLogin }?.posts.map(\.post) == ["admin"])
+        #expect(c.error(UserDisableRequest(login: "nobody-registered"))?.code == .notFound)
+    }
+
+    @Test func coverEndsByItself() throws {
+        let c = try client()
+        _ = try? c.call(UserAddRequest(login: "daemon"))
+        let post = "Licensing Manager"
+        let cover = try c.call(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-07-01"),
+                                                until: CalendarDate(iso: "2026-07-31")))
+        #expect(cover.current && cover.until == CalendarDate(iso: "2026-07-31"))
+        let ended = try c.call(PostGrantRequest(login: "daemon", post: "Communities and Crime Manager", from: CalendarDate(iso: "2026-06-01"),
+                                                until: CalendarDate(iso: "2026-06-30")))
+        #expect(!ended.current)
+        #expect(try c.call(PostHoldersRequest(post: post)).holders.map(\.login) == ["daemon"])
+        #expect(try c.call(PostHoldersRequest(post: "Communities and Crime Manager")).holders.isEmpty)
+        #expect(try c.call(PostHoldersRequest(post: "Communities and Crime Manager", all: true)).holders.map(\.login) == ["daemon"])
+
+        let overlap = try #require(c.error(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-07-15"))))
+        #expect(overlap.code == .conflict)
+        let backwards = try #require(c.error(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-08-01"),
+                                                              until: CalendarDate(iso: "2026-07-01"))))
+        #expect(backwards.code == .invalidParams && backwards.data?["param"] == "until")
+        #expect(c.error(PostGrantRequest(login: "daemon", post: "No Such Post"))?.code == .notFound)
+
+        let revoked = try c.call(PostRevokeRequest(login: "daemon", post: post)).revoked
+        #expect(revoked.count == 1 && revoked[0].revokedBy == currentLogin)
+        #expect(try c.call(PostHoldersRequest(post: post)).holders.isEmpty)
+        #expect(try c.call(PostHoldersRequest(post: post, all: true)).holders.first?.revokedBy == currentLogin)
+        #expect(c.error(PostRevokeRequest(login: "daemon", post: post))?.code == .notFound)
+    }
+
+    @Test func postsAreCreatedOnce() throws {
+        let c = try client()
+        let post = try c.call(PostAddRequest(name: "Performance Officer"))
+        #expect(post.name == "Performance Officer")
+        #expect(c.error(PostAddRequest(name: "performance officer"))?.code == .conflict)
+        #expect(c.error(PostAddRequest(name: "  "))?.code == .invalidParams)
+        #expect(try c.call(PostListRequest()).posts.contains { $0.name == "Performance Officer" })
+    }
+
+    @Test func theLastAdministratorStays() throws {
+        let c = try client()
+        _ = try? c.call(UserAddRequest(login: "bin"))
+        // An administrator whose cover has ended does not count.
+        _ = try c.call(PostGrantRequest(login: "bin", post: "admin", from: CalendarDate(iso: "2026-01-01"), until: CalendarDate(iso: "2026-06-30")))
+        let revoke = try #require(c.error(PostRevokeRequest(login: currentLogin, post: "admin")))
+        #expect(revoke.code == .conflict && revoke.message.contains("no administrator"))
+        #expect(c.error(UserDisableRequest(login: currentLogin))?.code == .conflict)
+        #expect(try c.call(HelloRequest()).posts == ["admin"])
+
+        // With a second administrator today, the second may be disabled and re-enabled.
+        _ = try c.call(PostGrantRequest(login: "bin", post: "admin", from: CalendarDate(iso: "2026-07-01")))
+        #expect(try c.call(UserDisableRequest(login: "bin")).disabled)
+        #expect(try c.call(PostHoldersRequest(post: "admin")).holders.map(\.login) == [currentLogin])
+        #expect(try c.call(UserEnableRequest(login: "bin")).disabled == false)
+        #expect(Set(try c.call(PostHoldersRequest(post: "admin")).holders.map(\.login)) == [currentLogin, "bin"])
+        _ = try c.call(PostRevokeRequest(login: "bin", post: "admin"))
+        #expect(c.error(PostRevokeRequest(login: currentLogin, post: "admin"))?.code == .conflict)
+    }
+
+    @Test func bootstrapAdministratorsComeFromTheConfiguration() throws {
+        let directory = makeTemporaryDirectory("bbcs-bootstrap")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("bbcsd.toml")
+        try #"admins = ["daemon", "no-such-account-x"]"#.write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try TestDaemon(plan: nil, extraArguments: ["--config", config.path])
+        let holders = try daemon.client().call(PostHoldersRequest(post: "admin")).holders.map(\.login)
+        #expect(Set(holders) == [currentLogin, "daemon"])
+        #expect(daemon.process.log.contains("no-such-account-x"))
+        let audit = try daemon.client().call(AuditListRequest(object: "daemon")).entries
+        #expect(audit.first?.login == "bbcsd" && audit.first?.method == "user.bootstrap")
+    }
+
+    @Test func clientCommandsManageUsersAndPosts() throws {
+        let add = try Self.daemon.ctl(["user", "add", "nobody", "--name", "Nobody At All"])
+        #expect(add.status == 0, "\(add.err)")
+        let grant = try Self.daemon.ctl(["post", "grant", "nobody", "Head of Finance Services", "--until", "2026-12-31"])
+        #expect(grant.status == 0, "\(grant.err)")
+        #expect(grant.out.contains("Head of Finance Services"))
+        let holders = try Self.daemon.ctl(["post", "holders", "Head of Finance Services"])
+        #expect(holders.out.contains("nobody") && holders.out.contains("2026-12-31"))
+        let list = try Self.daemon.ctl(["user", "list"])
+        #expect(list.out.contains("Nobody At All"))
+        let disable = try Self.daemon.ctl(["user", "disable", "nobody"])
+        #expect(disable.status == 0 && disable.out.contains("disabled"))
+        let last = try Self.daemon.ctl(["user", "disable", currentLogin])
+        #expect(last.status == 4 && last.err.contains("no administrator"))
+    }
+}

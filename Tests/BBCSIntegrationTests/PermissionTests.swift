@@ -1,0 +1,182 @@
+import BBCSClient
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+import Testing
+
+/// Real Unix accounts for permission tests, created once with useradd (root only).
+enum TestAccounts {
+    static let available = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+    /// The account's uid and gid, creating a system account without a home or shell if needed.
+    static func ensure(_ login: String) throws -> (uid: UInt32, gid: UInt32) {
+        if getpwnam(login) == nil {
+            let result = try runProgram("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                                                              "--user-group", login])
+            guard result.status == 0 || getpwnam(login) != nil else {
+                throw HarnessError(description: "useradd \(login) failed: \(result.err)")
+            }
+        }
+        let entry = getpwnam(login)!.pointee
+        return (entry.pw_uid, entry.pw_gid)
+    }
+}
+
+/// Every mutating method tried by seven real Unix identities over the real socket: each
+/// cell is allowed or refused as the permission model says, a refusal changes nothing
+/// and is audited.
+@Suite("permission matrix", .serialized, .enabled(if: TestAccounts.available, "needs root to create test accounts and run setpriv"))
+struct PermissionTests {
+    enum Role: String, CaseIterable {
+        case admin, owner1, owner2, expired, viewer, disabled, stranger
+        var login: String { "bbcs-t-\(rawValue)" }
+    }
+
+    static let ownerPost1 = "Head of Communities and Community Safety"   // owns ComS_011
+    static let ownerPost2 = "Licensing Manager"                          // owns ComS_093a
+
+    let daemon: TestDaemon
+    let ctl: String
+    let accounts: [Role: (uid: UInt32, gid: UInt32)]
+    let db: PGConnection
+
+    init() throws {
+        var accounts: [Role: (uid: UInt32, gid: UInt32)] = [:]
+        for role in Role.allCases { accounts[role] = try TestAccounts.ensure(role.login) }
+        self.accounts = accounts
+        daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        // The test accounts must reach the client binary whatever the checkout's permissions.
+        ctl = daemon.directory.appendingPathComponent("bbcsctl").path
+        try FileManager.default.copyItem(atPath: binDirectory.appendingPathComponent("bbcsctl").path, toPath: ctl)
+        chmod(ctl, 0o755)
+        db = try PGConnection(conninfo: daemon.database)
+
+        let c = try daemon.client()
+        for role in Role.allCases where role != .stranger { _ = try c.call(UserAddRequest(login: role.login)) }
+        _ = try c.call(PostGrantRequest(login: Role.admin.login, post: Policy.adminPost))
+        _ = try c.call(PostGrantRequest(login: Role.owner1.login, post: Self.ownerPost1))
+        _ = try c.call(PostGrantRequest(login: Role.owner2.login, post: Self.ownerPost2))
+        _ = try c.call(PostGrantRequest(login: Role.expired.login, post: Self.ownerPost1,
+                                        from: CalendarDate(iso: "2026-04-01"), until: CalendarDate(iso: "2026-06-30")))
+        _ = try c.call(PostGrantRequest(login: Role.disabled.login, post: Self.ownerPost1))
+        _ = try c.call(UserDisableRequest(login: Role.disabled.login))
+        _ = try c.call(UserAddRequest(login: "daemon"))
+    }
+
+    /// Runs bbcsctl as `role`'s uid and gid, with no supplementary groups.
+    func run(_ role: Role, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let account = accounts[role]!
+        return try runProgram("/usr/bin/setpriv", ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--",
+                                                   ctl, "--socket", daemon.socketPath, "--json"] + arguments)
+    }
+
+    /// A digest of every table a change could touch (the audit trail apart).
+    func snapshot() throws -> String {
+        let tables = ["users", "post_holders", "posts", "figures", "figure_validations", "indicator_values", "target_changes",
+                      "indicators", "plans"]
+        return try tables.map { table in
+            try db.query("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \(table) t").text(0, 0)
+        }.joined(separator: ",")
+    }
+
+    func lastAudit() throws -> (id: Int, login: String, method: String, outcome: String) {
+        let row = try db.query("SELECT id, login, method, outcome FROM audit ORDER BY id DESC LIMIT 1")
+        return (try row.int(0, 0), try row.text(0, 1), try row.text(0, 2), try row.text(0, 3))
+    }
+
+    struct Cell {
+        var method: String
+        var allowed: Set<Role>
+        var arguments: (Role) -> [String]
+    }
+
+    @Test func everyMutatingMethodForEveryIdentity() throws {
+        let plan = daemon.directory.appendingPathComponent("revised-plan.json")
+        let revised = try String(contentsOf: shippedPlanURL, encoding: .utf8)
+            .replacingOccurrences(of: shippedPlan.plan.vision, with: shippedPlan.plan.vision + " (revised)")
+        try revised.write(to: plan, atomically: true, encoding: .utf8)
+        chmod(plan.path, 0o644)
+
+        var revision = 1
+        func quarter(_ role: Role, _ first: Role, _ second: Role) -> String {
+            role == first ? "2025/26 Q1" : role == second ? "2025/26 Q2" : "2025/26 Q3"
+        }
+        let cells = [
+            Cell(method: "figure.submit", allowed: [.admin, .owner1]) { ["figure", "submit", "ComS_011", quarter($0, .admin, .owner1), "400"] },
+            Cell(method: "figure.submit", allowed: [.admin, .owner2]) { ["figure", "submit", "ComS_093a", quarter($0, .admin, .owner2), "10"] },
+            Cell(method: "figure.correct", allowed: [.admin, .owner1]) { _ in
+                ["figure", "correct", "ComS_011", "2025/26 Q1", "390", "--reason", "recount", "--revision", "\(revision)"]
+            },
+            Cell(method: "figure.validate", allowed: [.admin]) { _ in ["figure", "validate", "ComS_011", "2025/26 Q2"] },
+            Cell(method: "target.set", allowed: [.admin]) { _ in ["target", "set", "ComS_011", "2027/28", "1700", "--reason", "review"] },
+            Cell(method: "user.add", allowed: [.admin]) { _ in ["user", "add", "nobody"] },
+            Cell(method: "user.disable", allowed: [.admin]) { _ in ["user", "disable", "daemon"] },
+            Cell(method: "user.enable", allowed: [.admin]) { _ in ["user", "enable", "daemon"] },
+            Cell(method: "post.add", allowed: [.admin]) { ["post", "add", "Matrix Post \($0.rawValue)"] },
+            Cell(method: "post.grant", allowed: [.admin]) { _ in ["post", "grant", "daemon", "Parks and Open Spaces Manager"] },
+            Cell(method: "post.revoke", allowed: [.admin]) { _ in ["post", "revoke", "daemon", "Parks and Open Spaces Manager"] },
+            Cell(method: "plan.import", allowed: [.admin]) { _ in ["plan", "import", plan.path] },
+        ]
+        for cell in cells {
+            for role in Role.allCases {
+                let before = try snapshot()
+                let auditBefore = try lastAudit().id
+                let result = try run(role, cell.arguments(role))
+                let audit = try lastAudit()
+                let where_ = "\(cell.method) as \(role): \(result.err)"
+                if cell.allowed.contains(role) {
+                    #expect(result.status == 0, "\(where_)")
+                    #expect(try snapshot() != before, "\(where_) changed nothing")
+                    #expect(audit.id > auditBefore && audit.login == role.login && audit.method == cell.method && audit.outcome == "ok",
+                            "\(where_) audit \(audit)")
+                    if cell.method == "figure.correct" { revision += 1 }
+                } else {
+                    let expected = role == .stranger ? "unauthenticated" : "permission_denied"
+                    // The refusal is stderr's last line (plan import first says what it reads).
+                    let line = result.err.split(separator: "\n").last.map(String.init) ?? ""
+                    let reply = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]]
+                    #expect(result.status == 77, "\(where_)")
+                    #expect(reply?["error"]?["code"] as? String == expected, "\(where_)")
+                    #expect(try snapshot() == before, "\(where_) changed something")
+                    #expect(audit.id == auditBefore + 1 && audit.login == role.login && audit.method == cell.method
+                            && audit.outcome == (role == .stranger ? "unauthenticated" : "denied"), "\(where_) audit \(audit)")
+                }
+            }
+        }
+    }
+
+    @Test func readsAreForRegisteredActiveUsers() throws {
+        #expect(try run(.viewer, ["indicators"]).status == 0)
+        #expect(try run(.expired, ["figure", "history", "ComS_011"]).status == 0)
+        let stranger = try run(.stranger, ["indicators"])
+        #expect(stranger.status == 77 && stranger.err.contains("unauthenticated"))
+        let disabled = try run(.disabled, ["tasks"])
+        #expect(disabled.status == 77 && disabled.err.contains("permission_denied"))
+        // The handshake answers anyone, with the identity the kernel gave.
+        let hello = try run(.stranger, ["whoami"])
+        #expect(hello.status == 0 && hello.out.contains(Role.stranger.login))
+        // Cover that has ended confers nothing; current posts are listed.
+        let expired = try JSONSerialization.jsonObject(with: Data(try run(.expired, ["whoami"]).out.utf8)) as? [String: Any]
+        #expect(expired?["posts"] as? [String] == [])
+        let owner = try JSONSerialization.jsonObject(with: Data(try run(.owner1, ["whoami"]).out.utf8)) as? [String: Any]
+        #expect(owner?["posts"] as? [String] == [Self.ownerPost1])
+        let audit = try daemon.client().call(AuditListRequest(user: Role.stranger.login, limit: 1)).entries
+        #expect(audit.first?.outcome == .unauthenticated && audit.first?.method == "indicator.list")
+    }
+
+    /// The issue's "done when": an owner submits and corrects a quarterly figure for an
+    /// indicator their post owns, is refused for one it does not, and an administrator sees
+    /// all of it in `bbcsctl audit`.
+    @Test func anOwnerSubmitsCorrectsAndIsRefusedAndTheAdminSeesIt() throws {
+        #expect(try run(.owner2, ["figure", "submit", "ComS_093b", "2025/26 Q4", "20"]).status == 0)
+        #expect(try run(.owner2, ["figure", "correct", "ComS_093b", "2025/26 Q4", "21", "--reason", "late referral"]).status == 0)
+        #expect(try run(.owner2, ["figure", "submit", "ComS_011", "2025/26 Q4", "400"]).status == 77)
+        let audit = try run(.admin, ["audit", "--user", Role.owner2.login])
+        #expect(audit.status == 0, "\(audit.err)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.out.utf8)) as? [String: [[String: Any]]])["entries"]
+        let summary = try #require(entries).prefix(3).map { "\($0["method"] as? String ?? "") \($0["object"] as? String ?? "") \($0["outcome"] as? String ?? "")" }
+        #expect(summary == ["figure.submit ComS_011 denied", "figure.correct ComS_093b ok", "figure.submit ComS_093b ok"])
+    }
+}
