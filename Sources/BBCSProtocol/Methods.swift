@@ -40,7 +40,7 @@ public struct DescribeRequest: RequestType {
     public static let method = "system.describe"
     public static let summary = "Every method with its parameters and who may call it."
     public static let parameters: [ParameterInfo] = []
-    public static let access = Access.anyone
+    public static let access = Access.registered
     public init() {}
 
     public struct Response: Codable, Sendable, Equatable {
@@ -91,7 +91,7 @@ public struct ObjectiveListRequest: RequestType {
 
 public struct IndicatorListRequest: RequestType {
     public static let method = "indicator.list"
-    public static let summary = "Indicators, optionally filtered."
+    public static let summary = "Indicators, optionally filtered, each with per-period figures, RAG and direction of travel."
     public static let parameters = [
         ParameterInfo("objective", "string", "objective code, e.g. CS1"),
         ParameterInfo("category", "string", "service_data, csi, kpi or mpi"),
@@ -114,7 +114,7 @@ public struct IndicatorListRequest: RequestType {
 
 public struct IndicatorShowRequest: RequestType {
     public static let method = "indicator.show"
-    public static let summary = "One indicator: definition, baseline actuals and targets by period, and current figures."
+    public static let summary = "One indicator: definition, baseline and targets, and per period its figure, RAG and direction of travel."
     public static let parameters = [ParameterInfo("code", "string", required: true, "indicator code, e.g. ComS_011 (aliases accepted)")]
     public static let access = Access.registered
     public var code: String

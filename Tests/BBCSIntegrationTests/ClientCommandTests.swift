@@ -1,4 +1,5 @@
 import BBCSCore
+import BBCSProtocol
 import Foundation
 import Testing
 
@@ -62,6 +63,15 @@ struct ClientCommandTests {
         let help = try Self.daemon.ctl(Array(command) + ["--help"])
         #expect(help.status == 0)
         #expect(help.out.contains("USAGE"))
+    }
+
+    /// The README's protocol table is written by hand: it must name every method the daemon has.
+    @Test func readmeListsEveryMethod() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for method in try Self.daemon.client().call(DescribeRequest()).methods {
+            #expect(readme.contains("| `\(method.name)` |"), "\(method.name) is missing from README.md")
+            #expect(readme.contains("| \(method.access.rawValue) | \(method.summary) |"), "\(method.name)'s row is out of date")
+        }
     }
 
     @Test func importPrintsWhatChanged() throws {

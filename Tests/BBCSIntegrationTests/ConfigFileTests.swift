@@ -14,12 +14,26 @@ struct ConfigFileTests {
             schema_dir = "/usr/share/bbcs/Schema"
             plan = "/usr/share/bbcs/plan.json"
             log_level = "debug"
+            admins = ["alice", "bob"]
+            figure_grace_days = 45
             """, file: "t.conf")
         #expect(config.database == "host=/run/postgresql dbname=bbcs")
         #expect(config.poolSize == 12)
         #expect(config.socketMode == 0o660)
         #expect(config.maxLineBytes == 2_097_152)
         #expect(config.logLevel == "debug")
+        #expect(config.admins == ["alice", "bob"])
+        #expect(config.figureGraceDays == 45)
+        #expect(try ConfigFile.parse("admins = []", file: "t").admins == [])
+    }
+
+    /// The example configuration ships with every key and parses as it is.
+    @Test func theExampleConfigurationParses() throws {
+        let example = packageRoot.appendingPathComponent("Config/bbcsd.toml")
+        let config = try ConfigFile.load(path: example.path)
+        #expect(config.database != nil && config.admins == ["root"] && config.figureGraceDays == 30)
+        let text = try String(contentsOf: example, encoding: .utf8)
+        for key in ConfigFile.keys { #expect(text.contains("\(key) ="), "\(key) is not documented") }
     }
 
     @Test(arguments: [
@@ -29,6 +43,9 @@ struct ConfigFileTests {
         ("database = host=x", 1, "database"),
         ("\n\nlog_level = \"loud\"", 3, "log_level"),
         ("socket = \"/a\"\nsocket = \"/b\"", 2, "socket"),
+        ("admins = \"alice\"", 1, "admins"),
+        ("admins = [alice]", 1, "admins"),
+        ("figure_grace_days = 400", 1, "figure_grace_days"),
     ])
     func refusesNamingFileLineAndKey(_ text: String, _ line: Int, _ key: String) {
         #expect(throws: ConfigFile.Invalid.self) { try ConfigFile.parse(text, file: "bad.conf") }
