@@ -72,8 +72,8 @@ public enum PlanImporter {
                 ("owner_post_id", postIDs[indicator.ownerPost]!), ("owner_from_document", indicator.ownerFromDocument),
                 ("is_new", indicator.isNew), ("comments", indicator.comments), ("position", position),
             ])
-            try db.query("UPDATE indicators SET tolerance = $2 WHERE id = $1 AND NOT tolerance_set_by_admin AND tolerance IS DISTINCT FROM $2",
-                         [id, indicator.tolerance])
+            try sync.update("indicators", set: "tolerance = $2",
+                            where: "id = $1 AND NOT tolerance_set_by_admin AND tolerance IS DISTINCT FROM $2", [id, indicator.tolerance])
             for alias in [indicator.code] + indicator.aliases { indicatorIDs[alias] = id }
             for alias in indicator.aliases {
                 try sync.upsert("indicator_aliases", key: [("alias", alias)], values: [("indicator_id", id)], returningID: false)

@@ -35,6 +35,12 @@ struct RowSync {
         return id
     }
 
+    /// Updates rows of `table` matching `condition` (with its parameters).
+    mutating func update(_ table: String, set assignments: String, where condition: String, _ parameters: [any PGParameter]) throws {
+        let updated = try db.query("UPDATE \(table) SET \(assignments) WHERE \(condition)", parameters)
+        changes[table, default: 0] += updated.affectedRows
+    }
+
     /// Deletes rows of `table` matching `condition` (with its parameters).
     mutating func delete(_ table: String, where condition: String, _ parameters: [any PGParameter]) throws {
         let deleted = try db.query("DELETE FROM \(table) WHERE \(condition)", parameters)
