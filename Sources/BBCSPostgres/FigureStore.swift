@@ -6,17 +6,18 @@ import Foundation
 /// and audited in its own transaction.
 public struct FigureStore: Sendable {
     let pool: PGPool
-    /// Days after a period ends before its figure is due (and late after).
-    public let graceDays: Int
+    /// Days after a period ends before its figure is due (and late after); read at each
+    /// request, so a configuration reload applies at once.
+    let graceDays: @Sendable () -> Int
 
-    public init(pool: PGPool, graceDays: Int) {
+    public init(pool: PGPool, graceDays: @escaping @Sendable () -> Int) {
         self.pool = pool
         self.graceDays = graceDays
     }
 
     /// Stores the first figure for a period.
     public func submit(code: String, period: Period, value: Double, note: String?, by actor: Actor) async throws -> (String, PeriodStatus) {
-        let graceDays = self.graceDays
+        let graceDays = self.graceDays()
         return try await pool.transaction { db in
             let indicator = try IndicatorFacts.load(code, db)
             try indicator.requireFigureRights(actor.principal)
@@ -110,7 +111,7 @@ public struct FigureStore: Sendable {
 
     /// Figures owed by `posts` (every post's when nil) for periods begun by `today`, without a figure.
     public func due(posts: [String]?, today: CalendarDate) async throws -> [DueFigure] {
-        let graceDays = self.graceDays
+        let graceDays = self.graceDays()
         return try await pool.withConnection { db in
             let postIDs = try posts.map { try $0.map { try resolvePost($0, db) } }
             let rows = try db.query("""

@@ -21,6 +21,7 @@ public struct FigureSubmitRequest: RequestType {
         ParameterInfo("note", "string", "commentary; required when the figure is red"),
     ]
     public static let access = Access.owner
+    public static let mutates = true
     public var code: String
     public var period: Period
     public var value: Double
@@ -43,6 +44,7 @@ public struct FigureCorrectRequest: RequestType {
         ParameterInfo("note", "string", "new commentary; the previous revision's is kept when left out"),
     ]
     public static let access = Access.owner
+    public static let mutates = true
     public var code: String
     public var period: Period
     public var value: Double
@@ -82,6 +84,7 @@ public struct FigureValidateRequest: RequestType {
         ParameterInfo("revision", "integer", "the revision checked; a conflict when it is no longer current"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var code: String
     public var period: Period
     public var revision: Int?
@@ -121,6 +124,7 @@ public struct TargetSetRequest: RequestType {
         ParameterInfo("reason", "string", required: true, "why the target changed"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var code: String
     public var period: Period
     public var value: Double
@@ -161,6 +165,7 @@ public struct UserAddRequest: RequestType {
         ParameterInfo("email", "string", "where reminders are mailed"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var login: String
     public var name: String?
     public var email: String?
@@ -185,6 +190,7 @@ public struct UserDisableRequest: RequestType {
     public static let summary = "Disable a user: kept for history, with no rights. The last administrator cannot be disabled."
     public static let parameters = [ParameterInfo("login", "string", required: true, "the user")]
     public static let access = Access.admin
+    public static let mutates = true
     public var login: String
     public init(login: String) { self.login = login }
     public typealias Response = UserSummary
@@ -195,6 +201,7 @@ public struct UserEnableRequest: RequestType {
     public static let summary = "Give a disabled user their rights back."
     public static let parameters = [ParameterInfo("login", "string", required: true, "the user")]
     public static let access = Access.admin
+    public static let mutates = true
     public var login: String
     public init(login: String) { self.login = login }
     public typealias Response = UserSummary
@@ -205,6 +212,7 @@ public struct PostAddRequest: RequestType {
     public static let summary = "Create a post."
     public static let parameters = [ParameterInfo("name", "string", required: true, "the post's name, e.g. \"Licensing Manager\"")]
     public static let access = Access.admin
+    public static let mutates = true
     public var name: String
     public init(name: String) { self.name = name }
     public typealias Response = PostSummary
@@ -220,6 +228,7 @@ public struct PostGrantRequest: RequestType {
         ParameterInfo("until", "date", "last day held, YYYY-MM-DD (default: open-ended)"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var login: String
     public var post: String
     public var from: CalendarDate?
@@ -238,6 +247,7 @@ public struct PostRevokeRequest: RequestType {
         ParameterInfo("post", "string", required: true, "the post"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var login: String
     public var post: String
     public init(login: String, post: String) { self.login = login; self.post = post }

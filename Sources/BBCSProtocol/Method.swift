@@ -11,6 +11,12 @@ public protocol RequestType: Codable, Sendable {
     static var parameters: [ParameterInfo] { get }
     /// Who may call it, for `system.describe`.
     static var access: Access { get }
+    /// Whether it changes what the daemon holds (and so is audited and logged at info).
+    static var mutates: Bool { get }
+}
+
+extension RequestType {
+    public static var mutates: Bool { false }
 }
 
 /// One parameter of a method, as `system.describe` lists it.
@@ -32,11 +38,13 @@ public struct MethodInfo: Codable, Sendable, Equatable {
     public var name: String
     public var summary: String
     public var access: Access
+    public var mutates: Bool
     public var params: [ParameterInfo]
     public init<R: RequestType>(_ type: R.Type) {
         name = R.method
         summary = R.summary
         access = R.access
+        mutates = R.mutates
         params = R.parameters
     }
 }

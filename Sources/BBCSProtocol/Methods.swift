@@ -69,6 +69,7 @@ public struct PlanImportRequest: RequestType {
         ParameterInfo("source", "string", "the file's name, for messages"),
     ]
     public static let access = Access.admin
+    public static let mutates = true
     public var content: String
     public var source: String?
     public init(content: String, source: String? = nil) { self.content = content; self.source = source }

@@ -1,7 +1,9 @@
 import Foundation
 
-/// The daemon's configuration file: `key = value` lines (a subset of TOML: strings in
-/// double quotes, whole numbers, one-line arrays of strings, `#` comments).
+/// One layer of the daemon's settings: the configuration file (`key = value` lines, a
+/// subset of TOML: strings in double quotes, whole numbers, one-line arrays of strings,
+/// `#` comments), the environment (`BBCS_<KEY>`), or the command line. Unset keys are nil;
+/// `merged(over:)` stacks the layers.
 public struct ConfigFile: Sendable, Equatable {
     /// Why a configuration file was refused: file, line and key named.
     public struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -9,8 +11,11 @@ public struct ConfigFile: Sendable, Equatable {
         public var line: Int
         public var key: String?
         public var problem: String
+        public init(file: String, line: Int, key: String?, problem: String) {
+            self.file = file; self.line = line; self.key = key; self.problem = problem
+        }
         public var description: String {
-            "\(file):\(line):" + (key.map { " \($0):" } ?? "") + " \(problem)"
+            (line > 0 ? "\(file):\(line):" : "\(file):") + (key.map { " \($0):" } ?? "") + " \(problem)"
         }
     }
 
@@ -24,11 +29,69 @@ public struct ConfigFile: Sendable, Equatable {
     public var logLevel: String?
     public var admins: [String]?
     public var figureGraceDays: Int?
+    public var shutdownTimeout: Int?
 
     public init() {}
 
     public static let keys = ["database", "pool_size", "socket", "socket_mode", "max_line_bytes", "schema_dir", "plan", "log_level",
-                              "admins", "figure_grace_days"]
+                              "admins", "figure_grace_days", "shutdown_timeout"]
+
+    /// Keys whose values are lists; the environment writes them comma-separated.
+    static let listKeys: Set = ["admins"]
+    /// Keys whose values are numbers; the rest are strings.
+    static let numberKeys: Set = ["pool_size", "socket_mode", "max_line_bytes", "figure_grace_days", "shutdown_timeout"]
+
+    /// The environment variable of a key: `BBCS_POOL_SIZE` for `pool_size`.
+    public static func variable(for key: String) -> String { "BBCS_" + key.uppercased() }
+
+    /// The layer the environment sets. Values are written as in a shell: strings bare, lists
+    /// comma-separated (`BBCS_ADMINS=alice,bob`), modes in octal (`BBCS_SOCKET_MODE=660`).
+    public static func environment(_ environment: [String: String]) throws -> ConfigFile {
+        let values = Dictionary(uniqueKeysWithValues: keys.compactMap { key in environment[variable(for: key)].map { (key, $0) } })
+        return try layer(values) { "environment variable \(variable(for: $0))" }
+    }
+
+    /// A layer from raw values by key, written as the environment writes them; an error
+    /// names `source(key)` (a variable, a command-line flag).
+    public static func layer(_ values: [String: String], source: (String) -> String) throws -> ConfigFile {
+        var config = ConfigFile()
+        for key in keys {
+            guard let raw = values[key] else { continue }
+            let value: String
+            if listKeys.contains(key) {
+                value = "[" + raw.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }.joined(separator: ", ") + "]"
+            } else if numberKeys.contains(key) {
+                value = key == "socket_mode" && !raw.hasPrefix("0o") ? "0o" + raw : raw
+            } else {
+                value = "\"" + raw + "\""
+            }
+            do {
+                config = try parse("\(key) = \(value)", file: "").merged(over: config)
+            } catch var error as Invalid {
+                error.file = source(key)
+                error.line = 0
+                throw error
+            }
+        }
+        return config
+    }
+
+    /// This layer's keys, and `lower`'s where this one leaves a key unset.
+    public func merged(over lower: ConfigFile) -> ConfigFile {
+        var m = lower
+        if let database { m.database = database }
+        if let poolSize { m.poolSize = poolSize }
+        if let socket { m.socket = socket }
+        if let socketMode { m.socketMode = socketMode }
+        if let maxLineBytes { m.maxLineBytes = maxLineBytes }
+        if let schemaDir { m.schemaDir = schemaDir }
+        if let plan { m.plan = plan }
+        if let logLevel { m.logLevel = logLevel }
+        if let admins { m.admins = admins }
+        if let figureGraceDays { m.figureGraceDays = figureGraceDays }
+        if let shutdownTimeout { m.shutdownTimeout = shutdownTimeout }
+        return m
+    }
 
     public static func load(path: String) throws -> ConfigFile {
         let text: String
@@ -86,6 +149,7 @@ public struct ConfigFile: Sendable, Equatable {
             case "schema_dir": config.schemaDir = try string()
             case "admins": config.admins = try strings()
             case "figure_grace_days": config.figureGraceDays = try integer(0...366)
+            case "shutdown_timeout": config.shutdownTimeout = try integer(1...3600)
             case "plan": config.plan = try string()
             case "log_level":
                 let level = try string()

@@ -3,7 +3,9 @@ import BBCSPostgres
 import BBCSProtocol
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
+import UnixSignals
 
 /// Everything the daemon needs to run, whichever way it was configured.
 public struct DaemonConfiguration: Sendable {
@@ -23,8 +25,13 @@ public struct DaemonConfiguration: Sendable {
     public var bootstrapAdmins: [String] = []
     /// Days after a period ends before its figure is due.
     public var figureGraceDays: Int = 30
+    public var logLevel: Logger.Level = .info
+    /// How long SIGTERM waits for requests in flight before the daemon exits regardless.
+    public var shutdownTimeout: Duration = .seconds(10)
     /// The daemon's clock: real time, or a rehearsal's.
     public var clock: @Sendable () -> Date = { Date() }
+    /// Reads the configuration again (on SIGHUP); nil when there is nothing to reread.
+    public var reread: (@Sendable () throws -> DaemonConfiguration)?
 
     public init(database: String, endpoint: Listener.Endpoint, schemaDirectory: URL, initialPlan: URL? = nil) {
         self.database = database
@@ -32,45 +39,88 @@ public struct DaemonConfiguration: Sendable {
         self.schemaDirectory = schemaDirectory
         self.initialPlan = initialPlan
     }
+
+    /// The settings a reload cannot apply, by configuration key, where `other` differs.
+    func restartOnlyChanges(to other: DaemonConfiguration) -> [String] {
+        var keys: [String] = []
+        if database != other.database { keys.append("database") }
+        if poolSize != other.poolSize { keys.append("pool_size") }
+        if endpoint != other.endpoint { keys.append("socket") }
+        if maxLineBytes != other.maxLineBytes { keys.append("max_line_bytes") }
+        if schemaDirectory != other.schemaDirectory { keys.append("schema_dir") }
+        return keys
+    }
 }
 
 /// The daemon: migrates the schema, loads a first plan if asked, then serves the socket
-/// until graceful shutdown. `bbcsd` and the tests build it the same way.
+/// until graceful shutdown, telling systemd how it goes. `bbcsd` and the tests build it the
+/// same way.
 public final class Daemon: Service {
     public let configuration: DaemonConfiguration
     public let pool: PGPool
     let logger: Logger
+    let notifier: SystemdNotifier
+    /// The settings in force: the start's, then each reload's.
+    private let live: NIOLockedValueBox<DaemonConfiguration>
 
-    public init(configuration: DaemonConfiguration, logger: Logger) {
+    public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
         self.configuration = configuration
         self.pool = PGPool(conninfo: configuration.database, size: configuration.poolSize)
         self.logger = logger
+        self.notifier = notifier
+        self.live = NIOLockedValueBox(configuration)
+        DaemonLogHandler.level.withLockedValue { $0 = configuration.logLevel }
     }
 
     public func run() async throws {
         do {
-            try await serve()
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.serve() }
+                    if let interval = self.notifier.watchdogInterval {
+                        group.addTask { try await self.pingWatchdog(every: interval) }
+                    }
+                    if self.configuration.reread != nil {
+                        group.addTask { await self.reloadOnHangup() }
+                    }
+                    // Serving ends the daemon; the helpers stop with it.
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.notifier.stopping()
+                self.logger.info("stopping", metadata: ["timeout": "\(self.configuration.shutdownTimeout)"])
+                self.exitIfStillRunning(after: self.configuration.shutdownTimeout)
+            }
         } catch {
             await pool.shutdown()
             throw error
         }
         await pool.shutdown()
+        logger.info("stopped")
     }
 
     private func serve() async throws {
         let migrations = try Migration.load(from: configuration.schemaDirectory)
+        notifier.status("applying database migrations")
         // SIGTERM while PostgreSQL is still away must stop the wait, not be ignored.
         try await cancelWhenGracefulShutdown {
             try await self.untilDatabaseAnswers {
                 try await Migrator.migrate(self.pool, migrations, logger: self.logger)
             }
         }
-        if let plan = configuration.initialPlan { try await importIfEmpty(plan) }
-        try await bootstrapAdmins()
-        let dispatcher = Dispatcher(table: .standard(pool: pool, figureGraceDays: configuration.figureGraceDays), pool: pool,
-                                    clock: configuration.clock, logger: logger)
+        if let plan = configuration.initialPlan {
+            notifier.status("importing the plan")
+            try await importIfEmpty(plan)
+        }
+        try await bootstrapAdmins(configuration.bootstrapAdmins)
+        let live = self.live
+        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.figureGraceDays } })
+        let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger)
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
-                                maxLineBytes: configuration.maxLineBytes, logger: logger)
+                                maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in
+            notifier.ready(status: "serving")
+        }
         try await listener.run()
     }
 
@@ -83,10 +133,72 @@ public final class Daemon: Service {
                 return try await body()
             } catch PGError.connectionFailed(let message) {
                 logger.warning("waiting for the database", metadata: ["error": "\(message)", "retry_in": "\(pause)"])
+                notifier.status("waiting for the database: \(message)")
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(10))
             }
         }
+    }
+
+    private func pingWatchdog(every interval: Duration) async throws {
+        while true {
+            notifier.watchdog()
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// SIGHUP rereads the configuration: what can change live does, the rest is logged as
+    /// needing a restart; an invalid file leaves the running settings as they are.
+    private func reloadOnHangup() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            await reload()
+        }
+    }
+
+    func reload() async {
+        guard let reread = configuration.reread else { return }
+        notifier.reloading()
+        defer { notifier.ready(status: "serving") }
+        let next: DaemonConfiguration
+        do { next = try reread() } catch {
+            logger.error("configuration not reloaded; the running settings stay", metadata: ["error": "\(error)"])
+            return
+        }
+        let previous = live.withLockedValue { current in
+            defer {
+                current.logLevel = next.logLevel
+                current.figureGraceDays = next.figureGraceDays
+                current.bootstrapAdmins = next.bootstrapAdmins
+                current.shutdownTimeout = next.shutdownTimeout
+            }
+            return current
+        }
+        for key in previous.restartOnlyChanges(to: next) {
+            logger.notice("setting changed; restart bbcsd to apply it", metadata: ["key": "\(key)"])
+        }
+        DaemonLogHandler.level.withLockedValue { $0 = next.logLevel }
+        if next.bootstrapAdmins != previous.bootstrapAdmins {
+            do { try await bootstrapAdmins(next.bootstrapAdmins) } catch {
+                logger.error("bootstrap administrators not applied", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.info("configuration reloaded", metadata: [
+            "log_level": "\(next.logLevel)", "figure_grace_days": "\(next.figureGraceDays)",
+            "admins": "\(next.bootstrapAdmins.joined(separator: ","))",
+        ])
+    }
+
+    /// The last resort of a bounded stop: requests still running after the timeout (e.g. a
+    /// statement PostgreSQL never answers) do not keep the process alive.
+    private func exitIfStillRunning(after timeout: Duration) {
+        let logger = self.logger
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+            logger.critical("requests still running after the shutdown timeout; exiting without them",
+                            metadata: ["timeout": "\(timeout)"])
+            _exit(EXIT_FAILURE)
+        }
+        thread.start()
     }
 
     /// The daemon acting on its own at start, as the audit trail records it.
@@ -94,10 +206,10 @@ public final class Daemon: Service {
         Actor(principal: .daemon(uid: getuid(), pid: getpid()), method: method, at: configuration.clock())
     }
 
-    private func bootstrapAdmins() async throws {
-        guard !configuration.bootstrapAdmins.isEmpty else { return }
+    private func bootstrapAdmins(_ logins: [String]) async throws {
+        guard !logins.isEmpty else { return }
         var admins: [(login: String, name: String)] = []
-        for login in configuration.bootstrapAdmins {
+        for login in logins {
             guard let account = UnixAccounts.account(login) else {
                 logger.error("bootstrap administrator has no Unix account; skipped", metadata: ["login": "\(login)"])
                 continue

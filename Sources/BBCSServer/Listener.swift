@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// requests on one connection are answered in order; one connection's failure never
 /// reaches another or the listener.
 public final class Listener: Service {
-    public enum Endpoint: Sendable {
+    public enum Endpoint: Sendable, Equatable {
         /// Bind a new socket at this path with this mode (e.g. 0o660).
         case path(String, mode: mode_t)
         /// A listening socket handed over already bound (socket activation).
@@ -21,14 +21,17 @@ public final class Listener: Service {
     let maxLineBytes: Int
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    let onListening: @Sendable () -> Void
 
+    /// - Parameter onListening: called once the socket accepts connections.
     public init(endpoint: Endpoint, dispatcher: Dispatcher, maxLineBytes: Int, logger: Logger,
-                group: MultiThreadedEventLoopGroup = .singleton) {
+                group: MultiThreadedEventLoopGroup = .singleton, onListening: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint
         self.dispatcher = dispatcher
         self.maxLineBytes = maxLineBytes
         self.logger = logger
         self.group = group
+        self.onListening = onListening
     }
 
     public func run() async throws {
@@ -57,6 +60,7 @@ public final class Listener: Service {
             logger.info("listening", metadata: ["fd": "\(fd)"])
         }
 
+        onListening()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { connections in
                 try await server.executeThenClose { inbound in

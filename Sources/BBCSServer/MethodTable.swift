@@ -85,6 +85,10 @@ public struct Dispatcher: Sendable {
             let reply = try await entry.call(line, id, context)
             logger.debug("request", metadata: ["method": "\(header.method)", "user": "\(caller.identity.user)",
                                                "elapsed": "\(ContinuousClock.now - started)"])
+            if entry.info.mutates {
+                logger.info("change", metadata: ["method": "\(header.method)", "user": "\(caller.identity.user)",
+                                                 "uid": "\(caller.identity.uid)", "object": "\(Self.subject(of: line) ?? "-")"])
+            }
             return reply
         } catch {
             if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, line: line) }
@@ -110,10 +114,7 @@ public struct Dispatcher: Sendable {
 
     /// Audits a refused attempt with what it asked for; a failure to audit is logged, never hidden.
     private func recordRefusal(_ denial: Denial, actor: Actor, line: Data) async {
-        struct Subject: Decodable { var code: String?; var login: String?; var post: String?; var name: String? }
-        struct Params: Decodable { var params: Subject? }
-        let subject = (try? WireCoding.decoder().decode(Params.self, from: line))?.params
-        let object = subject?.code ?? subject?.login ?? subject?.post ?? subject?.name
+        let object = Self.subject(of: line)
         var params: String?
         if let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any], let value = object["params"],
            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
@@ -127,6 +128,14 @@ public struct Dispatcher: Sendable {
         }
         logger.notice("refused", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
                                             "uid": "\(actor.principal.uid)", "missing": "\(denial.missing)"])
+    }
+
+    /// What a request is about, for logs and the audit trail: its code, login, post or name.
+    static func subject(of line: Data) -> String? {
+        struct Subject: Decodable { var code: String?; var login: String?; var post: String?; var name: String? }
+        struct Params: Decodable { var params: Subject? }
+        let subject = (try? WireCoding.decoder().decode(Params.self, from: line))?.params
+        return subject?.code ?? subject?.login ?? subject?.post ?? subject?.name
     }
 
     func errorLine(id: RequestID, _ error: ResponseError) -> Data {

@@ -8,7 +8,8 @@ public let bbcsVersion = "0.1.0"
 
 extension MethodTable {
     /// The table the daemon serves: every method with its handler.
-    static func standard(pool: PGPool, figureGraceDays: Int) -> MethodTable {
+    /// - Parameter figureGraceDays: read at each request, so a reload applies at once.
+    static func standard(pool: PGPool, figureGraceDays: @escaping @Sendable () -> Int) -> MethodTable {
         var table = MethodTable()
         table.registerPlanMethods(pool: pool)
         table.registerFigureMethods(FigureStore(pool: pool, graceDays: figureGraceDays))
