@@ -1,5 +1,8 @@
 import Foundation
 
+/// The release of bbcs: `system.hello` and both programs' `--version` report it.
+public let bbcsVersion = "0.2.0"
+
 /// The version of the wire protocol this build speaks.
 public let protocolVersion = 1
 

@@ -75,17 +75,17 @@ public final class Daemon: Service {
     public func run() async throws {
         do {
             try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await self.serve() }
+                try await withThrowingTaskGroup(of: Void.self) { helpers in
                     if let interval = self.notifier.watchdogInterval {
-                        group.addTask { try await self.pingWatchdog(every: interval) }
+                        helpers.addTask { try await self.pingWatchdog(every: interval) }
                     }
                     if self.configuration.reread != nil {
-                        group.addTask { await self.reloadOnHangup() }
+                        helpers.addTask { await self.reloadOnHangup() }
                     }
-                    // Serving ends the daemon; the helpers stop with it.
-                    try await group.next()
-                    group.cancelAll()
+                    // Serving ends the daemon; the helpers stop with it, never before it, since
+                    // cancelling serving would lose the replies of requests in flight.
+                    try await self.serve()
+                    helpers.cancelAll()
                 }
             } onGracefulShutdown: {
                 self.notifier.stopping()

@@ -81,12 +81,20 @@ public final class Listener: Service {
         var metadata: Logger.Metadata = ["user": "\(caller.identity.user)", "uid": "\(caller.identity.uid)", "pid": "\(caller.identity.pid)"]
         logger.debug("connection opened", metadata: metadata)
         do {
+            let channel = connection.channel
             try await connection.executeThenClose { inbound, outbound in
                 do {
-                    for try await line in inbound.cancelOnGracefulShutdown() {
-                        var reply = ByteBuffer(bytes: await dispatcher.reply(to: Data(line.readableBytesView), caller: caller))
-                        reply.writeInteger(UInt8(ascii: "\n"))
-                        try await outbound.write(reply)
+                    // On SIGTERM stop reading: the request in hand (and any already received)
+                    // is answered, then the connection closes. Cancelling the task instead
+                    // would lose the reply.
+                    try await withGracefulShutdownHandler {
+                        for try await line in inbound {
+                            var reply = ByteBuffer(bytes: await dispatcher.reply(to: Data(line.readableBytesView), caller: caller))
+                            reply.writeInteger(UInt8(ascii: "\n"))
+                            try await outbound.write(reply)
+                        }
+                    } onGracefulShutdown: {
+                        channel.close(mode: .input, promise: nil)
                     }
                 } catch is LineFrameDecoder.LineTooLong {
                     let error = ResponseError(.tooLarge, "a request line may be at most \(maxLineBytes) bytes; closing the connection")

@@ -3,8 +3,6 @@ import BBCSPostgres
 import BBCSProtocol
 import Foundation
 
-/// Version of the daemon, reported by `system.hello` and `--version`.
-public let bbcsVersion = "0.1.0"
 
 extension MethodTable {
     /// The table the daemon serves: every method with its handler.

@@ -48,7 +48,7 @@ struct BBCSCtl: ParsableCommand {
             69 cannot connect to the daemon, 70 daemon failure, 75 database unavailable,
             76 reply not understood, 77 unauthenticated or permission denied.
             """,
-        version: "0.1.0",
+        version: bbcsVersion,
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
                       FigureCommand.self, Due.self, TargetCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,

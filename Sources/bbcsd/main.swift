@@ -1,5 +1,6 @@
 import ArgumentParser
 import BBCSPostgres
+import BBCSProtocol
 import BBCSServer
 import Foundation
 import Logging

@@ -181,7 +181,11 @@ final class TestDaemon: @unchecked Sendable {
     /// - Parameters:
     ///   - database: connection string; a fresh database in the shared cluster when nil.
     ///   - plan: the plan file imported at start when the database is empty (none when nil).
-    init(database: String? = nil, plan: URL? = shippedPlanURL, extraArguments: [String] = []) throws {
+    ///   - environment: added to the daemon's environment.
+    ///   - launcher: a program (and its arguments) that runs bbcsd, given the socket path,
+    ///     e.g. systemd-socket-activate.
+    init(database: String? = nil, plan: URL? = shippedPlanURL, extraArguments: [String] = [], environment: [String: String] = [:],
+         launcher: ((String) -> [String])? = nil, waitForSocket: Bool = true) throws {
         directory = makeTemporaryDirectory("bbcs-test-daemon")
         socketPath = directory.appendingPathComponent("bbcsd.sock").path
         self.database = try database ?? TestPostgres.freshDatabase()
@@ -189,9 +193,16 @@ final class TestDaemon: @unchecked Sendable {
         var arguments = ["--database", self.database, "--socket", socketPath, "--socket-mode", "666", "--admin", currentLogin,
                          "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
         if let plan { arguments += ["--plan", plan.path] }
-        process = try ChildProcess(binDirectory.appendingPathComponent("bbcsd").path, arguments + extraArguments,
-                                   logPath: directory.appendingPathComponent("bbcsd.log").path)
-        try waitUntilServing()
+        var program = binDirectory.appendingPathComponent("bbcsd").path
+        arguments += extraArguments
+        if let launcher {
+            let command = launcher(socketPath)
+            arguments = Array(command.dropFirst()) + [program] + arguments
+            program = command[0]
+        }
+        process = try ChildProcess(program, arguments, logPath: directory.appendingPathComponent("bbcsd.log").path,
+                                   environment: environment)
+        if waitForSocket { try waitUntilServing() }
     }
 
     func waitUntilServing(timeout: Duration = .seconds(60)) throws {

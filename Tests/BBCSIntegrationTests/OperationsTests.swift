@@ -1,0 +1,248 @@
+import BBCSClient
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import BBCSServer
+import Foundation
+import Testing
+
+/// Running bbcsd as an IT team would: layered settings, reload, graceful stop, install.
+@Suite("operations")
+struct OperationsTests {
+    var bbcsd: String { binDirectory.appendingPathComponent("bbcsd").path }
+
+    /// Starts bbcsd with `arguments` and `environment` and waits for `socket` to answer.
+    func start(_ arguments: [String], environment: [String: String], socket: String, log: URL) throws -> ChildProcess {
+        let process = try ChildProcess(bbcsd, arguments, logPath: log.path, environment: environment)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw HarnessError(description: "bbcsd exited: \(process.log)") }
+            if let client = try? Client(socketPath: socket), (try? client.call(HelloRequest())) != nil { return process }
+            usleep(50_000)
+        }
+        process.stop()
+        throw HarnessError(description: "bbcsd did not answer on \(socket): \(process.log)")
+    }
+
+    @Test func flagsOverrideEnvironmentOverridesFileOverridesDefaults() throws {
+        let dir = makeTemporaryDirectory("bbcs-layers")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try TestPostgres.freshDatabase()
+        let config = dir.appendingPathComponent("bbcsd.toml")
+        let schema = packageRoot.appendingPathComponent("Schema").path
+        let (fileSocket, envSocket, flagSocket) = (dir.path + "/file.sock", dir.path + "/env.sock", dir.path + "/flag.sock")
+        try """
+            database = "\(database)"
+            socket = "\(fileSocket)"
+            schema_dir = "\(schema)"
+            log_level = "warning"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let log = dir.appendingPathComponent("log")
+
+        let fromFlag = try start(["--config", config.path, "--socket", flagSocket], environment: ["BBCS_SOCKET": envSocket],
+                                 socket: flagSocket, log: log)
+        #expect(fromFlag.stop() == 0)
+        let fromEnvironment = try start(["--config", config.path], environment: ["BBCS_SOCKET": envSocket, "BBCS_LOG_LEVEL": "debug"],
+                                        socket: envSocket, log: log)
+        #expect(fromEnvironment.stop() == 0)
+        // BBCS_LOG_LEVEL=debug beat the file's "warning": each request was logged.
+        #expect(fromEnvironment.log.contains("request elapsed="))
+        let fromFile = try start(["--config", config.path], environment: [:], socket: fileSocket, log: log)
+        #expect(fromFile.stop() == 0)
+        // The file's socket_mode is unset: the default 0660 applies.
+        var info = stat()
+        let modeSocket = dir.path + "/mode.sock"
+        let withDefaults = try start(["--config", config.path, "--socket", modeSocket], environment: [:], socket: modeSocket, log: log)
+        stat(modeSocket, &info)
+        #expect(info.st_mode & 0o777 == 0o660)
+        #expect(withDefaults.stop() == 0)
+    }
+
+    @Test(arguments: [
+        (["--pool-size", "0"], [:], "--pool-size: pool_size: must be from 1 to 256"),
+        (["--socket-mode", "999"], [:], "--socket-mode"),
+        (["--log-level", "loud"], [:], "--log-level"),
+        ([], ["BBCS_POOL_SIZE": "lots"], "environment variable BBCS_POOL_SIZE: pool_size: expected a whole number"),
+        ([], ["BBCS_FIGURE_GRACE_DAYS": "-1"], "environment variable BBCS_FIGURE_GRACE_DAYS"),
+        ([], ["BBCS_LOG_LEVEL": "chatty"], "environment variable BBCS_LOG_LEVEL"),
+    ] as [([String], [String: String], String)])
+    func invalidFlagsAndEnvironmentStopWithStatus78(_ arguments: [String], _ environment: [String: String], _ message: String) throws {
+        let database = try TestPostgres.freshDatabase()
+        let result = try runProgram(bbcsd, ["--database", database] + arguments, environment: environment)
+        #expect(result.status == 78, "\(result.err)")
+        #expect(result.err.contains(message), "\(result.err)")
+    }
+
+    @Test func invalidFileStopsWithStatus78() throws {
+        let dir = makeTemporaryDirectory("bbcs-badconfig")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("bbcsd.toml")
+        try "database = \"host=/nowhere\"\npool_size = 0\n".write(to: config, atomically: true, encoding: .utf8)
+        let result = try runProgram(bbcsd, ["--config", config.path])
+        #expect(result.status == 78)
+        #expect(result.err.contains("\(config.path):2: pool_size:"), "\(result.err)")
+        let none = try runProgram(bbcsd, [])
+        #expect(none.status == 78 && none.err.contains("no database"), "\(none.err)")
+    }
+
+    @Test func reloadAppliesWhatItCanAndKeepsServing() throws {
+        let dir = makeTemporaryDirectory("bbcs-reload")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("bbcsd.toml")
+        try "log_level = \"info\"\nfigure_grace_days = 30\n".write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try TestDaemon(plan: nil, extraArguments: ["--config", config.path, "--log-level", "info"])
+        let client = try daemon.client()
+        _ = try client.call(IndicatorListRequest())
+        #expect(!daemon.process.log.contains("request elapsed="))
+
+        // The flag sets log_level, so the file's new level must not win; its admins apply, and
+        // the line limit needs a restart.
+        try """
+            log_level = "debug"
+            admins = ["daemon"]
+            max_line_bytes = 2048
+            """.write(to: config, atomically: true, encoding: .utf8)
+        kill(daemon.process.pid, SIGHUP)
+        try waitFor { daemon.process.log.contains("configuration reloaded") }
+        #expect(daemon.process.log.contains("setting changed; restart bbcsd to apply it key=max_line_bytes"))
+        #expect(try client.call(PostHoldersRequest(post: "admin")).holders.map(\.login).contains("daemon"))
+        _ = try client.call(IndicatorListRequest())
+        #expect(!daemon.process.log.contains("request elapsed="))
+
+        // An invalid file is reported and changes nothing; the same connection still works.
+        try "pool_size = many\n".write(to: config, atomically: true, encoding: .utf8)
+        kill(daemon.process.pid, SIGHUP)
+        try waitFor { daemon.process.log.contains("configuration not reloaded") }
+        #expect(daemon.process.log.contains("pool_size"))
+        #expect(try client.call(HelloRequest()).server == "bbcsd")
+    }
+
+    @Test func reloadChangesTheLogLevelWhenNoFlagSetsIt() throws {
+        let dir = makeTemporaryDirectory("bbcs-reload-level")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("bbcsd.toml")
+        try "log_level = \"info\"\n".write(to: config, atomically: true, encoding: .utf8)
+        let database = try TestPostgres.freshDatabase()
+        let socket = dir.path + "/bbcsd.sock"
+        let process = try start(["--config", config.path, "--database", database, "--socket", socket, "--admin", currentLogin,
+                                 "--schema", packageRoot.appendingPathComponent("Schema").path],
+                                environment: [:], socket: socket, log: dir.appendingPathComponent("log"))
+        defer { process.stop() }
+        let client = try Client(socketPath: socket)
+        _ = try client.call(IndicatorListRequest())
+        try "log_level = \"debug\"\n".write(to: config, atomically: true, encoding: .utf8)
+        kill(process.pid, SIGHUP)
+        try waitFor { process.log.contains("configuration reloaded") }
+        _ = try client.call(IndicatorListRequest())
+        try waitFor { process.log.contains("request elapsed=") && process.log.contains("method=indicator.list") }
+    }
+
+    /// SIGTERM lets a request held up inside PostgreSQL finish and answers it, refuses new
+    /// connections, and exits 0.
+    @Test func gracefulStopFinishesTheRequestInFlight() throws {
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        let blocker = try PGConnection(conninfo: daemon.database)
+        try blocker.query("BEGIN")
+        try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
+        let socket = daemon.socketPath
+        let inFlight = Background {
+            try Client(socketPath: socket).call(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
+        }
+        usleep(500_000)
+        kill(daemon.process.pid, SIGTERM)
+        try waitFor { daemon.process.log.contains("stopping") }
+        #expect(daemon.process.isRunning)
+        #expect((try? Client(socketPath: socket).call(HelloRequest())) == nil)
+        try blocker.query("COMMIT")
+        let answer = try inFlight.value()
+        #expect(answer.status.figure?.value == 10)
+        #expect(daemon.process.wait() == 0)
+        #expect(daemon.process.log.contains("stopped"))
+    }
+
+    @Test func aStopThatOutlastsTheTimeoutStillEnds() throws {
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z", "--shutdown-timeout", "1"])
+        let blocker = try PGConnection(conninfo: daemon.database)
+        try blocker.query("BEGIN")
+        try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
+        let socket = daemon.socketPath
+        let inFlight = Background {
+            try? Client(socketPath: socket).call(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
+        }
+        usleep(500_000)
+        let stopped = ContinuousClock.now
+        kill(daemon.process.pid, SIGTERM)
+        #expect(daemon.process.wait() == 1)
+        #expect(ContinuousClock.now - stopped < .seconds(10))
+        #expect(daemon.process.log.contains("requests still running after the shutdown timeout"))
+        try blocker.query("ROLLBACK")
+        _ = try inFlight.value()
+    }
+
+    @Test func bothProgramsReportTheirVersion() throws {
+        #expect(try runProgram(bbcsd, ["--version"]).out == "\(bbcsVersion)\n")
+        #expect(try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["--version"]).out == "\(bbcsVersion)\n")
+    }
+
+    /// `make install` into a temporary prefix installs every file a package needs; the units
+    /// verify cleanly there, and the installed daemon runs with the installed example
+    /// configuration (database and socket from the environment).
+    @Test(.timeLimit(.minutes(15))) func installPutsEveryFileInPlaceAndTheInstalledDaemonRuns() throws {
+        let root = makeTemporaryDirectory("bbcs-install")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let prefix = root.appendingPathComponent("usr").path, etc = root.appendingPathComponent("etc").path
+        let make = try runProgram("/usr/bin/make", ["-C", packageRoot.path, "install", "CONFIGURATION=debug", "SCRATCH=.build-install", "PREFIX=\(prefix)",
+                                                    "SYSCONFDIR=\(etc)"])
+        #expect(make.status == 0, "\(make.out.suffix(3000))\(make.err.suffix(3000))")
+        let expected = [
+            "usr/sbin/bbcsd", "usr/bin/bbcsctl", "etc/bbcs/bbcsd.toml",
+            "usr/share/bbcs/Schema/001_plan.sql", "usr/share/bbcs/Schema/002_people_figures_audit.sql",
+            "usr/share/bbcs/Config/plans/broxtowe-community-safety-2025-2028.json", "usr/share/bbcs/Config/plans/FORMAT.md",
+            "usr/lib/systemd/system/bbcsd.service", "usr/lib/systemd/system/bbcsd.socket",
+            "usr/lib/sysusers.d/bbcs.conf", "usr/lib/tmpfiles.d/bbcs.conf",
+            "usr/share/man/man8/bbcsd.8", "usr/share/man/man1/bbcsctl.1",
+            "usr/share/bash-completion/completions/bbcsctl", "usr/share/bash-completion/completions/bbcsd",
+            "usr/share/zsh/site-functions/_bbcsctl", "usr/share/zsh/site-functions/_bbcsd",
+            "usr/share/doc/bbcs/README.md", "usr/share/doc/bbcs/bbcsd-remote-postgresql.conf",
+        ]
+        let installed = Set(FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }.filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        })
+        #expect(installed == Set(expected), "unexpected: \(installed.subtracting(expected)); missing: \(Set(expected).subtracting(installed))")
+
+        let service = try String(contentsOfFile: prefix + "/lib/systemd/system/bbcsd.service", encoding: .utf8)
+        #expect(service.contains("ExecStart=\(prefix)/sbin/bbcsd --config \(etc)/bbcs/bbcsd.toml"))
+        #expect(try String(contentsOfFile: prefix + "/share/man/man1/bbcsctl.1", encoding: .utf8).contains("figure"))
+        #expect(try String(contentsOfFile: prefix + "/share/bash-completion/completions/bbcsctl", encoding: .utf8).contains("bbcsctl"))
+
+        let verify = try runProgram("/usr/bin/systemd-analyze", ["verify", prefix + "/lib/systemd/system/bbcsd.socket",
+                                                                 prefix + "/lib/systemd/system/bbcsd.service"],
+                                    environment: ["MANPATH": prefix + "/share/man"])
+        // The bbcs account exists only once systemd-sysusers has run on a real host.
+        let complaints = (verify.out + verify.err).split(separator: "\n").filter { !$0.contains("bbcs") || !$0.contains("user") }
+        #expect(complaints.isEmpty, "\(verify.out)\(verify.err)")
+
+        let database = try TestPostgres.freshDatabase()
+        let socket = root.appendingPathComponent("bbcsd.sock").path
+        let daemon = try start(["--config", etc + "/bbcs/bbcsd.toml"],
+                               environment: ["BBCS_DATABASE": database, "BBCS_SOCKET": socket, "BBCS_ADMINS": currentLogin],
+                               socket: socket, log: root.appendingPathComponent("bbcsd.log"))
+        defer { daemon.stop() }
+        let ctl = prefix + "/bin/bbcsctl"
+        let imported = try runProgram(ctl, ["--socket", socket, "plan", "import",
+                                            prefix + "/share/bbcs/Config/plans/broxtowe-community-safety-2025-2028.json"])
+        #expect(imported.status == 0, "\(imported.err)")
+        let shown = try runProgram(ctl, ["--socket", socket, "plan", "show"])
+        #expect(shown.out.contains("Community Safety"), "\(shown.err)")
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+func waitFor(timeout: Duration = .seconds(20), _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + timeout
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw HarnessError(description: "condition not met within \(timeout)") }
+        usleep(50_000)
+    }
+}
