@@ -158,6 +158,27 @@ struct OperationsTests {
         #expect(answer.status.figure?.value == 10)
         #expect(daemon.process.wait() == 0)
         #expect(daemon.process.log.contains("stopped"))
+        // One line at info for the change, with who and what.
+        #expect(daemon.process.log.contains("change method=figure.submit object=ComS_014 uid=\(getuid()) user=\(currentLogin)"))
+    }
+
+    @Test func aStaleSocketFileIsReplacedAndALiveOneIsLeftAlone() throws {
+        let first = try TestDaemon(plan: nil)
+        let path = first.socketPath
+        // A second daemon on the same path refuses to start and leaves the first serving.
+        let database = try TestPostgres.freshDatabase()
+        let refused = try runProgram(bbcsd, ["--database", database, "--socket", path, "--schema",
+                                             packageRoot.appendingPathComponent("Schema").path])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("another daemon is answering on \(path)"), "\(refused.err)")
+        #expect(try Client(socketPath: path).call(HelloRequest()).server == "bbcsd")
+        // Killed without cleaning up, the first leaves its socket file behind; the next one replaces it.
+        #expect(first.process.stop(SIGKILL) == 128 + SIGKILL)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let log = first.directory.appendingPathComponent("second.log")
+        let second = try start(["--database", database, "--socket", path, "--admin", currentLogin, "--schema",
+                                packageRoot.appendingPathComponent("Schema").path], environment: [:], socket: path, log: log)
+        #expect(second.stop() == 0)
     }
 
     @Test func aStopThatOutlastsTheTimeoutStillEnds() throws {
