@@ -111,6 +111,12 @@ public struct TaskFilter: Sendable, Equatable {
     public var status: TaskStatus?
     public var dueBefore: CalendarDate?
     public var dueAfter: CalendarDate?
+    /// Open tasks whose target date has passed.
+    public var overdue: Bool = false
+    /// Open tasks due from today to this many days ahead.
+    public var dueWithinDays: Int?
+    /// Tasks for which any of these posts is responsible (the caller's, for "mine").
+    public var anyOfPosts: [String]?
     public init(post: String? = nil, status: TaskStatus? = nil, dueBefore: CalendarDate? = nil, dueAfter: CalendarDate? = nil) {
         self.post = post; self.status = status; self.dueBefore = dueBefore; self.dueAfter = dueAfter
     }
@@ -126,11 +132,14 @@ public struct TaskSummary: Codable, Sendable, Equatable {
     public var status: TaskStatus
     public var progress: Int
     public var isNew: Bool
+    /// Open, dated and past its target date on the daemon's today.
+    public var overdue: Bool
+    public var completedOn: CalendarDate?
     public init(code: String, objective: String, action: String, responsiblePosts: [String], targetDate: CalendarDate?,
-                targetText: String, status: TaskStatus, progress: Int, isNew: Bool) {
+                targetText: String, status: TaskStatus, progress: Int, isNew: Bool, overdue: Bool = false, completedOn: CalendarDate? = nil) {
         self.code = code; self.objective = objective; self.action = action; self.responsiblePosts = responsiblePosts
         self.targetDate = targetDate; self.targetText = targetText; self.status = status; self.progress = progress
-        self.isNew = isNew
+        self.isNew = isNew; self.overdue = overdue; self.completedOn = completedOn
     }
 }
 
@@ -141,10 +150,11 @@ public struct TaskDetail: Codable, Sendable, Equatable {
     public var partners: [String]
     public var budgetComment: String
     public var risks: [PlanDocument.TaskRisk]
+    public var slippage: Slippage
     public init(task: TaskSummary, aliases: [String], outcome: String, partners: [String], budgetComment: String,
-                risks: [PlanDocument.TaskRisk]) {
+                risks: [PlanDocument.TaskRisk], slippage: Slippage = Slippage(times: 0, days: 0)) {
         self.task = task; self.aliases = aliases; self.outcome = outcome; self.partners = partners
-        self.budgetComment = budgetComment; self.risks = risks
+        self.budgetComment = budgetComment; self.risks = risks; self.slippage = slippage
     }
 }
 

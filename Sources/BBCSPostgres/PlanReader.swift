@@ -114,45 +114,48 @@ public struct PlanReader: Sendable {
         }
     }
 
-    private static let taskColumns = """
+    static let taskColumns = """
         SELECT t.code, o.code, t.action,
                (SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
                 WHERE tp.task_id = t.id)::text,
                to_char(t.target_date, 'YYYY-MM-DD'), t.target_text, t.status, t.progress, t.is_new,
-               t.id, t.outcome, t.budget_comment
+               t.id, t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD')
         FROM tasks t JOIN objectives o ON o.id = t.objective_id
         """
 
-    public func tasks(_ filter: TaskFilter) async throws -> [TaskSummary] {
+    /// Tasks matching `filter`; "overdue" and "due within" are judged on `today`.
+    public func tasks(_ filter: TaskFilter, today: CalendarDate) async throws -> [TaskSummary] {
         try await pool.withConnection { db in
             let postID = try filter.post.map { try resolvePost($0, db) }
+            let anyOf = try filter.anyOfPosts.map { try $0.map { try resolvePost($0, db) } }
+            let open = "t.status NOT IN ('completed', 'deferred', 'cancelled')"
             let rows = try db.query(Self.taskColumns + """
                  WHERE ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = $1))
                    AND ($2::text IS NULL OR t.status = $2)
                    AND ($3::date IS NULL OR t.target_date <= $3)
                    AND ($4::date IS NULL OR t.target_date >= $4)
+                   AND (NOT $5::boolean OR (t.target_date < $6::date AND \(open)))
+                   AND ($7::integer IS NULL OR (t.target_date BETWEEN $6::date AND $6::date + $7::integer AND \(open)))
+                   AND ($8::bigint[] IS NULL OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = ANY($8::bigint[])))
                  ORDER BY t.plan_id, t.position
-                """, [postID, filter.status?.rawValue, filter.dueBefore?.description, filter.dueAfter?.description])
-            return try rows.map { try taskSummary(rows, $0) }
+                """, [postID, filter.status?.rawValue, filter.dueBefore?.description, filter.dueAfter?.description,
+                      filter.overdue, today.description, filter.dueWithinDays, anyOf.map(pgArray)])
+            return try rows.map { try taskSummary(rows, $0, today: today) }
         }
     }
 
-    public func task(code: String) async throws -> TaskDetail {
+    public func task(code: String, today: CalendarDate) async throws -> TaskDetail {
         try await pool.withConnection { db in
-            let found = try db.query("""
-                SELECT id FROM tasks WHERE lower(code) = lower($1)
-                UNION ALL SELECT task_id FROM task_aliases WHERE lower(alias) = lower($1) LIMIT 1
-                """, [code])
-            guard found.count == 1 else { throw StoreError.notFound(kind: "task", key: code) }
-            let id = try found.int(0, 0)
+            let id = try resolveTask(code, db)
             let rows = try db.query(Self.taskColumns + " WHERE t.id = $1", [id])
+            let changes = try TaskStore.changes(of: id, db)
             let aliases = try db.query("SELECT alias FROM task_aliases WHERE task_id = $1 ORDER BY alias", [id])
             let partners = try db.query("SELECT partner FROM task_partners WHERE task_id = $1 ORDER BY position", [id])
             let risks = try db.query("""
                 SELECT threat, strategic_risks::text, mitigation FROM task_risks WHERE task_id = $1 ORDER BY position
                 """, [id])
             return TaskDetail(
-                task: try taskSummary(rows, 0),
+                task: try taskSummary(rows, 0, today: today),
                 aliases: try aliases.map { try aliases.text($0, 0) },
                 outcome: try rows.text(0, 10),
                 partners: try partners.map { try partners.text($0, 0) },
@@ -160,7 +163,8 @@ public struct PlanReader: Sendable {
                 risks: try risks.map { r in
                     PlanDocument.TaskRisk(threat: try risks.text(r, 0), strategicRisks: parseIntArray(risks.string(r, 1)),
                                           mitigation: try risks.text(r, 2))
-                })
+                },
+                slippage: Slippage(changes))
         }
     }
 
@@ -250,11 +254,14 @@ private func indicatorSummary(_ rows: PGResult, _ r: Int, periods: [PeriodStatus
                      tolerance: rows.double(r, 11), periods: periods)
 }
 
-private func taskSummary(_ rows: PGResult, _ r: Int) throws -> TaskSummary {
-    TaskSummary(code: try rows.text(r, 0), objective: try rows.text(r, 1), action: try rows.text(r, 2),
-                responsiblePosts: try decodeJSON(rows.string(r, 3) ?? "[]"),
-                targetDate: rows.string(r, 4).flatMap(CalendarDate.init(iso:)), targetText: try rows.text(r, 5),
-                status: try enumValue(rows.text(r, 6)), progress: try rows.int(r, 7), isNew: rows.bool(r, 8))
+func taskSummary(_ rows: PGResult, _ r: Int, today: CalendarDate) throws -> TaskSummary {
+    let target = rows.string(r, 4).flatMap(CalendarDate.init(iso:))
+    let status: TaskStatus = try enumValue(rows.text(r, 6))
+    return TaskSummary(code: try rows.text(r, 0), objective: try rows.text(r, 1), action: try rows.text(r, 2),
+                       responsiblePosts: try decodeJSON(rows.string(r, 3) ?? "[]"), targetDate: target,
+                       targetText: try rows.text(r, 5), status: status, progress: try rows.int(r, 7), isNew: rows.bool(r, 8),
+                       overdue: !status.isClosed && target.map { $0 < today } == true,
+                       completedOn: rows.string(r, 12).flatMap(CalendarDate.init(iso:)))
 }
 
 func decodeJSON<T: Decodable>(_ text: String) throws -> T {

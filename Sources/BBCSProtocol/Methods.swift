@@ -127,20 +127,28 @@ public struct IndicatorShowRequest: RequestType {
 
 public struct TaskListRequest: RequestType {
     public static let method = "task.list"
-    public static let summary = "Key tasks, optionally filtered; tasks whose target is a note have no date."
+    public static let summary = "Key tasks, optionally filtered; tasks whose target is a note are undated, never overdue."
     public static let parameters = [
         ParameterInfo("post", "string", "a responsible post"),
         ParameterInfo("status", "string", "not_started, on_track, at_risk, off_track, completed, deferred or cancelled"),
         ParameterInfo("dueBefore", "date", "target date on or before, YYYY-MM-DD"),
         ParameterInfo("dueAfter", "date", "target date on or after, YYYY-MM-DD"),
+        ParameterInfo("overdue", "boolean", "only open tasks past their target date"),
+        ParameterInfo("dueWithin", "integer", "only open tasks due from today to this many days ahead"),
+        ParameterInfo("mine", "boolean", "only tasks for which a post the caller holds is responsible"),
     ]
     public static let access = Access.registered
     public var post: String?
     public var status: TaskStatus?
     public var dueBefore: CalendarDate?
     public var dueAfter: CalendarDate?
-    public init(post: String? = nil, status: TaskStatus? = nil, dueBefore: CalendarDate? = nil, dueAfter: CalendarDate? = nil) {
+    public var overdue: Bool?
+    public var dueWithin: Int?
+    public var mine: Bool?
+    public init(post: String? = nil, status: TaskStatus? = nil, dueBefore: CalendarDate? = nil, dueAfter: CalendarDate? = nil,
+                overdue: Bool? = nil, dueWithin: Int? = nil, mine: Bool? = nil) {
         self.post = post; self.status = status; self.dueBefore = dueBefore; self.dueAfter = dueAfter
+        self.overdue = overdue; self.dueWithin = dueWithin; self.mine = mine
     }
     public struct Response: Codable, Sendable, Equatable {
         public var tasks: [TaskSummary]
@@ -150,7 +158,7 @@ public struct TaskListRequest: RequestType {
 
 public struct TaskShowRequest: RequestType {
     public static let method = "task.show"
-    public static let summary = "One key task with its outcome, partners, budget comment and risks."
+    public static let summary = "One key task with its outcome, partners, budget comment, risks and slippage."
     public static let parameters = [ParameterInfo("code", "string", required: true, "task code, e.g. BCRPASB_27 (aliases accepted)")]
     public static let access = Access.registered
     public var code: String

@@ -46,6 +46,32 @@ extension MethodTable {
         }
     }
 
+    /// Task progress, reminders and the scheduler.
+    mutating func registerTaskMethods(_ store: TaskStore, reminders: ReminderStore, scheduler: Scheduler) {
+        register(TaskUpdateRequest.self) { r, context in
+            try await store.update(code: r.code, status: r.status, progress: r.progress, note: r.note, by: context.actor)
+        }
+        register(TaskRescheduleRequest.self) { r, context in
+            try await store.reschedule(code: r.code, to: r.date, reason: r.reason, by: context.actor)
+        }
+        register(TaskHistoryRequest.self) { r, context in
+            let (task, changes) = try await store.history(code: r.code, today: context.today)
+            return .init(task: task, changes: changes, slippage: Slippage(changes))
+        }
+        register(ReminderListRequest.self) { r, context in
+            if r.failed == true {
+                if let denial = Policy.check(.admin, context.principal) { throw denial }
+                return .init(reminders: try await reminders.failingMail())
+            }
+            return .init(reminders: try await reminders.inbox(of: context.principal.login, all: r.all ?? false))
+        }
+        register(ReminderAckRequest.self) { r, context in try await reminders.acknowledge(r.id, by: context.actor) }
+        register(SchedulerRunRequest.self) { _, context in
+            let outcome = try await scheduler.run(as: context.principal)
+            return .init(day: outcome.day, created: outcome.created, mailed: outcome.mailed, mailFailed: outcome.mailFailed)
+        }
+    }
+
     /// Users, posts and holdings, and the audit trail.
     mutating func registerDirectoryMethods(_ directory: Directory, audit: AuditLog) {
         register(UserAddRequest.self) { r, context in

@@ -30,16 +30,26 @@ public struct ConfigFile: Sendable, Equatable {
     public var admins: [String]?
     public var figureGraceDays: Int?
     public var shutdownTimeout: Int?
+    public var taskReminderDays: [Int]?
+    public var strategyReminderDays: [Int]?
+    public var overdueEscalationDays: Int?
+    public var mailCommand: String?
+    public var mailTimeout: Int?
+    public var schedulerInterval: Int?
 
     public init() {}
 
     public static let keys = ["database", "pool_size", "socket", "socket_mode", "max_line_bytes", "schema_dir", "plan", "log_level",
-                              "admins", "figure_grace_days", "shutdown_timeout"]
+                              "admins", "figure_grace_days", "shutdown_timeout", "task_reminder_days", "strategy_reminder_days",
+                              "overdue_escalation_days", "mail_command", "mail_timeout", "scheduler_interval"]
 
-    /// Keys whose values are lists; the environment writes them comma-separated.
+    /// Keys whose values are lists of strings; the environment writes them comma-separated.
     static let listKeys: Set = ["admins"]
+    /// Keys whose values are lists of numbers, written `[28, 7, 1]` (the environment: `28,7,1`).
+    static let numberListKeys: Set = ["task_reminder_days", "strategy_reminder_days"]
     /// Keys whose values are numbers; the rest are strings.
-    static let numberKeys: Set = ["pool_size", "socket_mode", "max_line_bytes", "figure_grace_days", "shutdown_timeout"]
+    static let numberKeys: Set = ["pool_size", "socket_mode", "max_line_bytes", "figure_grace_days", "shutdown_timeout",
+                                  "overdue_escalation_days", "mail_timeout", "scheduler_interval"]
 
     /// The environment variable of a key: `BBCS_POOL_SIZE` for `pool_size`.
     public static func variable(for key: String) -> String { "BBCS_" + key.uppercased() }
@@ -60,6 +70,8 @@ public struct ConfigFile: Sendable, Equatable {
             let value: String
             if listKeys.contains(key) {
                 value = "[" + raw.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }.joined(separator: ", ") + "]"
+            } else if numberListKeys.contains(key) {
+                value = "[" + raw + "]"
             } else if numberKeys.contains(key) {
                 value = key == "socket_mode" && !raw.hasPrefix("0o") ? "0o" + raw : raw
             } else {
@@ -90,6 +102,12 @@ public struct ConfigFile: Sendable, Equatable {
         if let admins { m.admins = admins }
         if let figureGraceDays { m.figureGraceDays = figureGraceDays }
         if let shutdownTimeout { m.shutdownTimeout = shutdownTimeout }
+        if let taskReminderDays { m.taskReminderDays = taskReminderDays }
+        if let strategyReminderDays { m.strategyReminderDays = strategyReminderDays }
+        if let overdueEscalationDays { m.overdueEscalationDays = overdueEscalationDays }
+        if let mailCommand { m.mailCommand = mailCommand }
+        if let mailTimeout { m.mailTimeout = mailTimeout }
+        if let schedulerInterval { m.schedulerInterval = schedulerInterval }
         return m
     }
 
@@ -134,6 +152,16 @@ public struct ConfigFile: Sendable, Equatable {
                     return String(item.dropFirst().dropLast())
                 }
             }
+            func integers(_ range: ClosedRange<Int>) throws -> [Int] {
+                guard value.hasPrefix("["), value.hasSuffix("]") else { throw fail("expected an array of whole numbers, e.g. [28, 7, 1]") }
+                let inner = value.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                if inner.isEmpty { return [] }
+                return try inner.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                    guard let n = Int(item.trimmingCharacters(in: .whitespaces)) else { throw fail("expected an array of whole numbers, e.g. [28, 7, 1]") }
+                    guard range.contains(n) else { throw fail("each number must be from \(range.lowerBound) to \(range.upperBound)") }
+                    return n
+                }
+            }
             func integer(_ range: ClosedRange<Int>) throws -> Int {
                 let parsed = value.hasPrefix("0o") ? Int(value.dropFirst(2), radix: 8) : Int(value)
                 guard let n = parsed else { throw fail("expected a whole number") }
@@ -150,6 +178,14 @@ public struct ConfigFile: Sendable, Equatable {
             case "admins": config.admins = try strings()
             case "figure_grace_days": config.figureGraceDays = try integer(0...366)
             case "shutdown_timeout": config.shutdownTimeout = try integer(1...3600)
+            case "task_reminder_days": config.taskReminderDays = try integers(1...366)
+            case "strategy_reminder_days": config.strategyReminderDays = try integers(1...366)
+            case "overdue_escalation_days": config.overdueEscalationDays = try integer(0...366)
+            case "mail_command":
+                let command = try string()
+                config.mailCommand = command.trimmingCharacters(in: .whitespaces).isEmpty ? nil : command
+            case "mail_timeout": config.mailTimeout = try integer(1...600)
+            case "scheduler_interval": config.schedulerInterval = try integer(10...86400)
             case "plan": config.plan = try string()
             case "log_level":
                 let level = try string()

@@ -26,6 +26,12 @@ public struct DaemonConfiguration: Sendable {
     /// Days after a period ends before its figure is due.
     public var figureGraceDays: Int = 30
     public var logLevel: Logger.Level = .info
+    /// Lead times and escalation of reminders (their figure grace days are `figureGraceDays`).
+    public var reminders = ReminderSettings()
+    /// How reminders are mailed; nil: inbox only.
+    public var mail: MailSettings?
+    /// How often the scheduler looks for reminders due.
+    public var schedulerInterval: Duration = .seconds(300)
     /// How long SIGTERM waits for requests in flight before the daemon exits regardless.
     public var shutdownTimeout: Duration = .seconds(10)
     /// The daemon's clock: real time, or a rehearsal's.
@@ -115,13 +121,28 @@ public final class Daemon: Service {
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
         let live = self.live
-        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.figureGraceDays } })
+        let scheduler = Scheduler(pool: pool, settings: {
+            live.withLockedValue { current in
+                var reminders = current.reminders
+                reminders.figureGraceDays = current.figureGraceDays
+                return (reminders, current.mail)
+            }
+        }, clock: configuration.clock, logger: logger)
+        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.figureGraceDays } }, scheduler: scheduler)
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger)
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in
             notifier.ready(status: "serving")
         }
-        try await listener.run()
+        try await withThrowingTaskGroup(of: Void.self) { background in
+            // A daemon that was down over a due date catches up here, at once.
+            background.addTask {
+                await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
+                                                as: .daemon(uid: getuid(), pid: getpid()))
+            }
+            try await listener.run()
+            background.cancelAll()
+        }
     }
 
     /// Retries `body` while the database cannot be reached, with growing pauses, until
@@ -170,6 +191,9 @@ public final class Daemon: Service {
                 current.figureGraceDays = next.figureGraceDays
                 current.bootstrapAdmins = next.bootstrapAdmins
                 current.shutdownTimeout = next.shutdownTimeout
+                current.reminders = next.reminders
+                current.mail = next.mail
+                current.schedulerInterval = next.schedulerInterval
             }
             return current
         }
@@ -184,7 +208,8 @@ public final class Daemon: Service {
         }
         logger.info("configuration reloaded", metadata: [
             "log_level": "\(next.logLevel)", "figure_grace_days": "\(next.figureGraceDays)",
-            "admins": "\(next.bootstrapAdmins.joined(separator: ","))",
+            "admins": "\(next.bootstrapAdmins.joined(separator: ","))", "mail": "\(next.mail?.command ?? "none")",
+            "task_reminder_days": "\(next.reminders.taskLeadDays)",
         ])
     }
 

@@ -7,10 +7,11 @@ import Foundation
 extension MethodTable {
     /// The table the daemon serves: every method with its handler.
     /// - Parameter figureGraceDays: read at each request, so a reload applies at once.
-    static func standard(pool: PGPool, figureGraceDays: @escaping @Sendable () -> Int) -> MethodTable {
+    static func standard(pool: PGPool, figureGraceDays: @escaping @Sendable () -> Int, scheduler: Scheduler) -> MethodTable {
         var table = MethodTable()
         table.registerPlanMethods(pool: pool)
         table.registerFigureMethods(FigureStore(pool: pool, graceDays: figureGraceDays))
+        table.registerTaskMethods(TaskStore(pool: pool), reminders: ReminderStore(pool: pool), scheduler: scheduler)
         table.registerDirectoryMethods(Directory(pool: pool), audit: AuditLog(pool: pool))
 
         // Last, so that it lists everything above and itself.
@@ -38,11 +39,17 @@ extension MethodTable {
                 ownerPost: request.ownerPost)))
         }
         register(IndicatorShowRequest.self) { request, _ in try await reader.indicator(code: request.code) }
-        register(TaskListRequest.self) { request, _ in
-            .init(tasks: try await reader.tasks(TaskFilter(
-                post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)))
+        register(TaskListRequest.self) { request, context in
+            var filter = TaskFilter(post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)
+            filter.overdue = request.overdue ?? false
+            if let days = request.dueWithin {
+                guard days >= 0 else { throw ResponseError(.invalidParams, "dueWithin is a number of days from 0", data: ["param": "dueWithin"]) }
+                filter.dueWithinDays = days
+            }
+            if request.mine == true { filter.anyOfPosts = context.principal.posts.filter { $0 != Policy.adminPost } }
+            return .init(tasks: try await reader.tasks(filter, today: context.today))
         }
-        register(TaskShowRequest.self) { request, _ in try await reader.task(code: request.code) }
+        register(TaskShowRequest.self) { request, context in try await reader.task(code: request.code, today: context.today) }
         register(StrategyListRequest.self) { _, _ in .init(strategies: try await reader.strategies()) }
         register(RiskListRequest.self) { _, _ in try await reader.risks() }
         register(PostListRequest.self) { _, _ in .init(posts: try await reader.posts()) }

@@ -52,6 +52,7 @@ struct BBCSCtl: ParsableCommand {
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
                       FigureCommand.self, Due.self, TargetCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,
+                      Reminders.self, SchedulerCommand.self,
                       UserCommand.self, PostCommand.self, Audit.self])
 
     static func main() {
@@ -256,13 +257,18 @@ struct Tasks: ParsableCommand {
     var status: TaskStatus?
     @Option(help: ArgumentHelp("Target date on or before (YYYY-MM-DD).", valueName: "date")) var dueBefore: CalendarDate?
     @Option(help: ArgumentHelp("Target date on or after (YYYY-MM-DD).", valueName: "date")) var dueAfter: CalendarDate?
+    @Flag(help: "Only open tasks past their target date.") var overdue = false
+    @Option(help: ArgumentHelp("Only open tasks due from today to this many days ahead.", valueName: "days")) var dueWithin: Int?
+    @Flag(help: "Only tasks for which a post you hold is responsible.") var mine = false
 
     func run() throws {
-        try connection.run(TaskListRequest(post: post, status: status, dueBefore: dueBefore, dueAfter: dueAfter)) { result in
-            var table = Table("Code", "Obj", "Target", "Status", "Responsible", "Action")
+        let request = TaskListRequest(post: post, status: status, dueBefore: dueBefore, dueAfter: dueAfter,
+                                      overdue: overdue ? true : nil, dueWithin: dueWithin, mine: mine ? true : nil)
+        try connection.run(request) { result in
+            var table = Table("Code", "Obj", "Target", "Status", "Done", "Responsible", "Action")
             for t in result.tasks {
-                table.add(t.code, t.objective, t.targetDate?.description ?? "undated", t.status.rawValue,
-                          t.responsiblePosts.joined(separator: "; "), t.action)
+                table.add(t.code, t.objective, (t.targetDate?.description ?? "undated") + (t.overdue ? " OVERDUE" : ""), t.status.rawValue,
+                          "\(t.progress)%", t.responsiblePosts.joined(separator: "; "), t.action)
             }
             print(table.render())
             print("\(result.tasks.count) tasks")
@@ -271,7 +277,9 @@ struct Tasks: ParsableCommand {
 }
 
 struct TaskCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "task", abstract: "Work with one key task.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(
+        commandName: "task", abstract: "Show a key task, record its progress, move its target date, read its history.",
+        subcommands: [Show.self, Update.self, Reschedule.self, History.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a key task with its partners, budget and risks.")
@@ -282,8 +290,10 @@ struct TaskCommand: ParsableCommand {
             try connection.run(TaskShowRequest(code: code)) { d in
                 let t = d.task
                 print("\(t.code)  \(t.action)" + (t.isNew ? "  (new)" : ""))
-                print("  objective \(t.objective); status \(t.status.rawValue), \(t.progress)% done")
-                print("  target: \(t.targetDate?.description ?? "undated") (\"\(t.targetText)\")")
+                print("  objective \(t.objective); status \(t.status.rawValue), \(t.progress)% done"
+                      + (t.completedOn.map { ", completed \($0)" } ?? ""))
+                print("  target: \(t.targetDate?.description ?? "undated") (\"\(t.targetText)\")" + (t.overdue ? ", OVERDUE" : ""))
+                if d.slippage.times > 0 { print("  slipped \(d.slippage.times) time(s), \(d.slippage.days) days in all") }
                 print("  responsible: \(t.responsiblePosts.joined(separator: "; "))")
                 if !d.partners.isEmpty { print("  partners: \(d.partners.joined(separator: "; "))") }
                 if !d.aliases.isEmpty { print("  also written: \(d.aliases.joined(separator: ", "))") }

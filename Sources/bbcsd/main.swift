@@ -94,6 +94,8 @@ struct BBCSD: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A mail command that exits before reading its message must not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
         LoggingSystem.bootstrap { DaemonLogHandler(label: $0) }
         let logger = Logger(label: "bbcsd")
         let environment = ProcessInfo.processInfo.environment
@@ -162,6 +164,11 @@ struct BBCSD: AsyncParsableCommand {
             configuration.figureGraceDays = settings.figureGraceDays ?? configuration.figureGraceDays
             configuration.logLevel = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
             configuration.shutdownTimeout = .seconds(settings.shutdownTimeout ?? 10)
+            configuration.reminders.taskLeadDays = settings.taskReminderDays ?? configuration.reminders.taskLeadDays
+            configuration.reminders.strategyLeadDays = settings.strategyReminderDays ?? configuration.reminders.strategyLeadDays
+            configuration.reminders.escalateAfterDays = settings.overdueEscalationDays ?? configuration.reminders.escalateAfterDays
+            configuration.mail = settings.mailCommand.map { MailSettings(command: $0, timeout: .seconds(settings.mailTimeout ?? 30)) }
+            configuration.schedulerInterval = .seconds(settings.schedulerInterval ?? 300)
             if let clock { configuration.clock = clock }
             return configuration
         }

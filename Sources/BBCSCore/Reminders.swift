@@ -1,0 +1,157 @@
+/// What reminders are about.
+public enum ReminderKind: String, Codable, Sendable, CaseIterable {
+    case taskDue = "task_due"
+    case taskDueToday = "task_due_today"
+    case taskOverdue = "task_overdue"
+    case figureDue = "figure_due"
+    case figureOverdue = "figure_overdue"
+    case strategyRenewal = "strategy_renewal"
+}
+
+/// When reminders fall due: lead times before a date, weekly after it.
+public struct ReminderSettings: Sendable, Equatable {
+    /// Days before a task's target date to remind its officers (the day itself and every
+    /// week after it are reminded too).
+    public var taskLeadDays: [Int] = [28, 7, 1]
+    /// Days overdue after which administrators are reminded as well.
+    public var escalateAfterDays: Int = 14
+    /// Days before a strategy's renewal date to remind who answers for it.
+    public var strategyLeadDays: [Int] = [90, 28]
+    /// Days after a period ends before its figure is due.
+    public var figureGraceDays: Int = 30
+
+    public init() {}
+}
+
+/// The reminder a subject calls for on a day: its kind, its step (unique per subject and
+/// recipient, so a step is recorded once however often the scheduler runs), the date it is
+/// about, and whether administrators hear of it too.
+public struct ReminderStep: Sendable, Equatable {
+    public var kind: ReminderKind
+    public var step: String
+    public var dueDate: CalendarDate
+    public var escalate: Bool
+
+    public init(kind: ReminderKind, step: String, dueDate: CalendarDate, escalate: Bool = false) {
+        self.kind = kind; self.step = step; self.dueDate = dueDate; self.escalate = escalate
+    }
+}
+
+/// Which reminder each subject calls for on `today`. Only the latest step that has come due
+/// is named: a daemon that was down over a lead time catches up with one reminder, not a
+/// burst of stale ones.
+public enum ReminderRules {
+    /// A task with a target date, still open (not completed, deferred or cancelled).
+    public static func task(target: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
+        let daysLeft = today.days(until: target)
+        if daysLeft > 0 {
+            guard let lead = settings.taskLeadDays.filter({ $0 > 0 }).sorted().first(where: { $0 >= daysLeft }) else { return nil }
+            return ReminderStep(kind: .taskDue, step: "\(lead)d", dueDate: target)
+        }
+        if daysLeft == 0 { return ReminderStep(kind: .taskDueToday, step: "today", dueDate: target) }
+        return overdue(.taskOverdue, due: target, today: today, settings: settings)
+    }
+
+    /// A figure not yet submitted for a period: due once the period has ended, overdue
+    /// weekly after its due date.
+    public static func figure(period: Period, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
+        guard today > period.end else { return nil }
+        let due = Performance.dueDate(of: period, graceDays: settings.figureGraceDays)
+        if today <= due { return ReminderStep(kind: .figureDue, step: "due", dueDate: due) }
+        return overdue(.figureOverdue, due: due, today: today, settings: settings)
+    }
+
+    /// A strategy or policy document with a renewal date.
+    public static func strategy(renewal: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
+        let daysLeft = today.days(until: renewal)
+        if daysLeft <= 0 { return ReminderStep(kind: .strategyRenewal, step: "due", dueDate: renewal) }
+        guard let lead = settings.strategyLeadDays.filter({ $0 > 0 }).sorted().first(where: { $0 >= daysLeft }) else { return nil }
+        return ReminderStep(kind: .strategyRenewal, step: "\(lead)d", dueDate: renewal)
+    }
+
+    /// Week 1 is the first to seventh day overdue, week 2 the eighth to fourteenth, ...
+    static func overdue(_ kind: ReminderKind, due: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep {
+        let days = due.days(until: today)
+        return ReminderStep(kind: kind, step: "week-\((days - 1) / 7 + 1)", dueDate: due, escalate: days > settings.escalateAfterDays)
+    }
+}
+
+/// One reminder in an inbox.
+public struct Reminder: Codable, Sendable, Equatable {
+    public enum MailState: String, Codable, Sendable {
+        /// No mail command configured, or the recipient has no address.
+        case none
+        /// Waiting for its first or next attempt.
+        case pending
+        case sent
+    }
+    public var id: Int
+    public var kind: ReminderKind
+    public var subject: String
+    public var recipient: String
+    public var step: String
+    public var dueDate: CalendarDate
+    public var title: String
+    public var body: String
+    /// Sent to an administrator because the responsible post has no holder or it is long overdue.
+    public var escalated: Bool
+    public var createdAt: String
+    public var ackedAt: String?
+    public var mailState: MailState
+    public var mailAttempts: Int
+    public var mailLastError: String?
+    public var mailSentAt: String?
+
+    public init(id: Int, kind: ReminderKind, subject: String, recipient: String, step: String, dueDate: CalendarDate, title: String,
+                body: String, escalated: Bool, createdAt: String, ackedAt: String?, mailState: MailState, mailAttempts: Int,
+                mailLastError: String?, mailSentAt: String?) {
+        self.id = id; self.kind = kind; self.subject = subject; self.recipient = recipient; self.step = step
+        self.dueDate = dueDate; self.title = title; self.body = body; self.escalated = escalated; self.createdAt = createdAt
+        self.ackedAt = ackedAt; self.mailState = mailState; self.mailAttempts = mailAttempts
+        self.mailLastError = mailLastError; self.mailSentAt = mailSentAt
+    }
+}
+
+/// One entry of a task's history: a progress update or a change of target date.
+public struct TaskChange: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case update, reschedule }
+    public var kind: Kind
+    public var oldStatus: TaskStatus?
+    public var newStatus: TaskStatus?
+    public var oldProgress: Int?
+    public var newProgress: Int?
+    public var oldDate: CalendarDate?
+    public var newDate: CalendarDate?
+    public var note: String
+    public var changedBy: String
+    public var changedAt: String
+
+    public init(kind: Kind, oldStatus: TaskStatus?, newStatus: TaskStatus?, oldProgress: Int?, newProgress: Int?,
+                oldDate: CalendarDate?, newDate: CalendarDate?, note: String, changedBy: String, changedAt: String) {
+        self.kind = kind; self.oldStatus = oldStatus; self.newStatus = newStatus; self.oldProgress = oldProgress
+        self.newProgress = newProgress; self.oldDate = oldDate; self.newDate = newDate; self.note = note
+        self.changedBy = changedBy; self.changedAt = changedAt
+    }
+}
+
+/// A task's slippage: how often its target date moved later, and by how many days in all.
+public struct Slippage: Codable, Sendable, Equatable {
+    public var times: Int
+    public var days: Int
+    public init(times: Int, days: Int) { self.times = times; self.days = days }
+
+    public init(_ changes: [TaskChange]) {
+        var times = 0, days = 0
+        for change in changes where change.kind == .reschedule {
+            guard let old = change.oldDate, let new = change.newDate, new > old else { continue }
+            times += 1
+            days += old.days(until: new)
+        }
+        self.init(times: times, days: days)
+    }
+}
+
+extension TaskStatus {
+    /// Completed, deferred and cancelled tasks are neither overdue nor reminded.
+    public var isClosed: Bool { self == .completed || self == .deferred || self == .cancelled }
+}
