@@ -67,10 +67,8 @@ public struct Scheduler: Sendable {
                 // A failure waits for its backoff: nothing failed in this run is claimed again in it.
             }
         }
-        if created > 0 || mailed > 0 || failed > 0 {
-            logger.info("scheduler ran", metadata: ["day": "\(actor.today)", "created": "\(created)", "mailed": "\(mailed)",
-                                                     "mail_failed": "\(failed)"])
-        }
+        logger.log(level: created > 0 || mailed > 0 || failed > 0 ? .info : .debug, "scheduler ran", metadata: [
+            "day": "\(actor.today)", "created": "\(created)", "mailed": "\(mailed)", "mail_failed": "\(failed)"])
         return Outcome(day: actor.today, created: created, mailed: mailed, mailFailed: failed)
     }
 
