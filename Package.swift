@@ -47,6 +47,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The performance report as text, Markdown, HTML with SVG charts, CSV and JSON.
+        .target(name: "BBCSReport", dependencies: ["BBCSCore"]),
         // A blocking, typed client over a plain Unix socket (no NIO, no libpq).
         .target(name: "BBCSClient", dependencies: ["BBCSProtocol"]),
         .executableTarget(
@@ -61,14 +63,14 @@ let package = Package(
         .executableTarget(
             name: "bbcsctl",
             dependencies: [
-                "BBCSClient", "BBCSProtocol", "BBCSCore",
+                "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol"]),
+        .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport"]),
         .testTarget(
             name: "BBCSIntegrationTests",
-            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "bbcsd", "bbcsctl"]
+            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "bbcsd", "bbcsctl"]
         ),
     ]
 )

@@ -13,6 +13,10 @@ extension MethodTable {
         table.registerFigureMethods(FigureStore(pool: pool, graceDays: figureGraceDays))
         table.registerTaskMethods(TaskStore(pool: pool), reminders: ReminderStore(pool: pool), scheduler: scheduler)
         table.registerDirectoryMethods(Directory(pool: pool), audit: AuditLog(pool: pool))
+        let reports = ReportBuilder(pool: pool)
+        table.register(ReportRequest.self) { r, context in
+            try await reports.report(period: r.period, objective: r.objective, today: context.today, graceDays: figureGraceDays())
+        }
 
         // Last, so that it lists everything above and itself.
         let described = table.methods + [MethodInfo(DescribeRequest.self)]

@@ -2,6 +2,7 @@ import ArgumentParser
 import BBCSClient
 import BBCSCore
 import BBCSProtocol
+import BBCSReport
 import Foundation
 
 extension Period: ExpressibleByArgument {

@@ -2,6 +2,7 @@ import ArgumentParser
 import BBCSClient
 import BBCSCore
 import BBCSProtocol
+import BBCSReport
 import Foundation
 
 /// Options every command takes.
@@ -52,7 +53,7 @@ struct BBCSCtl: ParsableCommand {
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
                       FigureCommand.self, Due.self, TargetCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,
-                      Reminders.self, SchedulerCommand.self,
+                      Reminders.self, SchedulerCommand.self, Report.self,
                       UserCommand.self, PostCommand.self, Audit.self])
 
     static func main() {

@@ -1,4 +1,5 @@
 import BBCSClient
+import BBCSReport
 import BBCSCore
 import BBCSProtocol
 import Foundation
@@ -31,36 +32,6 @@ enum Exit {
     }
 }
 
-/// Aligned plain-text tables for people.
-struct Table {
-    var headers: [String]
-    var rows: [[String]] = []
-    /// Widest a column may be before its text is cut with "…"; the last column is never cut.
-    var maxWidth = 60
-
-    init(_ headers: String...) { self.headers = headers }
-
-    mutating func add(_ cells: String...) { rows.append(cells) }
-
-    func render() -> String {
-        let cut = rows.map { row in
-            row.enumerated().map { index, cell in
-                let flat = cell.replacingOccurrences(of: "\n", with: " ")
-                return index < row.count - 1 && flat.count > maxWidth ? String(flat.prefix(maxWidth - 1)) + "…" : flat
-            }
-        }
-        let widths = headers.indices.map { column in
-            ([headers[column]] + cut.map { $0[column] }).map(\.count).max() ?? 0
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        return ([line(headers)] + cut.map(line)).joined(separator: "\n")
-    }
-}
-
 /// One row per period: target, current figure, status and direction of travel.
 func periodTable(_ periods: [PeriodStatus], percent: Bool) -> Table {
     var table = Table("Period", "Target", "Value", "Rev", "RAG", "vs prev", "vs year ago", "Flags", "Note")
@@ -75,31 +46,6 @@ func periodTable(_ periods: [PeriodStatus], percent: Bool) -> Table {
                   flags.joined(separator: ","), p.figure?.note ?? "")
     }
     return table
-}
-
-/// A number as the plan prints it: whole numbers without decimals, percents with "%".
-func formatValue(_ value: Double?, percent: Bool) -> String {
-    guard let value else { return "-" }
-    let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.2f", value)
-    return percent ? text + "%" : text
-}
-
-/// Text wrapped at `width`, every line indented; lines after the first of a "- " item hang
-/// under its text.
-func wrap(_ text: String, width: Int = 88, indent: String = "  ") -> String {
-    var lines: [String] = []
-    var current = ""
-    let hanging = text.hasPrefix("- ") ? indent + "  " : indent
-    for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-        let prefix = lines.isEmpty ? indent : hanging
-        if !current.isEmpty && current.count + 1 + word.count > width - prefix.count {
-            lines.append(prefix + current)
-            current = ""
-        }
-        current += current.isEmpty ? String(word) : " " + word
-    }
-    if !current.isEmpty { lines.append((lines.isEmpty ? indent : hanging) + current) }
-    return lines.joined(separator: "\n")
 }
 
 func printJSON(_ value: Any) {

@@ -1,0 +1,136 @@
+import BBCSCore
+import Foundation
+
+/// Builds the performance report for a period from live data, in a handful of queries
+/// on one connection (one snapshot: REPEATABLE READ).
+public struct ReportBuilder: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) { self.pool = pool }
+
+    public func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> PerformanceReport {
+        try await pool.withConnection { db in
+            try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? db.query("COMMIT") }
+            return try Self.build(period: period, objective: objective, today: today, graceDays: graceDays, db)
+        }
+    }
+
+    static func build(period: Period, objective: String?, today: CalendarDate, graceDays: Int, _ db: PGConnection) throws -> PerformanceReport {
+        let plan = try db.query("SELECT id, code, title, council, first_year FROM plans ORDER BY imported_at DESC, id DESC LIMIT 1")
+        guard plan.count == 1 else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
+        let planID = try plan.int(0, 0)
+        let firstYear = try BBCSPostgres.period(plan.text(0, 4))
+        let objectives = try db.query("SELECT code, title FROM objectives WHERE plan_id = $1 ORDER BY position", [planID])
+        if let objective, try !objectives.map({ try objectives.text($0, 0) }).contains(objective) {
+            throw StoreError.notFound(kind: "objective", key: objective)
+        }
+
+        // Indicators with their statuses and baseline actuals.
+        let rows = try db.query("""
+            SELECT i.id, i.code, i.title, i.category, o.code, i.unit, i.polarity, i.frequency, p.name
+            FROM indicators i JOIN posts p ON p.id = i.owner_post_id LEFT JOIN objectives o ON o.id = i.objective_id
+            WHERE i.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY i.position
+            """, [planID, objective])
+        let ids = try rows.map { try rows.int($0, 0) }
+        let statuses = try IndicatorStatuses.load(ids, db)
+        let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
+        var lines: [PerformanceReport.IndicatorLine] = []
+        for r in 0..<rows.count {
+            let id = ids[r]
+            let unit: IndicatorUnit = try enumValue(rows.text(r, 5)), frequency: Frequency = try enumValue(rows.text(r, 7))
+            let reported = frequency == .annual ? period.year : (period.quarter == nil ? Period(startYear: period.startYear, quarter: 4) : period)
+            let all = statuses[id] ?? []
+            let status = all.first { $0.period == reported }
+            let figure = status?.figure
+            let due = figure == nil ? Performance.dueDate(of: reported, graceDays: graceDays) : nil
+            var values: [Period: Double] = [:]
+            for s in all { if let f = s.figure { values[s.period] = f.value } }
+            // Baseline years before the plan; a quarterly count's shown as a quarter of the year, like its targets.
+            let share = frequency == .quarterly && unit == .count ? 0.25 : 1
+            let baseline = (actuals[id] ?? [:]).filter { $0.key < firstYear }.sorted { $0.key < $1.key }.map {
+                PerformanceReport.Point(label: share == 1 ? $0.key.description : "\($0.key) (¼)", actual: $0.value * share, target: nil, baseline: true)
+            }
+            let sofar = all.filter { $0.period <= reported }.map {
+                PerformanceReport.Point(label: $0.period.description, actual: $0.figure?.value, target: $0.target, baseline: false)
+            }
+            lines.append(PerformanceReport.IndicatorLine(
+                code: try rows.text(r, 1), title: try rows.text(r, 2), category: try enumValue(rows.text(r, 3)), objective: rows.string(r, 4),
+                unit: unit, polarity: try enumValue(rows.text(r, 6)), frequency: frequency, ownerPost: try rows.text(r, 8),
+                period: reported, value: figure?.value, dueDate: due, overdue: due.map { today > $0 } ?? false,
+                target: status?.target, rag: status?.rag ?? .grey, sincePrevious: status?.sincePrevious,
+                sinceYearEarlier: status?.sinceYearEarlier,
+                yearToDate: frequency == .quarterly ? Performance.yearToDate(at: reported, unit: unit, values: values) : nil,
+                commentary: figure?.note, validated: figure?.validatedBy != nil, late: figure?.late ?? false,
+                revision: figure?.revision, chart: baseline + sofar))
+        }
+
+        // Key tasks with slippage, latest note and risks.
+        let taskRows = try db.query(PlanReader.taskColumns + " WHERE t.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY t.position",
+                                    [planID, objective])
+        let changes = try db.query("""
+            SELECT t.code, c.kind, to_char(c.old_date, 'YYYY-MM-DD'), to_char(c.new_date, 'YYYY-MM-DD'), c.note
+            FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE t.plan_id = $1 ORDER BY c.id
+            """, [planID])
+        var history: [String: [TaskChange]] = [:]
+        for r in 0..<changes.count {
+            history[try changes.text(r, 0), default: []].append(TaskChange(
+                kind: try enumValue(changes.text(r, 1)), oldStatus: nil, newStatus: nil, oldProgress: nil, newProgress: nil,
+                oldDate: changes.string(r, 2).flatMap(CalendarDate.init(iso:)), newDate: changes.string(r, 3).flatMap(CalendarDate.init(iso:)),
+                note: try changes.text(r, 4), changedBy: "", changedAt: ""))
+        }
+        let tasks = try taskRows.map { r -> PerformanceReport.TaskLine in
+            let t = try taskSummary(taskRows, r, today: today)
+            let changes = history[t.code] ?? []
+            return PerformanceReport.TaskLine(
+                code: t.code, action: t.action, objective: t.objective, status: t.status, progress: t.progress, targetDate: t.targetDate,
+                targetText: t.targetText, overdueDays: t.overdue ? t.targetDate.map { $0.days(until: today) } : nil,
+                slippage: Slippage(changes), responsiblePosts: t.responsiblePosts, latestNote: changes.last { $0.kind == .update }?.note)
+        }
+        let shownTasks = Set(tasks.map(\.code))
+        let riskRows = try db.query("""
+            SELECT t.code, r.threat, r.strategic_risks::text, r.mitigation FROM task_risks r JOIN tasks t ON t.id = r.task_id
+            WHERE t.plan_id = $1 ORDER BY t.position, r.position
+            """, [planID])
+        let risks = try riskRows.map { r in
+            PerformanceReport.RiskLine(task: try riskRows.text(r, 0), threat: try riskRows.text(r, 1),
+                                       strategicRisks: parseIntArray(riskRows.string(r, 2)), mitigation: try riskRows.text(r, 3))
+        }.filter { shownTasks.contains($0.task) }
+
+        // Sections: each objective's CSIs and tasks, then the other categories.
+        var sections: [PerformanceReport.Section] = []
+        for r in 0..<objectives.count {
+            let code = try objectives.text(r, 0)
+            guard objective == nil || objective == code else { continue }
+            sections.append(.init(key: code, title: try objectives.text(r, 1),
+                                  indicators: lines.filter { $0.category == .csi && $0.objective == code },
+                                  tasks: tasks.filter { $0.objective == code }))
+        }
+        for (category, title) in [(IndicatorCategory.kpi, "Key performance indicators"), (.mpi, "Management performance indicators"),
+                                  (.serviceData, "Service data")] {
+            let members = lines.filter { $0.category == category }
+            if !members.isEmpty { sections.append(.init(key: category.rawValue, title: title, indicators: members, tasks: [])) }
+        }
+        // Indicators with no objective and category csi would otherwise be left out.
+        let placed = Set(sections.flatMap { $0.indicators.map(\.code) })
+        let unplaced = lines.filter { !placed.contains($0.code) }
+        if !unplaced.isEmpty { sections.append(.init(key: "other", title: "Other indicators", indicators: unplaced, tasks: [])) }
+
+        var rag: [String: Int] = [:]
+        for line in lines { rag[line.rag.rawValue, default: 0] += 1 }
+        var byStatus: [String: Int] = [:]
+        for task in tasks { byStatus[task.status.rawValue, default: 0] += 1 }
+        byStatus["overdue"] = tasks.filter { $0.overdueDays != nil }.count
+        let exceptions = PerformanceReport.Exceptions(
+            red: lines.filter { $0.rag == .red }.map(\.code),
+            notSubmitted: lines.filter(\.overdue).map(\.code),
+            overdueTasks: tasks.filter { $0.overdueDays != nil }.map(\.code),
+            slippedTasks: tasks.filter { $0.slippage.times > 0 }.map(\.code))
+        return PerformanceReport(
+            plan: try plan.text(0, 1), planTitle: try plan.text(0, 2), council: try plan.text(0, 3), period: period, asAt: today,
+            objective: objective,
+            summary: .init(rag: rag, tasks: byStatus, indicators: lines.count, notSubmitted: exceptions.notSubmitted.count,
+                           slippedTasks: exceptions.slippedTasks.count),
+            exceptions: exceptions, sections: sections, risks: risks)
+    }
+}
