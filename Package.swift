@@ -67,6 +67,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark of the report on a synthetic plan 100 times the real one (not a test).
+        .executableTarget(name: "bbcs-bench", dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol"]),
         .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport"]),
         .testTarget(
             name: "BBCSIntegrationTests",

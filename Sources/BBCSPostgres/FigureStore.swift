@@ -277,9 +277,9 @@ enum IndicatorStatuses {
             """, [idArray])
         let targets = try values(of: ids, kind: "target", db)
         let actuals = try values(of: ids, kind: "actual", db)
-        let figureRows = try db.query(revisionColumns + """
+        let figureRows = try db.query(revisionColumns.replacingOccurrences(of: "SELECT f.period", with: "SELECT DISTINCT ON (f.indicator_id, f.period) f.period") + """
              WHERE ($1::bigint[] IS NULL OR f.indicator_id = ANY($1::bigint[]))
-               AND f.revision = (SELECT max(g.revision) FROM figures g WHERE g.indicator_id = f.indicator_id AND g.period = f.period)
+             ORDER BY f.indicator_id, f.period, f.revision DESC
             """, [idArray])
         var figures: [Int: [Period: FigureRevision]] = [:]
         for r in 0..<figureRows.count {

@@ -1,0 +1,99 @@
+// Benchmark of the performance report: a synthetic plan 100 times the shipped one (about
+// 6,500 indicators with ten years of quarterly or annual figures, 3,300 key tasks) in a
+// private PostgreSQL cluster, served by the real bbcsd; prints the report's time and the
+// daemon's peak memory. Run: swift run -c release bbcs-bench [scale]
+import BBCSClient
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+
+func say(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
+
+let scale = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 100
+let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+var root = executables
+while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+    root = root.deletingLastPathComponent()
+}
+guard root.path != "/" else { say("run it from a build of the bbcs checkout"); exit(1) }
+let work = FileManager.default.temporaryDirectory.appendingPathComponent("bbcs-bench-\(getpid())")
+try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+chmod(work.path, 0o755)
+defer { try? FileManager.default.removeItem(at: work) }
+
+// 1. The synthetic plan: every indicator and task copied `scale` times under new codes.
+let shipped = try PlanDocument.load(from: Data(contentsOf: root.appendingPathComponent("Config/plans/broxtowe-community-safety-2025-2028.json")))
+var plan = shipped
+plan.indicators = (0..<scale).flatMap { copy in
+    shipped.indicators.map { indicator in
+        var i = indicator
+        i.code = copy == 0 ? indicator.code : "\(indicator.code).\(copy)"
+        i.aliases = copy == 0 ? indicator.aliases : []
+        i.parent = indicator.parent.map { copy == 0 ? $0 : "\($0).\(copy)" }
+        return i
+    }
+}
+plan.tasks = (0..<scale).flatMap { copy in
+    shipped.tasks.map { task in
+        var t = task
+        t.code = copy == 0 ? task.code : "\(task.code).\(copy)"
+        t.aliases = copy == 0 ? task.aliases : []
+        return t
+    }
+}
+let planFile = work.appendingPathComponent("plan.json")
+try JSONEncoder().encode(plan).write(to: planFile)
+say("synthetic plan: \(plan.indicators.count) indicators, \(plan.tasks.count) tasks")
+
+// 2. A private cluster and the real daemon, which imports the plan at start.
+let cluster = PostgresCluster(directory: work.appendingPathComponent("postgres"))
+try cluster.initializeIfNeeded()
+_ = try cluster.start()
+defer { try? cluster.stop() }
+try cluster.createDatabaseIfNeeded()
+let socket = work.appendingPathComponent("bbcsd.sock").path
+let daemon = Process()
+daemon.executableURL = executables.appendingPathComponent("bbcsd")
+daemon.arguments = ["--database", cluster.conninfo, "--socket", socket, "--plan", planFile.path, "--admin",
+                    String(cString: getpwuid(getuid()).pointee.pw_name), "--schema", root.appendingPathComponent("Schema").path,
+                    "--log-level", "warning", "--now", "2026-07-10T09:00:00Z"]
+try daemon.run()
+defer { daemon.terminate(); daemon.waitUntilExit() }
+let started = Date()
+var client: Client?
+while client == nil {
+    if Date().timeIntervalSince(started) > 600 { say("bbcsd did not answer within 10 minutes"); exit(1) }
+    if let c = try? Client(socketPath: socket), (try? c.call(HelloRequest())) != nil { client = c } else { usleep(200_000) }
+}
+say(String(format: "daemon serving after %.1f s (plan import included)", Date().timeIntervalSince(started)))
+
+// 3. Ten years of figures, straight into the database.
+let db = try PGConnection(conninfo: cluster.conninfo)
+try db.query("""
+    INSERT INTO figures (indicator_id, period, revision, value, note, submitted_by, submitted_at)
+    SELECT i.id, y || '/' || lpad(((y + 1) % 100)::text, 2, '0') || CASE WHEN i.frequency = 'quarterly' THEN ' Q' || q ELSE '' END,
+           1, floor(random() * 100), CASE WHEN random() < 0.3 THEN 'synthetic commentary' END, 'bench', now()
+    FROM indicators i CROSS JOIN generate_series(2016, 2025) y CROSS JOIN generate_series(1, 4) q
+    WHERE i.frequency = 'quarterly' OR q = 1
+    """)
+try db.query("ANALYZE")
+let figures = try db.query("SELECT count(*) FROM figures").int(0, 0)
+say("\(figures) figures")
+
+// 4. The report, timed over several runs.
+var times: [Double] = []
+var bytes = 0
+for _ in 0..<5 {
+    let t0 = Date()
+    let line = try client!.exchange(rawLine: Data(#"{"id":1,"method":"report.build","params":{"period":"2025/26 Q2"}}"#.utf8))
+    times.append(Date().timeIntervalSince(t0))
+    bytes = line.count
+}
+let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+times.sort()
+print("indicators \(plan.indicators.count), tasks \(plan.tasks.count), figures \(figures)")
+print(String(format: "report.build: min %.3f s, median %.3f s, max %.3f s over %d runs; reply %.1f MB",
+             times.first!, times[times.count / 2], times.last!, times.count, Double(bytes) / 1_048_576))
+print("bbcsd peak resident memory (VmHWM): \(peak)")
