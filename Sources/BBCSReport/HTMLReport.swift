@@ -167,7 +167,7 @@ struct HTMLReport {
 /// targets (dashed line), as inline SVG with a text alternative.
 struct Chart {
     let line: PerformanceReport.IndicatorLine
-    let width = 360.0, height = 140.0, left = 40.0, right = 10.0, top = 10.0, bottom = 34.0
+    let width = 380.0, height = 140.0, left = 40.0, right = 30.0, top = 10.0, bottom = 34.0
 
     func svg() -> String {
         let points = line.chart
