@@ -81,6 +81,12 @@ try db.query("ANALYZE")
 let figures = try db.query("SELECT count(*) FROM figures").int(0, 0)
 say("\(figures) figures")
 
+func peakMemory() -> String {
+    let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+    return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+}
+let peakBefore = peakMemory()
+
 // 4. The report, timed over several runs.
 var times: [Double] = []
 var bytes = 0
@@ -90,10 +96,8 @@ for _ in 0..<5 {
     times.append(Date().timeIntervalSince(t0))
     bytes = line.count
 }
-let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
-let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "unknown"
 times.sort()
 print("indicators \(plan.indicators.count), tasks \(plan.tasks.count), figures \(figures)")
 print(String(format: "report.build: min %.3f s, median %.3f s, max %.3f s over %d runs; reply %.1f MB",
              times.first!, times[times.count / 2], times.last!, times.count, Double(bytes) / 1_048_576))
-print("bbcsd peak resident memory (VmHWM): \(peak)")
+print("bbcsd peak resident memory (VmHWM): \(peakBefore) after start and plan import, \(peakMemory()) after the reports")
