@@ -64,6 +64,7 @@ public struct ReportBuilder: Sendable {
                 commentary: figure?.note, validated: figure?.validatedBy != nil, late: figure?.late ?? false,
                 revision: figure?.revision, chart: baseline + sofar))
         }
+
         // Key tasks with slippage, latest note and risks.
         let taskRows = try db.query(PlanReader.taskColumns + " WHERE t.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY t.position",
                                     [planID, objective])
@@ -114,6 +115,7 @@ public struct ReportBuilder: Sendable {
         let placed = Set(sections.flatMap { $0.indicators.map(\.code) })
         let unplaced = lines.filter { !placed.contains($0.code) }
         if !unplaced.isEmpty { sections.append(.init(key: "other", title: "Other indicators", indicators: unplaced, tasks: [])) }
+
         var rag: [String: Int] = [:]
         for line in lines { rag[line.rag.rawValue, default: 0] += 1 }
         var byStatus: [String: Int] = [:]
