@@ -228,21 +228,28 @@ public struct PlanReader: Sendable {
 
 /// The id of the post with this name or alias.
 func resolvePost(_ name: String, _ db: PGConnection) throws -> Int {
-    let rows = try db.query("""
-        SELECT id FROM posts WHERE lower(name) = lower($1)
-        UNION ALL SELECT post_id FROM post_aliases WHERE lower(alias) = lower($1) LIMIT 1
-        """, [name])
-    guard rows.count == 1 else { throw StoreError.notFound(kind: "post", key: name) }
-    return try rows.int(0, 0)
+    try resolve(name, kind: "post", table: "posts", column: "name", aliases: "post_aliases", aliasOf: "post_id", db)
 }
 
 /// The id of the indicator with this code or alias, ignoring case.
 func resolveIndicator(_ code: String, _ db: PGConnection) throws -> Int {
+    try resolve(code, kind: "indicator", table: "indicators", column: "code", aliases: "indicator_aliases", aliasOf: "indicator_id", db)
+}
+
+/// The id of the task with this code or alias, ignoring case.
+func resolveTask(_ code: String, _ db: PGConnection) throws -> Int {
+    try resolve(code, kind: "task", table: "tasks", column: "code", aliases: "task_aliases", aliasOf: "task_id", db)
+}
+
+/// The id of the row of `table` whose `column` (or one of its aliases) is `key`, ignoring
+/// case. Table and column names come from code, never from input.
+private func resolve(_ key: String, kind: String, table: String, column: String, aliases: String, aliasOf: String,
+                     _ db: PGConnection) throws -> Int {
     let rows = try db.query("""
-        SELECT id FROM indicators WHERE lower(code) = lower($1)
-        UNION ALL SELECT indicator_id FROM indicator_aliases WHERE lower(alias) = lower($1) LIMIT 1
-        """, [code])
-    guard rows.count == 1 else { throw StoreError.notFound(kind: "indicator", key: code) }
+        SELECT id FROM \(table) WHERE lower(\(column)) = lower($1)
+        UNION ALL SELECT \(aliasOf) FROM \(aliases) WHERE lower(alias) = lower($1) LIMIT 1
+        """, [key])
+    guard rows.count == 1 else { throw StoreError.notFound(kind: kind, key: key) }
     return try rows.int(0, 0)
 }
 

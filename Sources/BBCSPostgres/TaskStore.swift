@@ -94,13 +94,3 @@ public struct TaskStore: Sendable {
         return try taskSummary(rows, 0, today: today)
     }
 }
-
-/// The id of the task with this code or alias, ignoring case.
-func resolveTask(_ code: String, _ db: PGConnection) throws -> Int {
-    let rows = try db.query("""
-        SELECT id FROM tasks WHERE lower(code) = lower($1)
-        UNION ALL SELECT task_id FROM task_aliases WHERE lower(alias) = lower($1) LIMIT 1
-        """, [code])
-    guard rows.count == 1 else { throw StoreError.notFound(kind: "task", key: code) }
-    return try rows.int(0, 0)
-}
