@@ -268,8 +268,9 @@ struct IndicatorFacts {
 
 /// Targets, actuals and current figures turned into per-period statuses.
 enum IndicatorStatuses {
-    /// Statuses of the indicators with `ids` (every indicator when nil), keyed by id.
-    static func load(_ ids: [Int]?, _ db: PGConnection) throws -> [Int: [PeriodStatus]] {
+    /// Statuses of the indicators with `ids` (every indicator when nil), keyed by id; with
+    /// `since`, figures of earlier years are left out (a report needs no older history).
+    static func load(_ ids: [Int]?, since: Period? = nil, _ db: PGConnection) throws -> [Int: [PeriodStatus]] {
         let idArray = ids.map(pgArray)
         let indicators = try db.query("""
             SELECT i.id, i.unit, i.polarity, i.frequency, i.tolerance, pl.first_year, pl.last_year
@@ -278,9 +279,9 @@ enum IndicatorStatuses {
         let targets = try values(of: ids, kind: "target", db)
         let actuals = try values(of: ids, kind: "actual", db)
         let figureRows = try db.query(revisionColumns.replacingOccurrences(of: "SELECT f.period", with: "SELECT DISTINCT ON (f.indicator_id, f.period) f.period") + """
-             WHERE ($1::bigint[] IS NULL OR f.indicator_id = ANY($1::bigint[]))
+             WHERE ($1::bigint[] IS NULL OR f.indicator_id = ANY($1::bigint[])) AND ($2::text IS NULL OR f.period >= $2)
              ORDER BY f.indicator_id, f.period, f.revision DESC
-            """, [idArray])
+            """, [idArray, since?.year.description])
         var figures: [Int: [Period: FigureRevision]] = [:]
         for r in 0..<figureRows.count {
             let figure = try revision(figureRows, r)

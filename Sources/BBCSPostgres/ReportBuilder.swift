@@ -33,7 +33,8 @@ public struct ReportBuilder: Sendable {
             WHERE i.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY i.position
             """, [planID, objective])
         let ids = try rows.map { try rows.int($0, 0) }
-        let statuses = try IndicatorStatuses.load(ids, db)
+        // Period texts sort by year, then quarter: the year before the plan (or the report) is enough history.
+        let statuses = try IndicatorStatuses.load(ids, since: min(firstYear, period.year).previous, db)
         let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
         var lines: [PerformanceReport.IndicatorLine] = []
         for r in 0..<rows.count {
@@ -51,7 +52,8 @@ public struct ReportBuilder: Sendable {
             let baseline = (actuals[id] ?? [:]).filter { $0.key < firstYear }.sorted { $0.key < $1.key }.map {
                 PerformanceReport.Point(label: share == 1 ? $0.key.description : "\($0.key) (¼)", actual: $0.value * share, target: nil, baseline: true)
             }
-            let sofar = all.filter { $0.period <= reported }.map {
+            // The plan's periods so far; figures kept from before the plan are history, not this report's.
+            let sofar = all.filter { $0.period <= reported && $0.period.year >= firstYear }.map {
                 PerformanceReport.Point(label: $0.period.description, actual: $0.figure?.value, target: $0.target, baseline: false)
             }
             lines.append(PerformanceReport.IndicatorLine(
