@@ -148,7 +148,7 @@ struct OperationsTests {
         let inFlight = Background {
             try Client(socketPath: socket).call(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
         }
-        usleep(500_000)
+        try waitUntilBlocked(blocker)
         kill(daemon.process.pid, SIGTERM)
         try waitFor { daemon.process.log.contains("stopping") }
         #expect(daemon.process.isRunning)
@@ -190,7 +190,7 @@ struct OperationsTests {
         let inFlight = Background {
             try? Client(socketPath: socket).call(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
         }
-        usleep(500_000)
+        try waitUntilBlocked(blocker)
         let stopped = ContinuousClock.now
         kill(daemon.process.pid, SIGTERM)
         #expect(daemon.process.wait() == 1)
@@ -258,6 +258,16 @@ struct OperationsTests {
         #expect(imported.status == 0, "\(imported.err)")
         let shown = try runProgram(ctl, ["--socket", socket, "plan", "show"])
         #expect(shown.out.contains("Community Safety"), "\(shown.err)")
+    }
+}
+
+/// Waits until a statement of another session is waiting for a lock `holder` holds: the
+/// daemon has the request in hand.
+func waitUntilBlocked(_ holder: PGConnection) throws {
+    try waitFor {
+        try holder.query("""
+            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+            """).int(0, 0) > 0
     }
 }
 

@@ -3,6 +3,7 @@ import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
 import Foundation
+import Synchronization
 import Testing
 
 /// Real Unix accounts for permission tests, created once with useradd (root only).
@@ -10,13 +11,22 @@ enum TestAccounts {
     static let available = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
 
+    /// One useradd at a time: suites run in parallel, and useradd refuses while another holds /etc/passwd.
+    private static let creating = Mutex(())
+
     /// The account's uid and gid, creating a system account without a home or shell if needed.
     static func ensure(_ login: String) throws -> (uid: UInt32, gid: UInt32) {
-        if getpwnam(login) == nil {
-            let result = try runProgram("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                                                              "--user-group", login])
-            guard result.status == 0 || getpwnam(login) != nil else {
-                throw HarnessError(description: "useradd \(login) failed: \(result.err)")
+        try creating.withLock { _ in
+            var attempts = 0
+            while getpwnam(login) == nil {
+                let result = try runProgram("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                                                                  "--user-group", login])
+                attempts += 1
+                if result.status != 0 && getpwnam(login) == nil {
+                    // Exit status 10: the password file is locked by someone else for a moment.
+                    guard attempts < 10 else { throw HarnessError(description: "useradd \(login) failed: \(result.err)") }
+                    usleep(200_000)
+                }
             }
         }
         let entry = getpwnam(login)!.pointee
