@@ -36,7 +36,11 @@ public struct Directory: Sendable {
     // MARK: users
 
     public func addUser(login: String, name: String, email: String?, by actor: Actor) async throws -> UserSummary {
-        try await change(actor) { db in
+        // The address goes into a mail header: one plain address, no line breaks.
+        if let email, !Self.isPlainAddress(email) {
+            throw StoreError.invalid(param: "email", "\"\(email)\" is not an e-mail address like name@example.org")
+        }
+        return try await serialised { db in
             if try db.query("SELECT 1 FROM users WHERE login = $1", [login]).count > 0 {
                 throw StoreError.conflict("\(login) is already a bbcs user", hint: "bbcsctl user list")
             }
@@ -58,7 +62,7 @@ public struct Directory: Sendable {
 
     /// Disables or re-enables `login`. Disabling the last administrator is a conflict.
     public func setDisabled(_ login: String, _ disabled: Bool, by actor: Actor) async throws -> UserSummary {
-        try await change(actor) { db in
+        try await serialised { db in
             let before = try Self.user(login, db, today: actor.today)
             guard before.disabled != disabled else { return before }
             try db.query("""
@@ -78,7 +82,7 @@ public struct Directory: Sendable {
     public func addPost(_ name: String, by actor: Actor) async throws -> PostSummary {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw StoreError.invalid(param: "name", "a post needs a name") }
-        return try await change(actor) { db in
+        return try await serialised { db in
             let existing = try db.query("""
                 SELECT name FROM posts WHERE lower(name) = lower($1)
                 UNION ALL SELECT p.name FROM post_aliases a JOIN posts p ON p.id = a.post_id WHERE lower(a.alias) = lower($1) LIMIT 1
@@ -101,7 +105,7 @@ public struct Directory: Sendable {
         if let until, until < from {
             throw StoreError.invalid(param: "until", "the holding would end (\(until)) before it begins (\(from))")
         }
-        return try await change(actor) { db in
+        return try await serialised { db in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
             let overlapping = try db.query("""
@@ -123,7 +127,7 @@ public struct Directory: Sendable {
 
     /// Ends every holding of `post` by `login` that has not ended. Removing the last administrator is a conflict.
     public func revoke(login: String, post: String, by actor: Actor) async throws -> [PostHolding] {
-        try await change(actor) { db in
+        try await serialised { db in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
             let open = "h.user_id = $2 AND h.post_id = $3 AND h.revoked_at IS NULL AND (h.valid_until IS NULL OR h.valid_until >= $1::date)"
@@ -154,7 +158,7 @@ public struct Directory: Sendable {
     /// Registers each login that is not yet a user and makes sure it holds the admin post
     /// today. Used at start for the administrators named in the configuration.
     public func ensureAdmins(_ admins: [(login: String, name: String)], by actor: Actor) async throws -> [String] {
-        try await change(actor) { db in
+        try await serialised { db in
             var added: [String] = []
             for admin in admins {
                 if try db.query("SELECT 1 FROM users WHERE login = $1", [admin.login]).count == 0 {
@@ -184,11 +188,17 @@ public struct Directory: Sendable {
     // MARK: helpers
 
     /// Runs a change in a transaction that holds the directory's lock.
-    private func change<T: Sendable>(_ actor: Actor, _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    private func serialised<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await pool.transaction { db in
             try db.query("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
             return try body(db)
         }
+    }
+
+    static func isPlainAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
+            && !text.contains(where: { $0.isWhitespace || $0.isNewline || "<>,;:\"()[]\\".contains($0) })
     }
 
     private static func requireAdminRemains(_ db: PGConnection, today: CalendarDate, change: String) throws {

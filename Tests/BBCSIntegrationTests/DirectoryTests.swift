@@ -24,6 +24,11 @@ struct DirectoryTests {
         #expect(users.map(\.login).contains("daemon"))
         #expect(users.first { $0.login == currentLogin }?.posts.map(\.post) == ["admin"])
         #expect(c.error(UserDisableRequest(login: "nobody-registered"))?.code == .notFound)
+        // An address goes into a mail header: one plain address, nothing smuggled after it.
+        for bad in ["bin@example.org\nBcc: all@example.org", "not an address", "a@b", "Bin <bin@example.org>"] {
+            let refused = try #require(c.error(UserAddRequest(login: "bin", email: bad)), "\(bad)")
+            #expect(refused.code == .invalidParams && refused.data?["param"] == "email")
+        }
     }
 
     @Test func coverEndsByItself() throws {
