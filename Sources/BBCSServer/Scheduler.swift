@@ -48,10 +48,11 @@ public struct Scheduler: Sendable {
         if let mail {
             // Leases outlast the command's timeout, so no other daemon sends the same mail meanwhile.
             let lease = mail.timeout + .seconds(60)
-            while true {
+            // On shutdown, mail not yet sent waits for the next start: its lease runs out by then.
+            while !Task.isCancelled {
                 let batch = try await store.claimMail(now: clock(), lease: lease)
                 if batch.isEmpty { break }
-                for message in batch {
+                for message in batch where !Task.isCancelled {
                     let error = await MailCommand.send(Self.compose(message), command: mail.command, timeout: mail.timeout)
                     try await store.recordAttempt(message.id, error: error, now: clock())
                     if let error {
