@@ -54,7 +54,9 @@ struct ClientCommandTests {
     @Test(arguments: [["whoami"], ["plan", "show"], ["objectives"], ["indicators"], ["indicator", "show", "ComS_012"], ["tasks"],
                       ["task", "show", "BCRPASB_27"], ["strategies"], ["risks"], ["posts"], ["post", "list"],
                       ["figure", "history", "ComS_011"], ["due", "--all"], ["target", "history", "ComS_011"], ["user", "list"],
-                      ["post", "holders", "admin"], ["audit"]])
+                      ["post", "holders", "admin"], ["audit"], ["tasks", "--overdue"], ["tasks", "--due-within", "400"],
+                      ["task", "history", "BCRPASB_27"], ["reminders", "--all"], ["scheduler", "run"],
+                      ["report", "--period", "2025/26 Q2"]])
     func everyCommandRunsAndHasHelp(_ arguments: [String]) throws {
         let result = try Self.daemon.ctl(arguments)
         #expect(result.status == 0, "\(arguments): \(result.err)")
