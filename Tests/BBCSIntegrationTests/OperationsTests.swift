@@ -205,16 +205,19 @@ struct OperationsTests {
         #expect(try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["--version"]).out == "\(bbcsVersion)\n")
     }
 
-    /// `make install` into a temporary prefix installs every file a package needs; the units
-    /// verify cleanly there, and the installed daemon runs with the installed example
-    /// configuration (database and socket from the environment).
+    /// `make install` into a temporary DESTDIR stages every file a package needs, with the
+    /// units naming the real prefix; installed under a temporary prefix, the units verify
+    /// cleanly and the installed daemon runs with the installed example configuration
+    /// (database and socket from the environment).
     @Test(.timeLimit(.minutes(15))) func installPutsEveryFileInPlaceAndTheInstalledDaemonRuns() throws {
-        let root = makeTemporaryDirectory("bbcs-install")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let prefix = root.appendingPathComponent("usr").path, etc = root.appendingPathComponent("etc").path
-        let make = try runProgram("/usr/bin/make", ["-C", packageRoot.path, "install", "CONFIGURATION=debug", "SCRATCH=.build-install", "PREFIX=\(prefix)",
-                                                    "SYSCONFDIR=\(etc)"])
-        #expect(make.status == 0, "\(make.out.suffix(3000))\(make.err.suffix(3000))")
+        let staged = makeTemporaryDirectory("bbcs-destdir")
+        defer { try? FileManager.default.removeItem(at: staged) }
+        func install(_ variables: [String]) throws {
+            let make = try runProgram("/usr/bin/make", ["-C", packageRoot.path, "install", "CONFIGURATION=debug", "SCRATCH=.build-install"]
+                                      + variables)
+            #expect(make.status == 0, "\(make.out.suffix(3000))\(make.err.suffix(3000))")
+        }
+        try install(["PREFIX=/usr", "SYSCONFDIR=/etc", "DESTDIR=\(staged.path)"])
         let migrations = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("Schema").path)
             .filter { $0.hasSuffix(".sql") }.map { "usr/share/bbcs/Schema/\($0)" }
         #expect(migrations.count >= 3)
@@ -228,16 +231,22 @@ struct OperationsTests {
             "usr/share/zsh/site-functions/_bbcsctl", "usr/share/zsh/site-functions/_bbcsd",
             "usr/share/doc/bbcs/README.md", "usr/share/doc/bbcs/bbcsd-remote-postgresql.conf",
         ]
-        let installed = Set(FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }.filter {
+        let installed = Set(FileManager.default.enumerator(atPath: staged.path)!.compactMap { $0 as? String }.filter {
             var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            return FileManager.default.fileExists(atPath: staged.appendingPathComponent($0).path, isDirectory: &isDirectory) && !isDirectory.boolValue
         })
         #expect(installed == Set(expected), "unexpected: \(installed.subtracting(expected)); missing: \(Set(expected).subtracting(installed))")
+        let staging = try String(contentsOfFile: staged.path + "/usr/lib/systemd/system/bbcsd.service", encoding: .utf8)
+        #expect(staging.contains("ExecStart=/usr/sbin/bbcsd --config /etc/bbcs/bbcsd.toml"))
+        #expect(try String(contentsOfFile: staged.path + "/usr/share/man/man1/bbcsctl.1", encoding: .utf8).contains("figure"))
+        #expect(try String(contentsOfFile: staged.path + "/usr/share/bash-completion/completions/bbcsctl", encoding: .utf8).contains("bbcsctl"))
 
+        let root = makeTemporaryDirectory("bbcs-install")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let prefix = root.appendingPathComponent("usr").path, etc = root.appendingPathComponent("etc").path
+        try install(["PREFIX=\(prefix)", "SYSCONFDIR=\(etc)"])
         let service = try String(contentsOfFile: prefix + "/lib/systemd/system/bbcsd.service", encoding: .utf8)
         #expect(service.contains("ExecStart=\(prefix)/sbin/bbcsd --config \(etc)/bbcs/bbcsd.toml"))
-        #expect(try String(contentsOfFile: prefix + "/share/man/man1/bbcsctl.1", encoding: .utf8).contains("figure"))
-        #expect(try String(contentsOfFile: prefix + "/share/bash-completion/completions/bbcsctl", encoding: .utf8).contains("bbcsctl"))
 
         let verify = try runProgram("/usr/bin/systemd-analyze", ["verify", prefix + "/lib/systemd/system/bbcsd.socket",
                                                                  prefix + "/lib/systemd/system/bbcsd.service"],
