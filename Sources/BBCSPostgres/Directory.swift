@@ -83,12 +83,7 @@ public struct Directory: Sendable {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw StoreError.invalid(param: "name", "a post needs a name") }
         return try await serialised { db in
-            let existing = try db.query("""
-                SELECT name FROM posts WHERE lower(name) = lower($1)
-                UNION ALL SELECT p.name FROM post_aliases a JOIN posts p ON p.id = a.post_id WHERE lower(a.alias) = lower($1) LIMIT 1
-                """, [name])
-            if existing.count > 0 {
-                let known = try existing.text(0, 0)
+            if let known = try findPost(name, db)?.name {
                 throw StoreError.conflict("the post \"\(known)\" already exists" + (known == name ? "" : " (\"\(name)\" is one of its spellings)"),
                                           hint: "bbcsctl posts")
             }
@@ -148,10 +143,9 @@ public struct Directory: Sendable {
     /// Holders of `post` today, or with `all` every holding ever granted.
     public func holders(of post: String, all: Bool, today: CalendarDate) async throws -> (post: String, holders: [PostHolding]) {
         try await pool.withConnection { db in
-            let postID = try resolvePost(post, db)
-            let name = try db.query("SELECT name FROM posts WHERE id = $1", [postID]).text(0, 0)
+            guard let found = try findPost(post, db) else { throw StoreError.notFound(kind: "post", key: post) }
             let condition = "h.post_id = $2" + (all ? "" : " AND \(Self.heldOn("h", "$1")) AND u.disabled_at IS NULL")
-            return (name, try Self.holdings(db, where: condition, [today.description, postID]))
+            return (found.name, try Self.holdings(db, where: condition, [today.description, found.id]))
         }
     }
 

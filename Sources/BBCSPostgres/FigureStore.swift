@@ -19,11 +19,7 @@ public struct FigureStore: Sendable {
     public func submit(code: String, period: Period, value: Double, note: String?, by actor: Actor) async throws -> (String, PeriodStatus) {
         let graceDays = self.graceDays()
         return try await pool.transaction { db in
-            let indicator = try IndicatorFacts.load(code, db)
-            try indicator.requireFigureRights(actor.principal)
-            try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
-                                        lastYear: indicator.lastYear, endedBy: actor.today)
-            try FigureRules.checkValue(value, unit: indicator.unit)
+            let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
             if let current = try currentRevision(indicator.id, period, db) {
                 throw StoreError.conflict("""
                     \(indicator.code) \(period) already has a figure (revision \(current.revision): \(FigureRules.format(current.value)) \
@@ -46,11 +42,7 @@ public struct FigureStore: Sendable {
     public func correct(code: String, period: Period, value: Double, reason: String, revision: Int, note: String?,
                         by actor: Actor) async throws -> (String, PeriodStatus) {
         try await pool.transaction { db in
-            let indicator = try IndicatorFacts.load(code, db)
-            try indicator.requireFigureRights(actor.principal)
-            try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
-                                        lastYear: indicator.lastYear, endedBy: actor.today)
-            try FigureRules.checkValue(value, unit: indicator.unit)
+            let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
             guard !reason.allSatisfy(\.isWhitespace) else {
                 throw StoreError.invalid(param: "reason", "a correction needs a reason")
             }
@@ -101,7 +93,7 @@ public struct FigureStore: Sendable {
     public func history(code: String, period: Period?) async throws -> (String, [FigureRevision]) {
         try await pool.withConnection { db in
             let indicator = try IndicatorFacts.load(code, db)
-            let rows = try db.query(revisionColumns + """
+            let rows = try db.query(revisionQuery() + """
                  WHERE f.indicator_id = $1 AND ($2::text IS NULL OR f.period = $2) ORDER BY f.period, f.revision
                 """, [indicator.id, period?.description])
             let revisions = try rows.map { try revision(rows, $0) }
@@ -208,19 +200,23 @@ public struct FigureStore: Sendable {
     }
 
     private func currentRevision(_ indicatorID: Int, _ period: Period, _ db: PGConnection) throws -> FigureRevision? {
-        let rows = try db.query(revisionColumns + " WHERE f.indicator_id = $1 AND f.period = $2 ORDER BY f.revision DESC LIMIT 1",
+        let rows = try db.query(revisionQuery() + " WHERE f.indicator_id = $1 AND f.period = $2 ORDER BY f.revision DESC LIMIT 1",
                                 [indicatorID, period.description])
         return rows.count == 0 ? nil : try revision(rows, 0)
     }
 }
 
-/// Columns of a figure revision with its validation; `revision(_:_:)` reads them.
-let revisionColumns = """
-    SELECT f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
+/// The SELECT of figure revisions with their validation, for a WHERE to follow;
+/// `revision(_:_:)` reads its rows. With `currentOnly`, one row per indicator and period
+/// (order by indicator_id, period, revision DESC so it is the latest).
+func revisionQuery(currentOnly: Bool = false) -> String {
+    """
+    SELECT \(currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : "")f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
            to_char(f.submitted_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), f.late, v.validated_by,
            to_char(v.validated_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), f.indicator_id
     FROM figures f LEFT JOIN figure_validations v ON v.figure_id = f.id
     """
+}
 
 func revision(_ rows: PGResult, _ r: Int) throws -> FigureRevision {
     FigureRevision(period: try period(rows.text(r, 0)), revision: try rows.int(r, 1), value: rows.double(r, 2) ?? 0,
@@ -253,8 +249,17 @@ struct IndicatorFacts {
                               firstYear: try period(rows.text(0, 6)), lastYear: try period(rows.text(0, 7)))
     }
 
-    func requireFigureRights(_ principal: Principal) throws {
-        if let denial = Policy.mayChange(ownedBy: [ownerPost], what: "figures of \(code)", principal) { throw denial }
+    /// The indicator, once the actor may change its figures (permission first, so a refusal
+    /// reveals nothing about the input) and `period` and `value` suit it.
+    static func forFigureChange(_ code: String, period: Period, value: Double, by actor: Actor, _ db: PGConnection) throws -> IndicatorFacts {
+        let indicator = try load(code, db)
+        if let denial = Policy.mayChange(ownedBy: [indicator.ownerPost], what: "figures of \(indicator.code)", actor.principal) {
+            throw denial
+        }
+        try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
+                                    lastYear: indicator.lastYear, endedBy: actor.today)
+        try FigureRules.checkValue(value, unit: indicator.unit)
+        return indicator
     }
 
     func target(for period: Period, _ db: PGConnection) throws -> Double? {
@@ -278,7 +283,7 @@ enum IndicatorStatuses {
             """, [idArray])
         let targets = try values(of: ids, kind: "target", db)
         let actuals = try values(of: ids, kind: "actual", db)
-        let figureRows = try db.query(revisionColumns.replacingOccurrences(of: "SELECT f.period", with: "SELECT DISTINCT ON (f.indicator_id, f.period) f.period") + """
+        let figureRows = try db.query(revisionQuery(currentOnly: true) + """
              WHERE ($1::bigint[] IS NULL OR f.indicator_id = ANY($1::bigint[])) AND ($2::text IS NULL OR f.period >= $2)
              ORDER BY f.indicator_id, f.period, f.revision DESC
             """, [idArray, since?.year.description])

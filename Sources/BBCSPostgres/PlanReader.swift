@@ -226,31 +226,43 @@ public struct PlanReader: Sendable {
     }
 }
 
+/// The post with this name or alias, ignoring case: its id and its own name.
+func findPost(_ name: String, _ db: PGConnection) throws -> (id: Int, name: String)? {
+    try find(name, table: "posts", column: "name", aliases: "post_aliases", aliasOf: "post_id", db)
+}
+
 /// The id of the post with this name or alias.
 func resolvePost(_ name: String, _ db: PGConnection) throws -> Int {
-    try resolve(name, kind: "post", table: "posts", column: "name", aliases: "post_aliases", aliasOf: "post_id", db)
+    guard let post = try findPost(name, db) else { throw StoreError.notFound(kind: "post", key: name) }
+    return post.id
 }
 
 /// The id of the indicator with this code or alias, ignoring case.
 func resolveIndicator(_ code: String, _ db: PGConnection) throws -> Int {
-    try resolve(code, kind: "indicator", table: "indicators", column: "code", aliases: "indicator_aliases", aliasOf: "indicator_id", db)
+    guard let found = try find(code, table: "indicators", column: "code", aliases: "indicator_aliases", aliasOf: "indicator_id", db) else {
+        throw StoreError.notFound(kind: "indicator", key: code)
+    }
+    return found.id
 }
 
 /// The id of the task with this code or alias, ignoring case.
 func resolveTask(_ code: String, _ db: PGConnection) throws -> Int {
-    try resolve(code, kind: "task", table: "tasks", column: "code", aliases: "task_aliases", aliasOf: "task_id", db)
+    guard let found = try find(code, table: "tasks", column: "code", aliases: "task_aliases", aliasOf: "task_id", db) else {
+        throw StoreError.notFound(kind: "task", key: code)
+    }
+    return found.id
 }
 
-/// The id of the row of `table` whose `column` (or one of its aliases) is `key`, ignoring
-/// case. Table and column names come from code, never from input.
-private func resolve(_ key: String, kind: String, table: String, column: String, aliases: String, aliasOf: String,
-                     _ db: PGConnection) throws -> Int {
+/// The row of `table` whose `column` (or one of its aliases) is `key`, ignoring case: its id
+/// and its own `column`. Table and column names come from code, never from input.
+private func find(_ key: String, table: String, column: String, aliases: String, aliasOf: String,
+                  _ db: PGConnection) throws -> (id: Int, name: String)? {
     let rows = try db.query("""
-        SELECT id FROM \(table) WHERE lower(\(column)) = lower($1)
-        UNION ALL SELECT \(aliasOf) FROM \(aliases) WHERE lower(alias) = lower($1) LIMIT 1
+        SELECT id, \(column) FROM \(table) WHERE lower(\(column)) = lower($1)
+        UNION ALL SELECT x.id, x.\(column) FROM \(aliases) a JOIN \(table) x ON x.id = a.\(aliasOf) WHERE lower(a.alias) = lower($1)
+        LIMIT 1
         """, [key])
-    guard rows.count == 1 else { throw StoreError.notFound(kind: kind, key: key) }
-    return try rows.int(0, 0)
+    return rows.count == 1 ? (try rows.int(0, 0), try rows.text(0, 1)) : nil
 }
 
 private func indicatorSummary(_ rows: PGResult, _ r: Int, periods: [PeriodStatus]) throws -> IndicatorSummary {

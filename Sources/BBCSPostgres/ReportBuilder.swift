@@ -70,17 +70,8 @@ public struct ReportBuilder: Sendable {
         // Key tasks with slippage, latest note and risks.
         let taskRows = try db.query(PlanReader.taskColumns + " WHERE t.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY t.position",
                                     [planID, objective])
-        let changes = try db.query("""
-            SELECT t.code, c.kind, to_char(c.old_date, 'YYYY-MM-DD'), to_char(c.new_date, 'YYYY-MM-DD'), c.note
-            FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE t.plan_id = $1 ORDER BY c.id
-            """, [planID])
-        var history: [String: [TaskChange]] = [:]
-        for r in 0..<changes.count {
-            history[try changes.text(r, 0), default: []].append(TaskChange(
-                kind: try enumValue(changes.text(r, 1)), oldStatus: nil, newStatus: nil, oldProgress: nil, newProgress: nil,
-                oldDate: changes.string(r, 2).flatMap(CalendarDate.init(iso:)), newDate: changes.string(r, 3).flatMap(CalendarDate.init(iso:)),
-                note: try changes.text(r, 4), changedBy: "", changedAt: ""))
-        }
+        let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = $1", [planID], db), by: \.task)
+            .mapValues { $0.map(\.change) }
         let tasks = try taskRows.map { r -> PerformanceReport.TaskLine in
             let t = try taskSummary(taskRows, r, today: today)
             let changes = history[t.code] ?? []

@@ -63,18 +63,26 @@ public struct TaskStore: Sendable {
     }
 
     static func changes(of taskID: Int, _ db: PGConnection) throws -> [TaskChange] {
+        try changes(where: "c.task_id = $1", [taskID], db).map(\.change)
+    }
+
+    /// Task changes matching `condition` (over `task_changes c` and `tasks t`), oldest first,
+    /// each with its task's code.
+    static func changes(where condition: String, _ parameters: [any PGParameter], _ db: PGConnection) throws
+        -> [(task: String, change: TaskChange)] {
         let rows = try db.query("""
-            SELECT kind, old_status, new_status, old_progress, new_progress, to_char(old_date, 'YYYY-MM-DD'),
-                   to_char(new_date, 'YYYY-MM-DD'), note, changed_by,
-                   to_char(changed_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS')
-            FROM task_changes WHERE task_id = $1 ORDER BY id
-            """, [taskID])
+            SELECT c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress, to_char(c.old_date, 'YYYY-MM-DD'),
+                   to_char(c.new_date, 'YYYY-MM-DD'), c.note, c.changed_by,
+                   to_char(c.changed_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), t.code
+            FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE \(condition) ORDER BY c.id
+            """, parameters)
         return try rows.map { r in
-            TaskChange(kind: try enumValue(rows.text(r, 0)), oldStatus: try rows.string(r, 1).map(enumValue),
-                       newStatus: try rows.string(r, 2).map(enumValue), oldProgress: rows.string(r, 3).flatMap { Int($0) },
-                       newProgress: rows.string(r, 4).flatMap { Int($0) }, oldDate: rows.string(r, 5).flatMap(CalendarDate.init(iso:)),
-                       newDate: rows.string(r, 6).flatMap(CalendarDate.init(iso:)), note: try rows.text(r, 7),
-                       changedBy: try rows.text(r, 8), changedAt: try rows.text(r, 9))
+            (try rows.text(r, 10),
+             TaskChange(kind: try enumValue(rows.text(r, 0)), oldStatus: try rows.string(r, 1).map(enumValue),
+                        newStatus: try rows.string(r, 2).map(enumValue), oldProgress: rows.string(r, 3).flatMap { Int($0) },
+                        newProgress: rows.string(r, 4).flatMap { Int($0) }, oldDate: rows.string(r, 5).flatMap(CalendarDate.init(iso:)),
+                        newDate: rows.string(r, 6).flatMap(CalendarDate.init(iso:)), note: try rows.text(r, 7),
+                        changedBy: try rows.text(r, 8), changedAt: try rows.text(r, 9)))
         }
     }
 

@@ -6,7 +6,13 @@ import Foundation
 /// each section's indicators, each with its chart, and its key tasks.
 struct HTMLReport {
     let report: PerformanceReport
-    init(_ report: PerformanceReport) { self.report = report }
+    private let indicators: [String: PerformanceReport.IndicatorLine]
+    private let tasks: [String: PerformanceReport.TaskLine]
+
+    init(_ report: PerformanceReport) {
+        self.report = report
+        (indicators, tasks) = report.linesByCode
+    }
 
     func render() -> String {
         let s = report.summary
@@ -47,13 +53,6 @@ struct HTMLReport {
         }
         html += "<footer><p>Produced by bbcs from live data. RAG: ● green met target, ▲ amber within tolerance, ■ red beyond, ○ grey no figure or target.</p></footer>\n</body>\n</html>\n"
         return html
-    }
-
-    private var indicators: [String: PerformanceReport.IndicatorLine] {
-        Dictionary(report.sections.flatMap(\.indicators).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
-    }
-    private var tasks: [String: PerformanceReport.TaskLine] {
-        Dictionary(report.sections.flatMap(\.tasks).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     private func tile(_ label: String, _ number: String, _ detail: String) -> String {

@@ -23,9 +23,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 /// Shared wording of values, statuses and travel.
 enum Words {
     static func value(_ value: Double?, _ unit: IndicatorUnit) -> String {
-        guard let value else { return "-" }
-        let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.1f", value)
-        return unit == .percent ? text + "%" : text
+        formatValue(value, percent: unit == .percent, decimals: 1)
     }
 
     /// RAG with a shape as well as a word, so it never rests on colour alone.
@@ -72,16 +70,23 @@ enum Words {
     static let statusOrder = TaskStatus.allCases.map(\.rawValue)
 }
 
+extension PerformanceReport {
+    /// Indicator and task lines by code, for the exceptions, which name them.
+    var linesByCode: (indicators: [String: IndicatorLine], tasks: [String: TaskLine]) {
+        (Dictionary(sections.flatMap(\.indicators).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a }),
+         Dictionary(sections.flatMap(\.tasks).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+}
+
 /// The plain-text and Markdown report: the same content, laid out for a terminal or a wiki.
 struct TextReport {
     let report: PerformanceReport
-    init(_ report: PerformanceReport) { self.report = report }
+    let indicators: [String: PerformanceReport.IndicatorLine]
+    let tasks: [String: PerformanceReport.TaskLine]
 
-    var indicators: [String: PerformanceReport.IndicatorLine] {
-        Dictionary(report.sections.flatMap(\.indicators).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
-    }
-    var tasks: [String: PerformanceReport.TaskLine] {
-        Dictionary(report.sections.flatMap(\.tasks).map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+    init(_ report: PerformanceReport) {
+        self.report = report
+        (indicators, tasks) = report.linesByCode
     }
 
     func render(markdown md: Bool) -> String {

@@ -31,10 +31,11 @@ public struct Table: Sendable {
     }
 }
 
-/// A number as the plan prints it: whole numbers without decimals, percents with "%".
-public func formatValue(_ value: Double?, percent: Bool) -> String {
+/// A number as the plan prints it: whole numbers without decimals, others with `decimals`,
+/// percents with "%"; "-" for none.
+public func formatValue(_ value: Double?, percent: Bool, decimals: Int = 2) -> String {
     guard let value else { return "-" }
-    let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.2f", value)
+    let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.\(decimals)f", value)
     return percent ? text + "%" : text
 }
 

@@ -75,7 +75,7 @@ extension MethodTable {
     /// Users, posts and holdings, and the audit trail.
     mutating func registerDirectoryMethods(_ directory: Directory, audit: AuditLog) {
         register(UserAddRequest.self) { r, context in
-            guard let account = UnixAccounts.account(r.login) else {
+            guard let account = try await UnixAccounts.account(r.login) else {
                 throw ResponseError(.invalidParams, "there is no Unix account \"\(r.login)\" on this host; bbcs users are Unix accounts",
                                     data: ["param": "login"])
             }

@@ -23,10 +23,8 @@ public struct DaemonConfiguration: Sendable {
     public var initialPlan: URL?
     /// Logins made administrators at start (registered if they are not yet users).
     public var bootstrapAdmins: [String] = []
-    /// Days after a period ends before its figure is due.
-    public var figureGraceDays: Int = 30
     public var logLevel: Logger.Level = .info
-    /// Lead times and escalation of reminders (their figure grace days are `figureGraceDays`).
+    /// Lead times and escalation of reminders, and the grace days after which a figure is due.
     public var reminders = ReminderSettings()
     /// How reminders are mailed; nil: inbox only.
     public var mail: MailSettings?
@@ -94,9 +92,10 @@ public final class Daemon: Service {
                     helpers.cancelAll()
                 }
             } onGracefulShutdown: {
+                let timeout = self.live.withLockedValue { $0.shutdownTimeout }
                 self.notifier.stopping()
-                self.logger.info("stopping", metadata: ["timeout": "\(self.configuration.shutdownTimeout)"])
-                self.exitIfStillRunning(after: self.configuration.shutdownTimeout)
+                self.logger.info("stopping", metadata: ["timeout": "\(timeout)"])
+                self.exitIfStillRunning(after: timeout)
             }
         } catch {
             await pool.shutdown()
@@ -121,14 +120,10 @@ public final class Daemon: Service {
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
         let live = self.live
-        let scheduler = Scheduler(pool: pool, settings: {
-            live.withLockedValue { current in
-                var reminders = current.reminders
-                reminders.figureGraceDays = current.figureGraceDays
-                return (reminders, current.mail)
-            }
-        }, clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.figureGraceDays } }, scheduler: scheduler)
+        let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
+                                  clock: configuration.clock, logger: logger)
+        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
+                                         scheduler: scheduler)
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger)
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in
@@ -185,19 +180,13 @@ public final class Daemon: Service {
             logger.error("configuration not reloaded; the running settings stay", metadata: ["error": "\(error)"])
             return
         }
-        let previous = live.withLockedValue { current in
-            defer {
-                current.logLevel = next.logLevel
-                current.figureGraceDays = next.figureGraceDays
-                current.bootstrapAdmins = next.bootstrapAdmins
-                current.shutdownTimeout = next.shutdownTimeout
-                current.reminders = next.reminders
-                current.mail = next.mail
-                current.schedulerInterval = next.schedulerInterval
-            }
-            return current
+        // Live settings are read from `live`; the rest stay as the daemon started with them.
+        let previous = live.withLockedValue { current -> DaemonConfiguration in
+            let previous = current
+            current = next
+            return previous
         }
-        for key in previous.restartOnlyChanges(to: next) {
+        for key in configuration.restartOnlyChanges(to: next) {
             logger.notice("setting changed; restart bbcsd to apply it", metadata: ["key": "\(key)"])
         }
         DaemonLogHandler.level.withLockedValue { $0 = next.logLevel }
@@ -207,7 +196,7 @@ public final class Daemon: Service {
             }
         }
         logger.info("configuration reloaded", metadata: [
-            "log_level": "\(next.logLevel)", "figure_grace_days": "\(next.figureGraceDays)",
+            "log_level": "\(next.logLevel)", "figure_grace_days": "\(next.reminders.figureGraceDays)",
             "admins": "\(next.bootstrapAdmins.joined(separator: ","))", "mail": "\(next.mail?.command ?? "none")",
             "task_reminder_days": "\(next.reminders.taskLeadDays)",
         ])
@@ -235,7 +224,7 @@ public final class Daemon: Service {
         guard !logins.isEmpty else { return }
         var admins: [(login: String, name: String)] = []
         for login in logins {
-            guard let account = UnixAccounts.account(login) else {
+            guard let account = try await UnixAccounts.account(login) else {
                 logger.error("bootstrap administrator has no Unix account; skipped", metadata: ["login": "\(login)"])
                 continue
             }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import NIOPosix
 
 /// The host's account database (passwd, and whatever NSS adds: LDAP, sssd).
 enum UnixAccounts {
@@ -11,9 +12,11 @@ enum UnixAccounts {
         lookup { getpwuid_r(uid, $0, $1, $2, $3) }?.login ?? "#\(uid)"
     }
 
-    /// The account called `login`, with its full name from the GECOS field.
-    static func account(_ login: String) -> (login: String, uid: UInt32, fullName: String)? {
-        lookup { getpwnam_r(login, $0, $1, $2, $3) }
+    /// The account called `login`, with its full name from the GECOS field. NSS may ask a
+    /// directory server (LDAP, sssd), so the lookup runs on a thread pool, never on Swift's
+    /// cooperative threads.
+    static func account(_ login: String) async throws -> (login: String, uid: UInt32, fullName: String)? {
+        try await NIOThreadPool.singleton.runIfActive { lookup { getpwnam_r(login, $0, $1, $2, $3) } }
     }
 
     private static func lookup(

@@ -161,7 +161,7 @@ struct BBCSD: AsyncParsableCommand {
             configuration.poolSize = settings.poolSize ?? configuration.poolSize
             configuration.maxLineBytes = settings.maxLineBytes ?? configuration.maxLineBytes
             configuration.bootstrapAdmins = Array(NSOrderedSet(array: (settings.admins ?? []) + extraAdmins).array as! [String])
-            configuration.figureGraceDays = settings.figureGraceDays ?? configuration.figureGraceDays
+            configuration.reminders.figureGraceDays = settings.figureGraceDays ?? configuration.reminders.figureGraceDays
             configuration.logLevel = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
             configuration.shutdownTimeout = .seconds(settings.shutdownTimeout ?? 10)
             configuration.reminders.taskLeadDays = settings.taskReminderDays ?? configuration.reminders.taskLeadDays
