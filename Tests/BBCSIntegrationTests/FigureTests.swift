@@ -41,6 +41,23 @@ struct FigureTests {
         #expect(shown?.figure?.revision == 2)
     }
 
+    /// indicator.list carries, per period, the figure, RAG and direction of travel against the
+    /// previous period and the same period a year earlier.
+    @Test func theListCarriesStatusAndTravelPerPeriod() throws {
+        let c = try client()
+        // ComS_093d: quarterly count, higher is better, 5 a year: 1.25 a quarter.
+        _ = try c.call(FigureSubmitRequest(code: "ComS_093d", period: Period("2025/26 Q1")!, value: 2))
+        _ = try c.call(FigureSubmitRequest(code: "ComS_093d", period: Period("2025/26 Q2")!, value: 1, note: "One inspector off"))
+        _ = try c.call(FigureSubmitRequest(code: "ComS_093d", period: Period("2026/27 Q1")!, value: 3))
+        let listed = try #require(try c.call(IndicatorListRequest()).indicators.first { $0.code == "ComS_093d" })
+        let byPeriod = Dictionary(uniqueKeysWithValues: listed.periods.map { ($0.period.description, $0) })
+        #expect(byPeriod["2025/26 Q1"]?.rag == .green && byPeriod["2025/26 Q1"]?.target == 1.25)
+        #expect(byPeriod["2025/26 Q2"]?.rag == .red && byPeriod["2025/26 Q2"]?.sincePrevious == .worsening)
+        #expect(byPeriod["2026/27 Q1"]?.sinceYearEarlier == .improving && byPeriod["2026/27 Q1"]?.sincePrevious == nil)
+        #expect(byPeriod["2025/26 Q3"]?.rag == .grey && byPeriod["2025/26 Q3"]?.figure == nil)
+        #expect(listed.periods.count == 12)
+    }
+
     @Test func aSecondSubmissionIsAConflictPointingToCorrect() throws {
         let c = try client()
         _ = try c.call(FigureSubmitRequest(code: "ComS_012", period: Period("2025/26 Q1")!, value: 100))

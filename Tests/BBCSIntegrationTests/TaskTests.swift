@@ -127,6 +127,16 @@ struct TaskPermissionTests {
             return try runProgram("/usr/bin/setpriv", ["--reuid=\(a.uid)", "--regid=\(a.gid)", "--clear-groups", "--",
                                                        ctl, "--socket", daemon.socketPath, "--json"] + arguments)
         }
+        // `tasks --mine` lists exactly the tasks a post the caller holds is responsible for.
+        let mine = try run("bbcs-t-ccm", ["tasks", "--mine"])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(mine.out.utf8)) as? [String: [[String: Any]]])["tasks"]
+        let codes = Set(try #require(listed).compactMap { $0["code"] as? String })
+        let wanted = Set(shippedPlan.tasks.filter { $0.responsiblePosts.contains("Communities and Crime Manager") }.map(\.code))
+        #expect(!wanted.isEmpty && codes == wanted, "\(mine.err)")
+        let none = try run("bbcs-t-viewer", ["tasks", "--mine"])
+        let nothing = try JSONSerialization.jsonObject(with: Data(none.out.utf8)) as? [String: [Any]]
+        #expect(none.status == 0 && nothing?["tasks"]?.isEmpty == true, "\(none.out)")
+
         // (who, task, allowed); nil is the administrator running the tests.
         let cells: [(String?, String, Bool)] = [
             (nil, "BCRPASB_27", true), ("bbcs-t-ccm", "BCRPASB_27", true), ("bbcs-t-owner2", "BCRPASB_27", false),
