@@ -60,16 +60,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "bbcsctl",
+        // The client's commands, one file per noun, over the typed client.
+        .target(
+            name: "BBCSCommands",
             dependencies: [
                 "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "bbcsctl", dependencies: ["BBCSCommands"]),
         // Benchmark of the report on a synthetic plan 100 times the real one (not a test).
         .executableTarget(name: "bbcs-bench", dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol"]),
         .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport"]),
+        .testTarget(
+            name: "BBCSServerTests",
+            dependencies: [
+                "BBCSServer", "BBCSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "BBCSIntegrationTests",
             dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "bbcsd", "bbcsctl"]

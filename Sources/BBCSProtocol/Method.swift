@@ -54,3 +54,43 @@ public struct MethodInfo: Codable, Sendable, Equatable {
 public struct EmptyParams: Codable, Sendable, Equatable {
     public init() {}
 }
+
+/// Every method of the protocol, in the order `system.describe` lists them. The daemon's
+/// method table registers exactly these (a test holds it to that).
+public let builtinRequests: [any RequestType.Type] = [
+    HelloRequest.self,
+    PlanShowRequest.self,
+    PlanImportRequest.self,
+    ObjectiveListRequest.self,
+    IndicatorListRequest.self,
+    IndicatorShowRequest.self,
+    TaskListRequest.self,
+    TaskShowRequest.self,
+    StrategyListRequest.self,
+    RiskListRequest.self,
+    PostListRequest.self,
+    FigureSubmitRequest.self,
+    FigureCorrectRequest.self,
+    FigureHistoryRequest.self,
+    FigureValidateRequest.self,
+    FigureDueRequest.self,
+    TargetSetRequest.self,
+    TargetHistoryRequest.self,
+    TaskUpdateRequest.self,
+    TaskRescheduleRequest.self,
+    TaskHistoryRequest.self,
+    ReminderListRequest.self,
+    ReminderAckRequest.self,
+    SchedulerRunRequest.self,
+    UserAddRequest.self,
+    UserListRequest.self,
+    UserDisableRequest.self,
+    UserEnableRequest.self,
+    PostAddRequest.self,
+    PostGrantRequest.self,
+    PostRevokeRequest.self,
+    PostHoldersRequest.self,
+    AuditListRequest.self,
+    ReportRequest.self,
+    DescribeRequest.self,
+]

@@ -1,6 +1,45 @@
 import BBCSCore
 
-// Methods for key task progress, reminders and the scheduler.
+public struct TaskListRequest: RequestType {
+    public static let method = "task.list"
+    public static let summary = "Key tasks, optionally filtered; tasks whose target is a note are undated, never overdue."
+    public static let parameters = [
+        ParameterInfo("post", "string", "a responsible post"),
+        ParameterInfo("status", "string", "not_started, on_track, at_risk, off_track, completed, deferred or cancelled"),
+        ParameterInfo("dueBefore", "date", "target date on or before, YYYY-MM-DD"),
+        ParameterInfo("dueAfter", "date", "target date on or after, YYYY-MM-DD"),
+        ParameterInfo("overdue", "boolean", "only open tasks past their target date"),
+        ParameterInfo("dueWithin", "integer", "only open tasks due from today to this many days ahead"),
+        ParameterInfo("mine", "boolean", "only tasks for which a post the caller holds is responsible"),
+    ]
+    public static let access = Access.registered
+    public var post: String?
+    public var status: TaskStatus?
+    public var dueBefore: CalendarDate?
+    public var dueAfter: CalendarDate?
+    public var overdue: Bool?
+    public var dueWithin: Int?
+    public var mine: Bool?
+    public init(post: String? = nil, status: TaskStatus? = nil, dueBefore: CalendarDate? = nil, dueAfter: CalendarDate? = nil,
+                overdue: Bool? = nil, dueWithin: Int? = nil, mine: Bool? = nil) {
+        self.post = post; self.status = status; self.dueBefore = dueBefore; self.dueAfter = dueAfter
+        self.overdue = overdue; self.dueWithin = dueWithin; self.mine = mine
+    }
+    public struct Response: Codable, Sendable, Equatable {
+        public var tasks: [TaskSummary]
+        public init(tasks: [TaskSummary]) { self.tasks = tasks }
+    }
+}
+
+public struct TaskShowRequest: RequestType {
+    public static let method = "task.show"
+    public static let summary = "One key task with its outcome, partners, budget comment, risks and slippage."
+    public static let parameters = [ParameterInfo("code", "string", required: true, "task code, e.g. BCRPASB_27 (aliases accepted)")]
+    public static let access = Access.registered
+    public var code: String
+    public init(code: String) { self.code = code }
+    public typealias Response = TaskDetail
+}
 
 public struct TaskUpdateRequest: RequestType {
     public static let method = "task.update"
@@ -53,53 +92,6 @@ public struct TaskHistoryRequest: RequestType {
         public var slippage: Slippage
         public init(task: TaskSummary, changes: [TaskChange], slippage: Slippage) {
             self.task = task; self.changes = changes; self.slippage = slippage
-        }
-    }
-}
-
-public struct ReminderListRequest: RequestType {
-    public static let method = "reminder.list"
-    public static let summary = "The caller's reminders not yet acknowledged (all with all); with failed, every reminder whose mail keeps failing (administrators)."
-    public static let parameters = [
-        ParameterInfo("all", "boolean", "include acknowledged reminders"),
-        ParameterInfo("failed", "boolean", "every recipient's reminders whose mail has failed and is being retried (administrators)"),
-    ]
-    public static let access = Access.registered
-    public var all: Bool?
-    public var failed: Bool?
-    public init(all: Bool? = nil, failed: Bool? = nil) { self.all = all; self.failed = failed }
-    public struct Response: Codable, Sendable, Equatable {
-        public var reminders: [Reminder]
-        public init(reminders: [Reminder]) { self.reminders = reminders }
-    }
-}
-
-public struct ReminderAckRequest: RequestType {
-    public static let method = "reminder.ack"
-    public static let summary = "Acknowledge one of the caller's reminders."
-    public static let parameters = [ParameterInfo("id", "integer", required: true, "the reminder's number")]
-    public static let access = Access.registered
-    public static let mutates = true
-    public var id: Int
-    public init(id: Int) { self.id = id }
-    public typealias Response = Reminder
-}
-
-public struct SchedulerRunRequest: RequestType {
-    public static let method = "scheduler.run"
-    public static let summary = "Run the reminder scheduler now: record what is due today and send pending mail."
-    public static let parameters: [ParameterInfo] = []
-    public static let access = Access.admin
-    public static let mutates = true
-    public init() {}
-    public struct Response: Codable, Sendable, Equatable {
-        /// The day the scheduler judged by (Europe/London).
-        public var day: CalendarDate
-        public var created: Int
-        public var mailed: Int
-        public var mailFailed: Int
-        public init(day: CalendarDate, created: Int, mailed: Int, mailFailed: Int) {
-            self.day = day; self.created = created; self.mailed = mailed; self.mailFailed = mailFailed
         }
     }
 }

@@ -122,8 +122,8 @@ public final class Daemon: Service {
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(pool: pool, figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
-                                         scheduler: scheduler)
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler,
+                                                figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger)
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in

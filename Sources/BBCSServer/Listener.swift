@@ -38,7 +38,8 @@ public final class Listener: Service {
         let maxLineBytes = self.maxLineBytes
         let initializer: @Sendable (Channel) -> EventLoopFuture<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, Identity)> = { channel in
             PeerCredentials.read(from: channel).flatMapThrowing { identity in
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: maxLineBytes)))
+                try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(LineFraming.Decoder(maxLength: maxLineBytes)),
+                                                                MessageToByteHandler(LineFraming.Encoder()))
                 return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), identity)
             }
         }
@@ -89,18 +90,14 @@ public final class Listener: Service {
                     // would lose the reply.
                     try await withGracefulShutdownHandler {
                         for try await line in inbound {
-                            var reply = ByteBuffer(bytes: await dispatcher.reply(to: Data(line.readableBytesView), caller: caller))
-                            reply.writeInteger(UInt8(ascii: "\n"))
-                            try await outbound.write(reply)
+                            try await outbound.write(ByteBuffer(bytes: await dispatcher.reply(to: Data(line.readableBytesView), caller: caller)))
                         }
                     } onGracefulShutdown: {
                         channel.close(mode: .input, promise: nil)
                     }
-                } catch is LineFrameDecoder.LineTooLong {
+                } catch is LineFraming.LineTooLong {
                     let error = ResponseError(.tooLarge, "a request line may be at most \(maxLineBytes) bytes; closing the connection")
-                    var reply = ByteBuffer(bytes: dispatcher.errorLine(id: .null, error))
-                    reply.writeInteger(UInt8(ascii: "\n"))
-                    try await outbound.write(reply)
+                    try await outbound.write(ByteBuffer(bytes: dispatcher.errorLine(id: .null, error)))
                     metadata["reason"] = "too_large"
                 }
             }

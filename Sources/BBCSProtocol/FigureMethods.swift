@@ -1,0 +1,108 @@
+import BBCSCore
+
+/// A figure as stored, with the status it gives its period.
+public struct FigureResult: Codable, Sendable, Equatable {
+    public var indicator: String
+    public var status: PeriodStatus
+    public init(indicator: String, status: PeriodStatus) { self.indicator = indicator; self.status = status }
+}
+
+public struct FigureSubmitRequest: RequestType {
+    public static let method = "figure.submit"
+    public static let summary = "Submit the first figure for a period; a note is required when the figure is red."
+    public static let parameters = [
+        ParameterInfo("code", "string", required: true, "indicator code"),
+        ParameterInfo("period", "period", required: true, "\"2025/26\" for annual indicators, \"2025/26 Q2\" for quarterly"),
+        ParameterInfo("value", "number", required: true, "counts: whole numbers from 0; percentages: from 0"),
+        ParameterInfo("note", "string", "commentary; required when the figure is red"),
+    ]
+    public static let access = Access.owner
+    public static let mutates = true
+    public var code: String
+    public var period: Period
+    public var value: Double
+    public var note: String?
+    public init(code: String, period: Period, value: Double, note: String? = nil) {
+        self.code = code; self.period = period; self.value = value; self.note = note
+    }
+    public typealias Response = FigureResult
+}
+
+public struct FigureCorrectRequest: RequestType {
+    public static let method = "figure.correct"
+    public static let summary = "Correct a period's figure: a new revision with a reason; the old one stays in the history."
+    public static let parameters = [
+        ParameterInfo("code", "string", required: true, "indicator code"),
+        ParameterInfo("period", "period", required: true, "the period corrected"),
+        ParameterInfo("value", "number", required: true, "the corrected value"),
+        ParameterInfo("reason", "string", required: true, "why the figure changed"),
+        ParameterInfo("revision", "integer", required: true, "the current revision being corrected; a stale one is a conflict"),
+        ParameterInfo("note", "string", "new commentary; the previous revision's is kept when left out"),
+    ]
+    public static let access = Access.owner
+    public static let mutates = true
+    public var code: String
+    public var period: Period
+    public var value: Double
+    public var reason: String
+    public var revision: Int
+    public var note: String?
+    public init(code: String, period: Period, value: Double, reason: String, revision: Int, note: String? = nil) {
+        self.code = code; self.period = period; self.value = value; self.reason = reason; self.revision = revision; self.note = note
+    }
+    public typealias Response = FigureResult
+}
+
+public struct FigureHistoryRequest: RequestType {
+    public static let method = "figure.history"
+    public static let summary = "Every revision of an indicator's figures, oldest first."
+    public static let parameters = [
+        ParameterInfo("code", "string", required: true, "indicator code"),
+        ParameterInfo("period", "period", "only this period"),
+    ]
+    public static let access = Access.registered
+    public var code: String
+    public var period: Period?
+    public init(code: String, period: Period? = nil) { self.code = code; self.period = period }
+    public struct Response: Codable, Sendable, Equatable {
+        public var indicator: String
+        public var revisions: [FigureRevision]
+        public init(indicator: String, revisions: [FigureRevision]) { self.indicator = indicator; self.revisions = revisions }
+    }
+}
+
+public struct FigureValidateRequest: RequestType {
+    public static let method = "figure.validate"
+    public static let summary = "Mark a period's current revision checked; a later correction clears the mark."
+    public static let parameters = [
+        ParameterInfo("code", "string", required: true, "indicator code"),
+        ParameterInfo("period", "period", required: true, "the period"),
+        ParameterInfo("revision", "integer", "the revision checked; a conflict when it is no longer current"),
+    ]
+    public static let access = Access.admin
+    public static let mutates = true
+    public var code: String
+    public var period: Period
+    public var revision: Int?
+    public init(code: String, period: Period, revision: Int? = nil) { self.code = code; self.period = period; self.revision = revision }
+    public typealias Response = FigureResult
+}
+
+public struct FigureDueRequest: RequestType {
+    public static let method = "figure.due"
+    public static let summary = "Figures owed for the current and past periods, with due dates: by the caller's posts unless asked otherwise."
+    public static let parameters = [
+        ParameterInfo("post", "string", "this post's instead of the caller's"),
+        ParameterInfo("all", "boolean", "every post's"),
+    ]
+    public static let access = Access.registered
+    public var post: String?
+    public var all: Bool?
+    public init(post: String? = nil, all: Bool? = nil) { self.post = post; self.all = all }
+    public struct Response: Codable, Sendable, Equatable {
+        /// The posts whose figures are listed.
+        public var posts: [String]
+        public var figures: [DueFigure]
+        public init(posts: [String], figures: [DueFigure]) { self.posts = posts; self.figures = figures }
+    }
+}

@@ -1,0 +1,26 @@
+import BBCSCore
+
+public struct PlanShowRequest: RequestType {
+    public static let method = "plan.show"
+    public static let summary = "The plan's title, vision, values, years, counts, budget and transcription notes."
+    public static let parameters = [ParameterInfo("plan", "string", "plan code; the newest imported plan when left out")]
+    public static let access = Access.registered
+    public var plan: String?
+    public init(plan: String? = nil) { self.plan = plan }
+    public typealias Response = PlanOverview
+}
+
+public struct PlanImportRequest: RequestType {
+    public static let method = "plan.import"
+    public static let summary = "Load a plan data file in one transaction; importing the same file twice changes nothing."
+    public static let parameters = [
+        ParameterInfo("content", "string", required: true, "the plan file's JSON text (Config/plans/FORMAT.md)"),
+        ParameterInfo("source", "string", "the file's name, for messages"),
+    ]
+    public static let access = Access.admin
+    public static let mutates = true
+    public var content: String
+    public var source: String?
+    public init(content: String, source: String? = nil) { self.content = content; self.source = source }
+    public typealias Response = ImportSummary
+}

@@ -1,0 +1,91 @@
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+import Logging
+
+/// Turns one request line into one reply line: decodes it once, finds the method, decides
+/// from the caller's standing whether they may call it, runs it, and audits every refusal.
+public struct Dispatcher: Sendable {
+    let table: MethodTable
+    let directory: Directory
+    let audit: AuditLog
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let decoder: JSONDecoder
+
+    public init(table: MethodTable, pool: PGPool, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.table = table
+        self.directory = Directory(pool: pool)
+        self.audit = AuditLog(pool: pool)
+        self.clock = clock
+        self.logger = logger
+        decoder = WireCoding.decoder()
+        decoder.userInfo[RequestLine.tableKey] = table
+    }
+
+    public func reply(to line: Data, caller: Caller) async -> Data {
+        let request: RequestLine
+        do {
+            request = try decoder.decode(RequestLine.self, from: line)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            return errorLine(id: .null, ResponseError(.parseError, "the line is not JSON"))
+        } catch {
+            return errorLine(id: .null, RequestLine.notARequest)
+        }
+        guard let entry = request.entry, let params = request.params else {
+            return errorLine(id: request.id, request.problem ?? RequestLine.notARequest)
+        }
+        let started = ContinuousClock.now
+        var actor: Actor?
+        do {
+            let context = try await context(for: caller.identity, method: entry.info)
+            actor = context.actor
+            if let denial = Policy.check(entry.info.access, context.principal) { throw denial }
+            let reply = try await entry.call(try params.get(), request.id, context)
+            logger.debug("request", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
+                                               "elapsed": "\(ContinuousClock.now - started)"])
+            if entry.info.mutates {
+                logger.info("change", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
+                                                 "uid": "\(caller.identity.uid)", "object": "\(request.subject ?? "-")"])
+            }
+            return reply
+        } catch {
+            if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, request: request) }
+            let wire = WireErrors.map(error, method: request.method, logger: logger)
+            logger.debug("request failed", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
+                                                      "code": "\(wire.code.rawValue)"])
+            return errorLine(id: request.id, wire)
+        }
+    }
+
+    /// The caller's standing now. Methods open to anyone still answer when the database is
+    /// away, taking the caller as unregistered.
+    private func context(for identity: Identity, method: MethodInfo) async throws -> CallContext {
+        let now = clock()
+        let principal: Principal
+        do {
+            principal = try await directory.principal(login: identity.user, uid: identity.uid, pid: identity.pid, today: CalendarDate(now))
+        } catch _ where method.access == .anyone {
+            principal = Principal(login: identity.user, uid: identity.uid, pid: identity.pid, standing: .unregistered, posts: [])
+        }
+        return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, at: now))
+    }
+
+    /// Audits a refused attempt with what it asked for; a failure to audit is logged, never hidden.
+    private func recordRefusal(_ denial: Denial, actor: Actor, request: RequestLine) async {
+        do {
+            try await audit.recordRefusal(actor, object: request.subject, params: request.paramsForAudit(), denial: denial)
+        } catch {
+            logger.error("refusal not audited", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
+                                                           "error": "\(error)"])
+        }
+        logger.notice("refused", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
+                                            "uid": "\(actor.principal.uid)", "missing": "\(denial.missing)"])
+    }
+
+    func errorLine(id: RequestID, _ error: ResponseError) -> Data {
+        (try? WireCoding.encoder().encode(ErrorEnvelope(id: id, error: error)))
+            ?? Data(#"{"id":null,"error":{"code":"internal","message":"reply could not be encoded"}}"#.utf8)
+    }
+}

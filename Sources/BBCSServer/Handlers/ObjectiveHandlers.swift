@@ -1,0 +1,7 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerObjectiveHandlers(_ stores: Stores) {
+        register(ObjectiveListRequest.self) { _, _ in .init(objectives: try await stores.reader.objectives()) }
+    }
+}

@@ -1,0 +1,14 @@
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+
+extension MethodTable {
+    mutating func registerPlanHandlers(_ stores: Stores) {
+        register(PlanShowRequest.self) { request, _ in try await stores.reader.overview(code: request.plan) }
+        register(PlanImportRequest.self) { request, context in
+            let document = try PlanDocument.load(from: Data(request.content.utf8))
+            return try await PlanImporter.importPlan(document, into: stores.pool, by: context.actor)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerPostHandlers(_ stores: Stores) {
+        register(PostListRequest.self) { _, _ in .init(posts: try await stores.reader.posts()) }
+        register(PostAddRequest.self) { r, context in try await stores.directory.addPost(r.name, by: context.actor) }
+        register(PostGrantRequest.self) { r, context in
+            try await stores.directory.grant(login: r.login, post: r.post, from: r.from, until: r.until, by: context.actor)
+        }
+        register(PostRevokeRequest.self) { r, context in
+            .init(revoked: try await stores.directory.revoke(login: r.login, post: r.post, by: context.actor))
+        }
+        register(PostHoldersRequest.self) { r, context in
+            let (post, holders) = try await stores.directory.holders(of: r.post, all: r.all ?? false, today: context.today)
+            return .init(post: post, holders: holders)
+        }
+    }
+}

@@ -1,0 +1,7 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerRiskHandlers(_ stores: Stores) {
+        register(RiskListRequest.self) { _, _ in try await stores.reader.risks() }
+    }
+}

@@ -1,0 +1,10 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerSchedulerHandlers(_ stores: Stores) {
+        register(SchedulerRunRequest.self) { _, context in
+            let outcome = try await stores.scheduler.run(as: context.principal)
+            return .init(day: outcome.day, created: outcome.created, mailed: outcome.mailed, mailFailed: outcome.mailFailed)
+        }
+    }
+}

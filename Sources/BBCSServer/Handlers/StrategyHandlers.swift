@@ -1,0 +1,7 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerStrategyHandlers(_ stores: Stores) {
+        register(StrategyListRequest.self) { _, _ in .init(strategies: try await stores.reader.strategies()) }
+    }
+}

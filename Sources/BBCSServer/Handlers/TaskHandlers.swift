@@ -1,0 +1,29 @@
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerTaskHandlers(_ stores: Stores) {
+        register(TaskListRequest.self) { request, context in
+            var filter = TaskFilter(post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)
+            filter.overdue = request.overdue ?? false
+            if let days = request.dueWithin {
+                guard days >= 0 else { throw ResponseError(.invalidParams, "dueWithin is a number of days from 0", data: ["param": "dueWithin"]) }
+                filter.dueWithinDays = days
+            }
+            if request.mine == true { filter.anyOfPosts = context.principal.posts.filter { $0 != Policy.adminPost } }
+            return .init(tasks: try await stores.reader.tasks(filter, today: context.today))
+        }
+        register(TaskShowRequest.self) { request, context in try await stores.reader.task(code: request.code, today: context.today) }
+        register(TaskUpdateRequest.self) { r, context in
+            try await stores.tasks.update(code: r.code, status: r.status, progress: r.progress, note: r.note, by: context.actor)
+        }
+        register(TaskRescheduleRequest.self) { r, context in
+            try await stores.tasks.reschedule(code: r.code, to: r.date, reason: r.reason, by: context.actor)
+        }
+        register(TaskHistoryRequest.self) { r, context in
+            let (task, changes) = try await stores.tasks.history(code: r.code, today: context.today)
+            return .init(task: task, changes: changes, slippage: Slippage(changes))
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import BBCSProtocol
+
+extension MethodTable {
+    mutating func registerUserHandlers(_ stores: Stores) {
+        register(UserAddRequest.self) { r, context in
+            guard let account = try await UnixAccounts.account(r.login) else {
+                throw ResponseError(.invalidParams, "there is no Unix account \"\(r.login)\" on this host; bbcs users are Unix accounts",
+                                    data: ["param": "login"])
+            }
+            let name = (r.name ?? account.fullName).trimmingCharacters(in: .whitespaces)
+            return try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
+                                                      by: context.actor)
+        }
+        register(UserListRequest.self) { _, context in .init(users: try await stores.directory.users(today: context.today)) }
+        register(UserDisableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, true, by: context.actor) }
+        register(UserEnableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, false, by: context.actor) }
+    }
+}
