@@ -82,4 +82,15 @@ struct ClientCommandTests {
         #expect(result.out.contains("nothing changed"))
         #expect(result.err.contains("importing"))
     }
+
+    /// The daemon names the method to call; the client writes the command line for people.
+    @Test func aRefusalSaysWhichCommandToRun() throws {
+        let first = try Self.daemon.ctl(["figure", "submit", "ComS_013", "2025/26 Q1", "20"])
+        #expect(first.status == 0, "\(first.err)")
+        let again = try Self.daemon.ctl(["figure", "submit", "ComS_013", "2025/26 Q1", "21"])
+        #expect(again.status == 4)
+        #expect(again.err.contains("\n  run: bbcsctl figure correct ComS_013 \"2025/26 Q1\" VALUE --reason TEXT\n"), "\(again.err)")
+        let json = try Self.daemon.ctl(["--json", "figure", "submit", "ComS_013", "2025/26 Q1", "21"])
+        #expect(json.err.contains("\"hint\":\"figure.correct\"") && !json.err.contains("run: bbcsctl"), "\(json.err)")
+    }
 }

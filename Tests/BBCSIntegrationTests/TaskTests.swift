@@ -165,3 +165,52 @@ struct TaskPermissionTests {
         }
     }
 }
+
+/// task.list and task.show against the data file.
+@Suite("key task reads")
+struct TaskReadTests {
+    let client: Client
+
+    init() throws { client = try ReadOnlyDaemon.shared.client() }
+
+    @Test func taskListHasEveryTask() throws {
+        let tasks = try client.call(TaskListRequest()).tasks
+        #expect(tasks.map(\.code) == shippedPlan.tasks.map(\.code))
+        for (got, want) in zip(tasks, shippedPlan.tasks) {
+            #expect(got.targetDate == want.targetDate && got.targetText == want.targetText)
+            #expect(got.responsiblePosts == want.responsiblePosts)
+            #expect(got.status == .notStarted && got.progress == 0)
+        }
+    }
+
+    @Test func taskListFilters() throws {
+        let before = CalendarDate(year: 2026, month: 3, day: 31), after = CalendarDate(year: 2026, month: 4, day: 1)
+        #expect(try client.call(TaskListRequest(dueBefore: before)).tasks.map(\.code)
+                == shippedPlan.tasks.filter { $0.targetDate.map { $0 <= before } ?? false }.map(\.code))
+        #expect(try client.call(TaskListRequest(dueAfter: after)).tasks.map(\.code)
+                == shippedPlan.tasks.filter { $0.targetDate.map { $0 >= after } ?? false }.map(\.code))
+        #expect(try client.call(TaskListRequest(post: "Communities and Crime Manager")).tasks.map(\.code)
+                == shippedPlan.tasks.filter { $0.responsiblePosts.contains("Communities and Crime Manager") }.map(\.code))
+        #expect(try client.call(TaskListRequest(status: .completed)).tasks.isEmpty)
+        #expect(client.error(TaskListRequest(post: "Head of Nothing"))?.code == .notFound)
+    }
+
+    @Test func everyTaskShowsTheDocumentsDetail() throws {
+        for want in shippedPlan.tasks {
+            let got = try client.call(TaskShowRequest(code: want.code))
+            #expect(got.task.code == want.code)
+            #expect(got.task.action == want.action)
+            #expect(got.task.objective == want.objective)
+            #expect(got.outcome == want.outcome)
+            #expect(got.partners == want.partners)
+            #expect(got.task.responsiblePosts == want.responsiblePosts)
+            #expect(got.task.targetDate == want.targetDate)
+            #expect(got.budgetComment == want.budgetComment)
+            #expect(got.task.isNew == want.isNew)
+            #expect(got.risks == want.risks)
+            #expect(Set(got.aliases) == Set(want.aliases))
+        }
+        #expect(try client.call(TaskShowRequest(code: "bcrpasb_27")).task.code == "BCRPASB_27")
+        #expect(client.error(TaskShowRequest(code: "NOPE_1"))?.code == .notFound)
+    }
+}

@@ -4,9 +4,35 @@ import BBCSProtocol
 import Foundation
 import Testing
 
+/// plan.show against the data file.
+@Suite("plan")
+struct PlanTests {
+    let client: Client
+
+    init() throws { client = try ReadOnlyDaemon.shared.client() }
+
+    @Test func planShowMatchesTheDataFile() throws {
+        let plan = try client.call(PlanShowRequest())
+        let expected = shippedPlan.plan
+        #expect(plan.code == expected.code)
+        #expect(plan.title == expected.title)
+        #expect(plan.vision == expected.vision)
+        #expect(plan.values == expected.values)
+        #expect(plan.firstYear == expected.firstYear && plan.lastYear == expected.lastYear)
+        #expect(plan.introduction == expected.introduction)
+        #expect(plan.notes == shippedPlan.notes)
+        #expect(plan.counts.indicators == shippedPlan.indicators.count)
+        #expect(plan.counts.tasks == shippedPlan.tasks.count)
+        #expect(plan.counts.objectives == shippedPlan.objectives.count)
+        #expect(plan.counts.strategies == shippedPlan.strategies.count)
+        #expect(plan.budget == shippedPlan.budget)
+        #expect(client.error(PlanShowRequest(plan: "NO-SUCH-PLAN"))?.code == .notFound)
+    }
+}
+
 /// plan.import: one transaction, idempotent, a bad file refused whole with the field named.
 @Suite("plan import")
-struct ImportTests {
+struct PlanImportTests {
     @Test func importingTheSameFileTwiceChangesNothing() throws {
         let daemon = try TestDaemon(plan: nil)
         let client = try daemon.client()

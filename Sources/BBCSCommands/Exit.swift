@@ -1,5 +1,4 @@
 import BBCSClient
-import BBCSReport
 import BBCSCore
 import BBCSProtocol
 import Foundation
@@ -29,28 +28,5 @@ enum Exit {
             case .internal: return software
             }
         }
-    }
-}
-
-/// One row per period: target, current figure, status and direction of travel.
-func periodTable(_ periods: [PeriodStatus], percent: Bool) -> Table {
-    var table = Table("Period", "Target", "Value", "Rev", "RAG", "vs prev", "vs year ago", "Flags", "Note")
-    for p in periods {
-        let target = formatValue(p.target, percent: percent) + (p.targetSource == .yearShare ? " (¼ of year)" : "")
-        var flags: [String] = []
-        if p.figure == nil && p.actual != nil { flags.append("plan actual") }
-        if p.figure?.late == true { flags.append("late") }
-        if p.figure?.validatedBy != nil { flags.append("validated") }
-        table.add(p.period.description, target, formatValue(p.value, percent: percent), p.figure.map { "\($0.revision)" } ?? "",
-                  p.rag.rawValue, p.sincePrevious?.rawValue ?? "", p.sinceYearEarlier?.rawValue ?? "",
-                  flags.joined(separator: ","), p.figure?.note ?? "")
-    }
-    return table
-}
-
-func printJSON(_ value: Any) {
-    let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
-    if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 }

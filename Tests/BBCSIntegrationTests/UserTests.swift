@@ -4,10 +4,10 @@ import BBCSProtocol
 import Foundation
 import Testing
 
-/// Users, posts and holdings, as the administrator running the tests, with the daemon's
-/// clock at 10 July 2026. Accounts used ("daemon", "bin") exist on every Linux host.
-@Suite("users and posts", .serialized)
-struct DirectoryTests {
+/// Users and administrators, as the administrator running the tests, with the daemon's clock
+/// at 10 July 2026. Accounts used ("daemon", "bin", "nobody") exist on every Linux host.
+@Suite("users", .serialized)
+struct UserTests {
     static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
 
     func client() throws -> Client { try Self.daemon.client() }
@@ -29,43 +29,6 @@ struct DirectoryTests {
             let refused = try #require(c.error(UserAddRequest(login: "bin", email: bad)), "\(bad)")
             #expect(refused.code == .invalidParams && refused.data?["param"] == "email")
         }
-    }
-
-    @Test func coverEndsByItself() throws {
-        let c = try client()
-        _ = try? c.call(UserAddRequest(login: "daemon"))
-        let post = "Licensing Manager"
-        let cover = try c.call(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-07-01"),
-                                                until: CalendarDate(iso: "2026-07-31")))
-        #expect(cover.current && cover.until == CalendarDate(iso: "2026-07-31"))
-        let ended = try c.call(PostGrantRequest(login: "daemon", post: "Communities and Crime Manager", from: CalendarDate(iso: "2026-06-01"),
-                                                until: CalendarDate(iso: "2026-06-30")))
-        #expect(!ended.current)
-        #expect(try c.call(PostHoldersRequest(post: post)).holders.map(\.login) == ["daemon"])
-        #expect(try c.call(PostHoldersRequest(post: "Communities and Crime Manager")).holders.isEmpty)
-        #expect(try c.call(PostHoldersRequest(post: "Communities and Crime Manager", all: true)).holders.map(\.login) == ["daemon"])
-
-        let overlap = try #require(c.error(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-07-15"))))
-        #expect(overlap.code == .conflict)
-        let backwards = try #require(c.error(PostGrantRequest(login: "daemon", post: post, from: CalendarDate(iso: "2026-08-01"),
-                                                              until: CalendarDate(iso: "2026-07-01"))))
-        #expect(backwards.code == .invalidParams && backwards.data?["param"] == "until")
-        #expect(c.error(PostGrantRequest(login: "daemon", post: "No Such Post"))?.code == .notFound)
-
-        let revoked = try c.call(PostRevokeRequest(login: "daemon", post: post)).revoked
-        #expect(revoked.count == 1 && revoked[0].revokedBy == currentLogin)
-        #expect(try c.call(PostHoldersRequest(post: post)).holders.isEmpty)
-        #expect(try c.call(PostHoldersRequest(post: post, all: true)).holders.first?.revokedBy == currentLogin)
-        #expect(c.error(PostRevokeRequest(login: "daemon", post: post))?.code == .notFound)
-    }
-
-    @Test func postsAreCreatedOnce() throws {
-        let c = try client()
-        let post = try c.call(PostAddRequest(name: "Performance Officer"))
-        #expect(post.name == "Performance Officer")
-        #expect(c.error(PostAddRequest(name: "performance officer"))?.code == .conflict)
-        #expect(c.error(PostAddRequest(name: "  "))?.code == .invalidParams)
-        #expect(try c.call(PostListRequest()).posts.contains { $0.name == "Performance Officer" })
     }
 
     @Test func theLastAdministratorStays() throws {

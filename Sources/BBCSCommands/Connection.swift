@@ -1,0 +1,48 @@
+import ArgumentParser
+import BBCSClient
+import BBCSCore
+import BBCSProtocol
+import Foundation
+
+/// Options every command takes.
+struct Connection: ParsableArguments {
+    @Option(help: ArgumentHelp("The daemon's socket (default: $BBCS_SOCKET, else /run/bbcs/bbcsd.sock).", valueName: "path"))
+    var socket: String?
+
+    @Flag(help: "Print the reply's result as JSON, for scripts (a refusal goes to stderr as {\"error\": {...}}).")
+    var json = false
+
+    /// Sends `request`; prints the raw result under --json, else hands the typed result to `render`.
+    func run<R: RequestType>(_ request: R, render: (R.Response) -> Void) throws {
+        try session { client in
+            if json {
+                printJSON(try client.callRaw(request))
+            } else {
+                render(try client.call(request))
+            }
+        }
+    }
+
+    /// Runs `body` with a connected client; a failure is printed and becomes the exit status.
+    func session<T>(_ body: (Client) throws -> T) throws -> T {
+        do {
+            return try body(try Client(socketPath: socket ?? Client.defaultSocketPath))
+        } catch let error as ClientError {
+            if json, case .server(let wire) = error, let line = try? WireCoding.encoder().encode(["error": wire]) {
+                FileHandle.standardError.write(line + Data("\n".utf8))
+            } else {
+                var text = "bbcsctl: \(error)\n"
+                if case .server(let wire) = error, let command = Hint.command(for: wire) { text += "  run: \(command)\n" }
+                FileHandle.standardError.write(Data(text.utf8))
+            }
+            throw ExitCode(Exit.status(for: error))
+        }
+    }
+}
+
+func printJSON(_ value: Any) {
+    let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+    if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import BBCSCore
+import BBCSProtocol
+import BBCSReport
+import Foundation
+
+private func printFigure(_ result: FigureResult, unit percent: Bool = false) {
+    let s = result.status
+    guard let f = s.figure else { return }
+    var line = "\(result.indicator) \(s.period): \(formatValue(f.value, percent: percent)) (revision \(f.revision)), \(s.rag.rawValue)"
+    if let target = s.target { line += " against target \(formatValue(target, percent: percent))" }
+    print(line)
+    var details: [String] = []
+    if let t = s.sincePrevious { details.append("\(t.rawValue) since the previous period") }
+    if let t = s.sinceYearEarlier { details.append("\(t.rawValue) since a year earlier") }
+    if f.late { details.append("late") }
+    if let by = f.validatedBy { details.append("validated by \(by)") }
+    if !details.isEmpty { print("  " + details.joined(separator: "; ")) }
+}
+
+struct FigureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "figure", abstract: "Submit, correct, validate and read an indicator's figures.",
+        discussion: """
+            Periods are "2025/26" for annual indicators and "2025/26 Q2" for quarterly ones (2025/26-Q2 also works).
+            A figure is never overwritten: a correction is a new revision with a reason.
+            """,
+        subcommands: [Submit.self, Correct.self, History.self, Validate.self])
+
+    struct Submit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit the first figure for a period of an indicator your post owns.",
+            discussion: "A note is required when the figure is red against its target. A second submission is refused: use `figure correct`.")
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("Indicator code, e.g. ComS_011.", valueName: "code")) var code: String
+        @Argument(help: ArgumentHelp("Period, e.g. \"2025/26 Q2\".", valueName: "period")) var period: Period
+        @Argument(help: ArgumentHelp("The value: a whole number for counts, a number for percentages.", valueName: "value")) var value: Amount
+        @Option(help: ArgumentHelp("Commentary; required when the figure is red.", valueName: "text")) var note: String?
+
+        func run() throws {
+            try connection.run(FigureSubmitRequest(code: code, period: period, value: value.value, note: note)) { printFigure($0) }
+        }
+    }
+
+    struct Correct: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a period's figure: a new revision with a reason; the old one stays.",
+            discussion: "Corrects the current revision unless --revision names the one you read; if someone changed it since, the correction is refused.")
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("Indicator code.", valueName: "code")) var code: String
+        @Argument(help: ArgumentHelp("Period.", valueName: "period")) var period: Period
+        @Argument(help: ArgumentHelp("The corrected value.", valueName: "value")) var value: Amount
+        @Option(help: ArgumentHelp("Why the figure changed (required).", valueName: "text")) var reason: String
+        @Option(help: ArgumentHelp("New commentary (default: keep the previous).", valueName: "text")) var note: String?
+        @Option(help: ArgumentHelp("The revision being corrected (default: the current one).", valueName: "n")) var revision: Int?
+
+        func run() throws {
+            let revision = try self.revision ?? connection.session { client in
+                let history = try client.call(FigureHistoryRequest(code: code, period: period))
+                guard let current = history.revisions.last else {
+                    FileHandle.standardError.write(Data("bbcsctl: \(code) \(period) has no figure to correct; use `bbcsctl figure submit`\n".utf8))
+                    throw ExitCode(Exit.conflict)
+                }
+                return current.revision
+            }
+            let request = FigureCorrectRequest(code: code, period: period, value: value.value, reason: reason, revision: revision, note: note)
+            try connection.run(request) { printFigure($0) }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every revision of an indicator's figures, with who, when and why.")
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("Indicator code.", valueName: "code")) var code: String
+        @Option(help: ArgumentHelp("Only this period.", valueName: "period")) var period: Period?
+
+        func run() throws {
+            try connection.run(FigureHistoryRequest(code: code, period: period)) { result in
+                guard !result.revisions.isEmpty else { return print("\(result.indicator): no figures" + (period.map { " for \($0)" } ?? "")) }
+                var table = Table("Period", "Rev", "Value", "By", "At", "Flags", "Reason / note")
+                for f in result.revisions {
+                    let flags = [f.late ? "late" : nil, f.validatedBy.map { "validated by \($0)" }].compactMap { $0 }
+                    table.add(f.period.description, "\(f.revision)", FigureRules.format(f.value), f.submittedBy, f.submittedAt,
+                              flags.joined(separator: ", "), [f.reason, f.note].compactMap { $0 }.joined(separator: " / "))
+                }
+                print(table.render())
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a period's current revision checked (administrators); a later correction clears the mark.")
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("Indicator code.", valueName: "code")) var code: String
+        @Argument(help: ArgumentHelp("Period.", valueName: "period")) var period: Period
+        @Option(help: ArgumentHelp("The revision you checked; refused if it is no longer current.", valueName: "n")) var revision: Int?
+
+        func run() throws {
+            try connection.run(FigureValidateRequest(code: code, period: period, revision: revision)) { printFigure($0) }
+        }
+    }
+}
+
+struct Due: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Figures your posts owe for the current and past periods, with due dates.")
+    @OptionGroup var connection: Connection
+    @Option(help: ArgumentHelp("This post's instead of yours.", valueName: "post")) var post: String?
+    @Flag(help: "Every post's.") var all = false
+
+    func run() throws {
+        try connection.run(FigureDueRequest(post: post, all: all ? true : nil)) { result in
+            guard !result.figures.isEmpty else {
+                return print(result.posts.isEmpty ? "you hold no post that owns indicators" : "nothing due for \(result.posts.joined(separator: ", "))")
+            }
+            var table = Table("Due", "State", "Code", "Period", "Owner", "Title")
+            for f in result.figures {
+                table.add(f.dueDate.description, f.overdue ? "OVERDUE" : f.open ? "period open" : "due", f.indicator, f.period.description,
+                          f.ownerPost, f.title)
+            }
+            print(table.render())
+            print("\(result.figures.count) figures owed, \(result.figures.filter(\.overdue).count) overdue")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import BBCSCommands
+
+BBCSCtl.main()
