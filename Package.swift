@@ -77,7 +77,8 @@ let package = Package(
         .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport"]),
         .testTarget(
             name: "BBCSIntegrationTests",
-            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "bbcsd", "bbcsctl"]
+            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "bbcsd", "bbcsctl",
+                           .product(name: "Configuration", package: "swift-configuration")]
         ),
     ]
 )
