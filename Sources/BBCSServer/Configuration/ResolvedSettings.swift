@@ -12,19 +12,19 @@ public struct ResolvedSettings: Sendable, Equatable, CustomStringConvertible {
         values = Setting.all.reduce(into: [:]) { values, setting in values[setting.name] = setting.read(from: reader) }
     }
 
-    public func string(_ key: String) -> String? {
+    func string(_ key: String) -> String? {
         if case .string(let string)? = values[key]?.content { string } else { nil }
     }
 
-    public func int(_ key: String) -> Int? {
+    func int(_ key: String) -> Int? {
         if case .int(let number)? = values[key]?.content { number } else { nil }
     }
 
-    public func strings(_ key: String) -> [String]? {
+    func strings(_ key: String) -> [String]? {
         if case .stringArray(let strings)? = values[key]?.content { strings } else { nil }
     }
 
-    public func ints(_ key: String) -> [Int]? {
+    func ints(_ key: String) -> [Int]? {
         if case .intArray(let numbers)? = values[key]?.content { numbers } else { nil }
     }
 
