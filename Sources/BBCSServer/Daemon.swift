@@ -36,6 +36,8 @@ public struct DaemonConfiguration: Sendable {
     public var clock: @Sendable () -> Date = { Date() }
     /// Reads the configuration again (on SIGHUP); nil when there is nothing to reread.
     public var reread: (@Sendable () throws -> DaemonConfiguration)?
+    /// The keys these settings were resolved from; nil when built by hand.
+    public var settings: ResolvedSettings?
 
     public init(database: String, endpoint: Listener.Endpoint, schemaDirectory: URL, initialPlan: URL? = nil) {
         self.database = database
@@ -46,13 +48,8 @@ public struct DaemonConfiguration: Sendable {
 
     /// The settings a reload cannot apply, by configuration key, where `other` differs.
     func restartOnlyChanges(to other: DaemonConfiguration) -> [String] {
-        var keys: [String] = []
-        if database != other.database { keys.append("database") }
-        if poolSize != other.poolSize { keys.append("pool_size") }
-        if endpoint != other.endpoint { keys.append("socket") }
-        if maxLineBytes != other.maxLineBytes { keys.append("max_line_bytes") }
-        if schemaDirectory != other.schemaDirectory { keys.append("schema_dir") }
-        return keys
+        guard let settings, let next = other.settings else { return [] }
+        return settings.restartNeeded(for: next)
     }
 }
 
@@ -195,11 +192,7 @@ public final class Daemon: Service {
                 logger.error("bootstrap administrators not applied", metadata: ["error": "\(error)"])
             }
         }
-        logger.info("configuration reloaded", metadata: [
-            "log_level": "\(next.logLevel)", "figure_grace_days": "\(next.reminders.figureGraceDays)",
-            "admins": "\(next.bootstrapAdmins.joined(separator: ","))", "mail": "\(next.mail?.command ?? "none")",
-            "task_reminder_days": "\(next.reminders.taskLeadDays)",
-        ])
+        logger.info("configuration reloaded", metadata: (next.settings?.live ?? []).reduce(into: [:]) { $0[$1.key] = "\($1.value)" })
     }
 
     /// The last resort of a bounded stop: requests still running after the timeout (e.g. a

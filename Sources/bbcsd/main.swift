@@ -12,14 +12,19 @@ struct BBCSD: AsyncParsableCommand {
         commandName: "bbcsd",
         abstract: "The bbcs business-plan daemon: PostgreSQL behind a Unix socket.",
         discussion: """
-            Run with --dev DIR to get a private PostgreSQL cluster in DIR, created and started by the
-            daemon, with the shipped plan loaded. Run with --config FILE for a deployment.
+            Run with --dev DIR to get a private PostgreSQL cluster in DIR, created and
+            started by the daemon, with the shipped plan loaded. Run with --config FILE
+            for a deployment.
 
-            Settings come from flags, then the environment (BBCS_DATABASE, BBCS_POOL_SIZE, BBCS_SOCKET,
-            BBCS_SOCKET_MODE, BBCS_LOG_LEVEL, BBCS_ADMINS, ...: BBCS_ and the key in capitals), then
-            the configuration file, then defaults. SIGHUP rereads them; SIGTERM stops gracefully.
-            Under systemd the daemon takes its socket from socket activation and reports readiness,
-            status and watchdog pings (Type=notify).
+            Settings come from flags, then the environment (BBCS_ and the key in
+            capitals: BBCS_POOL_SIZE=4, BBCS_ADMINS=alice,bob, BBCS_SOCKET_MODE=660),
+            then the configuration file (TOML), then defaults. SIGHUP rereads them;
+            SIGTERM stops gracefully. Under systemd the daemon takes its socket from
+            socket activation and reports readiness, status and watchdog pings
+            (Type=notify).
+
+            Keys (as the configuration file writes them, with their defaults):
+            \(Setting.helpList)
 
             Exit status: 0 stopped cleanly, 1 failure, 78 invalid configuration.
             """,
@@ -31,36 +36,34 @@ struct BBCSD: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Embedded default: a private PostgreSQL cluster and the socket in this folder.", valueName: "dir"))
     var dev: String?
 
-    @Option(help: ArgumentHelp("Socket path to listen on when not socket-activated.", valueName: "path"))
+    @Option(help: .setting("socket", valueName: "path"))
     var socket: String?
 
-    @Option(help: ArgumentHelp("Socket file mode in octal (default 660; 666 with --dev).", valueName: "mode"))
+    @Option(help: .setting("socket_mode", valueName: "mode"))
     var socketMode: String?
 
-    @Option(help: ArgumentHelp("libpq connection string.", valueName: "conninfo"))
+    @Option(help: .setting("database", valueName: "conninfo"))
     var database: String?
 
-    @Option(help: ArgumentHelp("Most database connections open at once.", valueName: "n"))
+    @Option(help: .setting("pool_size", valueName: "n"))
     var poolSize: String?
 
-    @Option(help: ArgumentHelp("Folder of SQL migrations (default: the Schema folder shipped with bbcs).", valueName: "dir"))
+    @Option(help: .setting("schema_dir", valueName: "dir"))
     var schema: String?
 
-    @Option(help: ArgumentHelp("Plan file to import at start when the database holds no plan.", valueName: "file"))
+    @Option(help: .setting("plan", valueName: "file"))
     var plan: String?
 
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(help: .setting("log_level", valueName: "level"))
     var logLevel: String?
 
-    @Option(name: .customLong("admin"),
-            help: ArgumentHelp("Make this Unix login an administrator at start (repeatable; adds to the configured admins).",
-                               valueName: "login"))
+    @Option(name: .customLong("admin"), help: .setting("admins", valueName: "login"))
     var admins: [String] = []
 
-    @Option(help: ArgumentHelp("Days after a period ends before its figure is due (default 30).", valueName: "days"))
+    @Option(help: .setting("figure_grace_days", valueName: "days"))
     var figureGraceDays: String?
 
-    @Option(help: ArgumentHelp("Seconds SIGTERM waits for requests in flight (default 10).", valueName: "seconds"))
+    @Option(help: .setting("shutdown_timeout", valueName: "seconds"))
     var shutdownTimeout: String?
 
     @Option(help: ArgumentHelp("Run the clock from this instant (ISO 8601, e.g. 2026-07-01T09:00:00Z, or a day, 2026-03-04, "
@@ -83,14 +86,13 @@ struct BBCSD: AsyncParsableCommand {
         return formatter.date(from: text + "T09:00")
     }
 
-    /// The settings given as flags, as one layer.
-    func flagLayer() throws -> ConfigFile {
+    /// The settings given as flags, by key, as typed.
+    var flagValues: [String: String] {
         let values: [String: String?] = [
             "database": database, "pool_size": poolSize, "socket": socket, "socket_mode": socketMode, "schema_dir": schema,
             "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
         ]
-        let flags = ["schema_dir": "--schema"]
-        return try ConfigFile.layer(values.compactMapValues { $0 }) { flags[$0] ?? "--" + $0.replacingOccurrences(of: "_", with: "-") }
+        return values.compactMapValues { $0 }
     }
 
     func run() async throws {
@@ -101,84 +103,31 @@ struct BBCSD: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let notifier = SystemdNotifier(environment: environment)
 
-        let activated: CInt?
-        let flagLayer: ConfigFile, environmentLayer: ConfigFile
+        var sources: SettingSources
         do {
-            activated = try SocketActivation.listeningDescriptor(environment: environment)
-            flagLayer = try self.flagLayer()
-            environmentLayer = try ConfigFile.environment(environment)
+            sources = try SettingSources(flags: flagValues, admins: admins, environment: environment, file: config.map(ConfigFile.disk))
         } catch {
             throw configurationError("\(error)")
         }
-
         var cluster: PostgresCluster?
-        var devLayer = ConfigFile()
-        var devAdmins: [String] = []
         if let dev {
-            let dir = URL(fileURLWithPath: dev).standardizedFileURL
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let embedded = PostgresCluster(directory: dir.appendingPathComponent("postgres"))
-            logger.info("starting private postgresql", metadata: ["dir": "\(embedded.directory.path)"])
-            do {
-                try embedded.initializeIfNeeded()
-                if try embedded.start() { cluster = embedded }
-                try embedded.createDatabaseIfNeeded()
-            } catch {
-                throw fatal("the private PostgreSQL cluster did not start: \(error)")
-            }
-            devLayer.database = embedded.conninfo
-            devLayer.socket = dir.appendingPathComponent("bbcsd.sock").path
-            // Every local user may connect; the daemon decides what each may do.
-            devLayer.socketMode = 0o666
-            guard let shipped = Resources.locate(Resources.defaultPlan) else { throw fatal("cannot find \(Resources.defaultPlan); give --plan FILE") }
-            devLayer.plan = shipped.path
+            let started = try startPrivateCluster(in: URL(fileURLWithPath: dev).standardizedFileURL, logger: logger)
+            cluster = started.cluster
+            sources.development = started.defaults
             // Whoever runs a development daemon administers it, and so does root.
-            devAdmins = [String(cString: getpwuid(getuid()).pointee.pw_name), "root"]
+            let runner = getpwuid(getuid())?.pointee.pw_name.map { String(cString: $0) }
+            sources.addedAdmins += [runner, "root"].compactMap { $0 }
         }
-
-        let configPath = config, defaults = devLayer
-        let extraAdmins = admins + devAdmins
-        let clock = now.flatMap(Self.instant).map { start -> @Sendable () -> Date in
+        sources.clock = now.flatMap(Self.instant).map { start -> @Sendable () -> Date in
             let began = Date()
             return { start.addingTimeInterval(Date().timeIntervalSince(began)) }
         }
-        /// Every layer, the file read afresh: at start and on each SIGHUP.
-        @Sendable func resolve() throws -> DaemonConfiguration {
-            let file = try configPath.map(ConfigFile.load(path:)) ?? ConfigFile()
-            let settings = flagLayer.merged(over: environmentLayer.merged(over: file.merged(over: defaults)))
-            guard let database = settings.database else {
-                throw ConfigFile.Invalid(file: configPath ?? "bbcsd", line: 0, key: "database",
-                                         problem: "no database: set it in the configuration file, BBCS_DATABASE or --database (or use --dev DIR)")
-            }
-            guard let schema = settings.schemaDir.map(URL.init(fileURLWithPath:)) ?? Resources.locate("Schema") else {
-                throw ConfigFile.Invalid(file: configPath ?? "bbcsd", line: 0, key: "schema_dir",
-                                         problem: "cannot find the Schema folder; set schema_dir or give --schema DIR")
-            }
-            let endpoint: Listener.Endpoint = activated.map { .descriptor($0) }
-                ?? .path(settings.socket ?? "/run/bbcs/bbcsd.sock", mode: mode_t(settings.socketMode ?? 0o660))
-            var configuration = DaemonConfiguration(database: database, endpoint: endpoint, schemaDirectory: schema,
-                                                    initialPlan: settings.plan.map(URL.init(fileURLWithPath:)))
-            configuration.poolSize = settings.poolSize ?? configuration.poolSize
-            configuration.maxLineBytes = settings.maxLineBytes ?? configuration.maxLineBytes
-            configuration.bootstrapAdmins = Array(NSOrderedSet(array: (settings.admins ?? []) + extraAdmins).array as! [String])
-            configuration.reminders.figureGraceDays = settings.figureGraceDays ?? configuration.reminders.figureGraceDays
-            configuration.logLevel = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-            configuration.shutdownTimeout = .seconds(settings.shutdownTimeout ?? 10)
-            configuration.reminders.taskLeadDays = settings.taskReminderDays ?? configuration.reminders.taskLeadDays
-            configuration.reminders.strategyLeadDays = settings.strategyReminderDays ?? configuration.reminders.strategyLeadDays
-            configuration.reminders.escalateAfterDays = settings.overdueEscalationDays ?? configuration.reminders.escalateAfterDays
-            configuration.mail = settings.mailCommand.map { MailSettings(command: $0, timeout: .seconds(settings.mailTimeout ?? 30)) }
-            configuration.schedulerInterval = .seconds(settings.schedulerInterval ?? 300)
-            if let clock { configuration.clock = clock }
-            return configuration
-        }
 
-        var configuration: DaemonConfiguration
-        do { configuration = try resolve() } catch let error as ConfigFile.Invalid {
+        let configuration: DaemonConfiguration
+        do { configuration = try sources.configuration() } catch {
             if let cluster { try? cluster.stop() }
             throw configurationError("\(error)")
         }
-        configuration.reread = resolve
         if let now { logger.notice("clock set", metadata: ["now": "\(now)"]) }
 
         let daemon = Daemon(configuration: configuration, logger: logger, notifier: notifier)
@@ -196,6 +145,24 @@ struct BBCSD: AsyncParsableCommand {
         }
     }
 
+    /// `--dev DIR`: a private PostgreSQL cluster in DIR, created and started if need be (nil
+    /// when it was already running), and the settings it provides beneath the file.
+    private func startPrivateCluster(in dir: URL, logger: Logger) throws -> (cluster: PostgresCluster?, defaults: SettingLayer) {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let embedded = PostgresCluster(directory: dir.appendingPathComponent("postgres"))
+        logger.info("starting private postgresql", metadata: ["dir": "\(embedded.directory.path)"])
+        var started: PostgresCluster?
+        do {
+            try embedded.initializeIfNeeded()
+            if try embedded.start() { started = embedded }
+            try embedded.createDatabaseIfNeeded()
+        } catch {
+            throw fatal("the private PostgreSQL cluster did not start: \(error)")
+        }
+        guard let plan = Resources.locate(Resources.defaultPlan) else { throw fatal("cannot find \(Resources.defaultPlan); give --plan FILE") }
+        return (started, .development(database: embedded.conninfo, directory: dir, plan: plan))
+    }
+
     private func fatal(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("bbcsd: \(message)\n".utf8))
         return ExitCode.failure
@@ -205,5 +172,12 @@ struct BBCSD: AsyncParsableCommand {
     private func configurationError(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("bbcsd: \(message)\n".utf8))
         return ExitCode(78)
+    }
+}
+
+extension ArgumentHelp {
+    /// A flag's help: its key's documentation line from the table of settings.
+    static func setting(_ key: String, valueName: String) -> ArgumentHelp {
+        ArgumentHelp(Setting.named(key)?.doc ?? "", valueName: valueName)
     }
 }

@@ -1,34 +1,55 @@
-import BBCSServer
+@testable import BBCSServer
+import Configuration
+import Foundation
 import Testing
 
+/// The table of keys, each layer, and their resolution into the daemon's settings; no daemon
+/// is started.
 @Suite("configuration file")
 struct ConfigFileTests {
+    /// The settings from these sources, as bbcsd would resolve them.
+    func resolve(flags: [String: String] = [:], admins: [String] = [], environment: [String: String] = [:],
+                 file: String? = nil, dev: SettingLayer? = nil) throws -> DaemonConfiguration {
+        var sources = try SettingSources(flags: flags, admins: admins, environment: environment,
+                                         file: file.map { .text($0, path: "t.toml") })
+        sources.development = dev
+        return try sources.configuration()
+    }
+
+    /// The error `body` throws, if it is a `SettingError`.
+    func refusal(_ body: () throws -> Void) -> SettingError? {
+        do { try body() } catch let error as SettingError { return error } catch { Issue.record("unexpected \(error)") }
+        return nil
+    }
+
     @Test func readsEveryKey() throws {
-        let config = try ConfigFile.parse("""
+        let config = try resolve(file: """
             # comment
             database = "host=/run/postgresql dbname=bbcs"   # trailing comment
             pool_size = 12
             socket = "/run/bbcs/bbcsd.sock"
-            socket_mode = 0o660
+            socket_mode = 0o640
             max_line_bytes = 2097152
             schema_dir = "/usr/share/bbcs/Schema"
             plan = "/usr/share/bbcs/plan.json"
             log_level = "debug"
             admins = ["alice", "bob"]
             figure_grace_days = 45
-            """, file: "t.conf")
+            """)
         #expect(config.database == "host=/run/postgresql dbname=bbcs")
         #expect(config.poolSize == 12)
-        #expect(config.socketMode == 0o660)
+        #expect(config.endpoint == .path("/run/bbcs/bbcsd.sock", mode: 0o640))
         #expect(config.maxLineBytes == 2_097_152)
-        #expect(config.logLevel == "debug")
-        #expect(config.admins == ["alice", "bob"])
-        #expect(config.figureGraceDays == 45)
-        #expect(try ConfigFile.parse("admins = []", file: "t").admins == [])
+        #expect(config.schemaDirectory.path == "/usr/share/bbcs/Schema" && config.initialPlan?.path == "/usr/share/bbcs/plan.json")
+        #expect(config.logLevel == .debug)
+        #expect(config.bootstrapAdmins == ["alice", "bob"])
+        #expect(config.reminders.figureGraceDays == 45)
+        #expect(try resolve(file: "database = \"x\"\nadmins = []").bootstrapAdmins == [])
     }
 
     @Test func remindersAndMailKeys() throws {
-        let config = try ConfigFile.parse("""
+        let config = try resolve(file: """
+            database = "x"
             task_reminder_days = [14, 3]
             strategy_reminder_days = []
             overdue_escalation_days = 21
@@ -36,47 +57,149 @@ struct ConfigFileTests {
             mail_timeout = 15
             scheduler_interval = 60
             shutdown_timeout = 20
-            """, file: "t")
-        #expect(config.taskReminderDays == [14, 3] && config.strategyReminderDays == [])
-        #expect(config.overdueEscalationDays == 21 && config.mailCommand == "/usr/sbin/sendmail -t")
-        #expect(config.mailTimeout == 15 && config.schedulerInterval == 60 && config.shutdownTimeout == 20)
-        #expect(try ConfigFile.parse("mail_command = \"\"", file: "t").mailCommand == nil)
-        #expect(throws: ConfigFile.Invalid.self) { try ConfigFile.parse("task_reminder_days = [7, soon]", file: "t") }
-        #expect(throws: ConfigFile.Invalid.self) { try ConfigFile.parse("scheduler_interval = 1", file: "t") }
+            """)
+        #expect(config.reminders.taskLeadDays == [14, 3] && config.reminders.strategyLeadDays == [])
+        #expect(config.reminders.escalateAfterDays == 21 && config.mail == MailSettings(command: "/usr/sbin/sendmail -t", timeout: .seconds(15)))
+        #expect(config.schedulerInterval == .seconds(60) && config.shutdownTimeout == .seconds(20))
+        #expect(try resolve(file: "database = \"x\"\nmail_command = \"\"").mail == nil)
+        #expect(refusal { _ = try ConfigFile.text("task_reminder_days = [7, soon]", path: "t").layer() } != nil)
+        #expect(refusal { _ = try ConfigFile.text("scheduler_interval = 1", path: "t").layer() }?.key == "scheduler_interval")
+    }
+
+    /// Real TOML: escapes, literal and multi-line strings.
+    @Test func theFileIsTOML() throws {
+        let config = try resolve(file: #"""
+            database = 'host=/run/postgresql dbname=bbcs application_name="bbcs \d"'
+            mail_command = """
+            /usr/sbin/sendmail -t \
+              -f "bbcs@example.org\\reminders\""""
+            admins = [
+              "alice",  # trailing comma and comments inside an array
+              'bob',
+            ]
+            """#)
+        #expect(config.database == #"host=/run/postgresql dbname=bbcs application_name="bbcs \d""#)
+        #expect(config.mail?.command == #"/usr/sbin/sendmail -t -f "bbcs@example.org\reminders""#)
+        #expect(config.bootstrapAdmins == ["alice", "bob"])
     }
 
     /// The environment layer: strings bare, lists comma-separated, modes in octal; a bad value names its variable.
     @Test func theEnvironmentLayer() throws {
-        let layer = try ConfigFile.environment([
+        let config = try resolve(environment: [
             "BBCS_DATABASE": "host=/run/postgresql dbname=bbcs", "BBCS_ADMINS": "alice, bob", "BBCS_SOCKET_MODE": "640",
             "BBCS_TASK_REMINDER_DAYS": "28,7", "BBCS_POOL_SIZE": "3", "UNRELATED": "x",
         ])
-        #expect(layer.database == "host=/run/postgresql dbname=bbcs" && layer.admins == ["alice", "bob"])
-        #expect(layer.socketMode == 0o640 && layer.taskReminderDays == [28, 7] && layer.poolSize == 3)
-        do {
-            _ = try ConfigFile.environment(["BBCS_MAIL_TIMEOUT": "forever"])
-            Issue.record("a bad value was accepted")
-        } catch let error as ConfigFile.Invalid {
-            #expect(error.description == "environment variable BBCS_MAIL_TIMEOUT: mail_timeout: expected a whole number")
+        #expect(config.database == "host=/run/postgresql dbname=bbcs" && config.bootstrapAdmins == ["alice", "bob"])
+        #expect(config.endpoint == .path("/run/bbcs/bbcsd.sock", mode: 0o640) && config.reminders.taskLeadDays == [28, 7])
+        #expect(config.poolSize == 3)
+        let error = refusal { _ = try resolve(environment: ["BBCS_MAIL_TIMEOUT": "forever"]) }
+        #expect(error?.description == "environment variable BBCS_MAIL_TIMEOUT: mail_timeout: expected a whole number")
+    }
+
+    /// Every key has its variable, spelled as swift-configuration's environment provider spells it.
+    @Test func everyKeyHasItsVariable() throws {
+        for setting in Setting.all {
+            let (raw, value): (String, ConfigContent) = switch setting.kind {
+            case .text: ("x", .string("x"))
+            case .choice(let choices): (choices[choices.count - 1], .string(choices[choices.count - 1]))
+            case .integer(let range): ("\(range.upperBound)", .int(range.upperBound))
+            case .octal(let range): (String(range.upperBound, radix: 8), .int(range.upperBound))
+            case .texts: ("a", .stringArray(["a"]))
+            case .integers(let range): ("\(range.upperBound)", .intArray([range.upperBound]))
+            }
+            let settings = try SettingSources(flags: [:], environment: [setting.variable: raw]).resolve()
+            #expect(settings.values[setting.name]?.content == value, "\(setting.variable) is not read")
         }
     }
 
-    @Test func layersStackKeyByKey() {
-        var file = ConfigFile(), environment = ConfigFile(), flags = ConfigFile()
-        file.poolSize = 4; file.socket = "/file"; file.logLevel = "info"
-        environment.socket = "/env"; environment.logLevel = "debug"
-        flags.logLevel = "error"
-        let merged = flags.merged(over: environment.merged(over: file))
-        #expect(merged.poolSize == 4 && merged.socket == "/env" && merged.logLevel == "error")
+    @Test func flagsNameTheFlag() {
+        #expect(refusal { _ = try resolve(flags: ["pool_size": "0"]) }?.description == "--pool-size: pool_size: must be from 1 to 256")
+        #expect(refusal { _ = try resolve(flags: ["socket_mode": "999"]) }?.source == "--socket-mode")
+    }
+
+    @Test func layersStackKeyByKey() throws {
+        let config = try resolve(flags: ["log_level": "error"], admins: ["carol", "alice"],
+                                 environment: ["BBCS_SOCKET": "/env", "BBCS_LOG_LEVEL": "debug"],
+                                 file: "database = \"x\"\npool_size = 4\nsocket = \"/file\"\nlog_level = \"info\"\nadmins = [\"alice\"]")
+        #expect(config.poolSize == 4 && config.endpoint == .path("/env", mode: 0o660) && config.logLevel == .error)
+        // --admin adds to the configured admins rather than replacing them.
+        #expect(config.bootstrapAdmins == ["alice", "carol"])
+    }
+
+    /// `--dev`'s defaults lie beneath the file, above the table's defaults.
+    @Test func developmentDefaultsLieBeneathTheFile() throws {
+        let dev = SettingLayer.development(database: "host=/dev/postgres", directory: URL(fileURLWithPath: "/tmp/dev"),
+                                           plan: URL(fileURLWithPath: "/tmp/plan.json"))
+        let plain = try resolve(dev: dev)
+        #expect(plain.database == "host=/dev/postgres" && plain.endpoint == .path("/tmp/dev/bbcsd.sock", mode: 0o666))
+        #expect(plain.initialPlan?.path == "/tmp/plan.json")
+        let filed = try resolve(file: "socket = \"/file\"", dev: dev)
+        #expect(filed.database == "host=/dev/postgres" && filed.endpoint == .path("/file", mode: 0o666))
+    }
+
+    /// A daemon configured by nothing but a database runs with DaemonConfiguration's
+    /// defaults, so the table and the type agree.
+    @Test func theTableDefaultsAreTheDaemonsDefaults() throws {
+        let resolved = try resolve(flags: ["database": "x"])
+        let byHand = DaemonConfiguration(database: "x", endpoint: .path("/run/bbcs/bbcsd.sock", mode: 0o660),
+                                         schemaDirectory: resolved.schemaDirectory)
+        #expect(resolved.endpoint == byHand.endpoint && resolved.poolSize == byHand.poolSize)
+        #expect(resolved.maxLineBytes == byHand.maxLineBytes && resolved.logLevel == byHand.logLevel)
+        #expect(resolved.reminders == byHand.reminders && resolved.mail == nil && resolved.initialPlan == nil)
+        #expect(resolved.schedulerInterval == byHand.schedulerInterval && resolved.shutdownTimeout == byHand.shutdownTimeout)
+        #expect(resolved.bootstrapAdmins == [])
+    }
+
+    @Test func noDatabaseIsRefused() {
+        let problem = "database: no database: set it in the configuration file, BBCS_DATABASE or --database (or use --dev DIR)"
+        #expect(refusal { _ = try resolve(file: "pool_size = 2") }?.description == "t.toml: " + problem)
+        #expect(refusal { _ = try resolve() }?.description == "bbcsd: " + problem)
+    }
+
+    /// The connection string is a secret: marked so for swift-configuration, redacted from the
+    /// settings' description, and never in an error.
+    @Test func theDatabaseNeverReachesALogOrAnError() throws {
+        let secret = "host=/run/postgresql password=hunter2"
+        let resolved = try SettingSources(flags: [:], environment: ["BBCS_DATABASE": secret]).resolve()
+        #expect(resolved.values["database"]?.isSecret == true && resolved.values["pool_size"]?.isSecret == false)
+        #expect(!resolved.description.contains("hunter2") && resolved.description.contains("database=<redacted>"))
+        for text in ["database = \"\(secret)", "database = \(secret)", "database = [\"\(secret)\"]", "database = '\(secret)'\ndatabase = '\(secret)'"] {
+            let error = refusal { _ = try ConfigFile.text(text, path: "t").layer() }
+            #expect(error?.key == "database" && error.map { !$0.description.contains("hunter2") } == true, "\(String(describing: error))")
+        }
+    }
+
+    /// Reload tells restart-only keys from those SIGHUP applies at once.
+    @Test func reloadNamesTheKeysThatNeedARestart() throws {
+        let before = try SettingSources(flags: [:], environment: [:], file: .text("max_line_bytes = 2048\nlog_level = \"info\"", path: "t"))
+        let after = try SettingSources(flags: [:], environment: [:], file: .text("max_line_bytes = 4096\nlog_level = \"debug\"", path: "t"))
+        #expect(try before.resolve().restartNeeded(for: after.resolve()) == ["max_line_bytes"])
+        #expect(try after.resolve().live.contains { $0 == ("log_level", "\"debug\"") })
     }
 
     /// The example configuration ships with every key and parses as it is.
     @Test func theExampleConfigurationParses() throws {
         let example = packageRoot.appendingPathComponent("Config/bbcsd.toml")
-        let config = try ConfigFile.load(path: example.path)
-        #expect(config.database != nil && config.admins == ["root"] && config.figureGraceDays == 30)
+        let config = try resolve(file: String(contentsOf: example, encoding: .utf8))
+        #expect(config.bootstrapAdmins == ["root"] && config.reminders.figureGraceDays == 30)
         let text = try String(contentsOf: example, encoding: .utf8)
-        for key in ConfigFile.keys { #expect(text.contains("\(key) ="), "\(key) is not documented") }
+        for setting in Setting.all { #expect(text.contains("\(setting.name) ="), "\(setting.name) is not documented") }
+    }
+
+    /// Every default is a value its own row accepts, written in `--help` as the file would
+    /// write it; `--help` lists every key and flag.
+    @Test func theTableDrivesHelp() throws {
+        for setting in Setting.all {
+            guard let value = setting.defaultValue else { continue }
+            #expect(try setting.checked(value).content == value)
+            let written = try ConfigFile.text("\(setting.name) = \(setting.toml(value))", path: "t").layer()
+            #expect(written.values[setting.name]?.content == value, "\(setting.name)'s default is shown wrong")
+        }
+        let help = try runProgram(binDirectory.appendingPathComponent("bbcsd").path, ["--help"])
+        for setting in Setting.all {
+            #expect(help.out.contains("  \(setting.name)"), "\(setting.name) is not in --help")
+            if let flag = setting.flag { #expect(help.out.contains(flag + " <"), "\(flag) is not a flag") }
+        }
     }
 
     @Test(arguments: [
@@ -89,16 +212,15 @@ struct ConfigFileTests {
         ("admins = \"alice\"", 1, "admins"),
         ("admins = [alice]", 1, "admins"),
         ("figure_grace_days = 400", 1, "figure_grace_days"),
+        ("# a comment\n[server]\nport = 1", 2, "server"),
     ])
     func refusesNamingFileLineAndKey(_ text: String, _ line: Int, _ key: String) {
-        #expect(throws: ConfigFile.Invalid.self) { try ConfigFile.parse(text, file: "bad.conf") }
-        do { _ = try ConfigFile.parse(text, file: "bad.conf") } catch let error as ConfigFile.Invalid {
-            #expect(error.file == "bad.conf" && error.line == line && error.key == key)
-            #expect(error.description.hasPrefix("bad.conf:\(line): \(key):"))
-        } catch { Issue.record("unexpected \(error)") }
+        let error = refusal { _ = try ConfigFile.text(text, path: "bad.conf").layer() }
+        #expect(error?.source == "bad.conf" && error?.line == line && error?.key == key, "\(String(describing: error))")
+        #expect(error?.description.hasPrefix("bad.conf:\(line): \(key):") == true)
     }
 
     @Test func aLineWithoutEqualsIsRefused() {
-        #expect(throws: ConfigFile.Invalid.self) { try ConfigFile.parse("just words", file: "x") }
+        #expect(refusal { _ = try ConfigFile.text("just words", path: "x").layer() }?.line == 1)
     }
 }

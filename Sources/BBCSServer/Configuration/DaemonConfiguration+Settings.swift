@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+
+extension DaemonConfiguration {
+    /// The daemon's settings from resolved keys. `source` names the configuration file (or
+    /// `bbcsd`) in the errors of keys no layer set.
+    init(_ settings: ResolvedSettings, source: String, addedAdmins: [String], activatedDescriptor: CInt?) throws(SettingError) {
+        guard let database = settings.string("database") else {
+            throw SettingError(source: source, key: "database",
+                               problem: "no database: set it in the configuration file, BBCS_DATABASE or --database (or use --dev DIR)")
+        }
+        guard let schema = settings.string("schema_dir").map(URL.init(fileURLWithPath:)) ?? Resources.locate("Schema") else {
+            throw SettingError(source: source, key: "schema_dir", problem: "cannot find the Schema folder; set schema_dir or give --schema DIR")
+        }
+        let endpoint: Listener.Endpoint
+        if let activatedDescriptor {
+            endpoint = .descriptor(activatedDescriptor)
+        } else if let socket = settings.string("socket"), let mode = settings.int("socket_mode") {
+            endpoint = .path(socket, mode: mode_t(mode))
+        } else {
+            throw SettingError(source: source, key: "socket", problem: "no socket path or mode")
+        }
+        self.init(database: database, endpoint: endpoint, schemaDirectory: schema,
+                  initialPlan: settings.string("plan").map(URL.init(fileURLWithPath:)))
+        self.settings = settings
+        poolSize = settings.int("pool_size") ?? poolSize
+        maxLineBytes = settings.int("max_line_bytes") ?? maxLineBytes
+        var seen = Set<String>()
+        bootstrapAdmins = ((settings.strings("admins") ?? []) + addedAdmins).filter { seen.insert($0).inserted }
+        logLevel = settings.string("log_level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+        shutdownTimeout = settings.int("shutdown_timeout").map { .seconds($0) } ?? shutdownTimeout
+        reminders.figureGraceDays = settings.int("figure_grace_days") ?? reminders.figureGraceDays
+        reminders.taskLeadDays = settings.ints("task_reminder_days") ?? reminders.taskLeadDays
+        reminders.strategyLeadDays = settings.ints("strategy_reminder_days") ?? reminders.strategyLeadDays
+        reminders.escalateAfterDays = settings.int("overdue_escalation_days") ?? reminders.escalateAfterDays
+        schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
+        // An empty command, the default, means inbox only.
+        if let command = settings.string("mail_command"), !command.trimmingCharacters(in: .whitespaces).isEmpty,
+           let timeout = settings.int("mail_timeout") {
+            mail = MailSettings(command: command, timeout: .seconds(timeout))
+        }
+    }
+}

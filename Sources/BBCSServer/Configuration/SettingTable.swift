@@ -1,0 +1,66 @@
+import BBCSProtocol
+import Configuration
+import Logging
+
+extension Setting {
+    /// Every key bbcsd reads, in the order `--help` lists them. A new key is one row here,
+    /// documented in `Config/bbcsd.toml`, and read where `DaemonConfiguration` is resolved.
+    public static let all: [Setting] = [
+        Setting("database", .text, flag: "--database", secret: true, .restart,
+                "libpq connection string (keywords or URI); required unless --dev."),
+        Setting("pool_size", .integer(1...256), default: 8, flag: "--pool-size", .restart,
+                "Most database connections open at once."),
+        Setting("socket", .text, default: "/run/bbcs/bbcsd.sock", flag: "--socket", .restart,
+                "Socket path to listen on when not socket-activated."),
+        Setting("socket_mode", .octal(0...0o777), default: 0o660, flag: "--socket-mode", .restart,
+                "Permission bits of that socket, in octal (666 with --dev)."),
+        Setting("max_line_bytes", .integer(1024...(64 << 20)), default: .int(defaultMaxLineBytes), .restart,
+                "Longest request line accepted, in bytes."),
+        Setting("schema_dir", .text, flag: "--schema", .restart,
+                "Folder of SQL migrations (default: the Schema folder shipped with bbcs)."),
+        Setting("plan", .text, flag: "--plan", .restart,
+                "Plan file to import at start when the database holds no plan."),
+        Setting("log_level", .choice(Logger.Level.allCases.map(\.rawValue)), default: "info", flag: "--log-level", .live,
+                "How much to log: debug adds a line per request, info has a line per change."),
+        Setting("admins", .texts, default: .stringArray([]), flag: "--admin", .live,
+                "Unix logins made administrators at start (--admin LOGIN, repeatable, adds one)."),
+        Setting("figure_grace_days", .integer(0...366), default: 30, flag: "--figure-grace-days", .live,
+                "Days after a period ends before its figure is due."),
+        Setting("shutdown_timeout", .integer(1...3600), default: 10, flag: "--shutdown-timeout", .live,
+                "Seconds SIGTERM waits for requests in flight."),
+        Setting("task_reminder_days", .integers(1...366), default: .intArray([28, 7, 1]), .live,
+                "Days before a task's target date to remind its officers."),
+        Setting("strategy_reminder_days", .integers(1...366), default: .intArray([90, 28]), .live,
+                "Days before a strategy's renewal date to remind who answers for it."),
+        Setting("overdue_escalation_days", .integer(0...366), default: 14, .live,
+                "Days a task is overdue before administrators are reminded too."),
+        Setting("mail_command", .text, default: "", .live,
+                "Shell command each reminder is piped to, e.g. \"/usr/sbin/sendmail -t\"; empty: inbox only."),
+        Setting("mail_timeout", .integer(1...600), default: 30, .live,
+                "Seconds the mail command may run before it is retried later."),
+        Setting("scheduler_interval", .integer(10...86400), default: 300, .live,
+                "Seconds between the scheduler's looks for reminders due."),
+    ]
+
+    /// The key list of `bbcsd --help`: each key with its default, range, flag and reload,
+    /// then its documentation, in lines short enough not to be wrapped again.
+    public static var helpList: String {
+        all.map { setting in
+            let assignment = setting.name + (setting.defaultValue.map { " = " + setting.toml($0) } ?? "")
+            let details = [setting.range, setting.flag, setting.reload == .live ? "applies on SIGHUP" : "needs a restart"]
+            return "  \(assignment)\n" + wrapped(setting.doc + " (" + details.compactMap { $0 }.joined(separator: "; ") + ")")
+        }.joined(separator: "\n")
+    }
+
+    private static func wrapped(_ text: String, indent: String = "      ", width: Int = 79) -> String {
+        var lines: [String] = []
+        for word in text.split(separator: " ") {
+            if let last = lines.last, last.count + 1 + word.count <= width {
+                lines[lines.count - 1] = last + " " + word
+            } else {
+                lines.append(indent + word)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
