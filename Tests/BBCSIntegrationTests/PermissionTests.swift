@@ -52,6 +52,17 @@ struct PermissionTests {
     let accounts: [Role: (uid: UInt32, gid: UInt32)]
     let db: PGConnection
 
+    /// Copies a program through a close-on-exec descriptor: a process another test spawns
+    /// meanwhile must not inherit it open for writing, or running the copy fails with ETXTBSY.
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw HarnessError(description: "cannot create \(destination): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw HarnessError(description: "short write to \(destination)") }
+    }
+
     init() throws {
         var accounts: [Role: (uid: UInt32, gid: UInt32)] = [:]
         for role in Role.allCases { accounts[role] = try TestAccounts.ensure(role.login) }
@@ -59,8 +70,7 @@ struct PermissionTests {
         daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
         // The test accounts must reach the client binary whatever the checkout's permissions.
         ctl = daemon.directory.appendingPathComponent("bbcsctl").path
-        try FileManager.default.copyItem(atPath: binDirectory.appendingPathComponent("bbcsctl").path, toPath: ctl)
-        chmod(ctl, 0o755)
+        try Self.copyExecutable(binDirectory.appendingPathComponent("bbcsctl").path, to: ctl)
         db = try PGConnection(conninfo: daemon.database)
 
         let c = try daemon.client()
