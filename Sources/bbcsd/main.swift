@@ -1,4 +1,5 @@
 import ArgumentParser
+import BBCSDevCluster
 import BBCSPostgres
 import BBCSProtocol
 import BBCSServer
@@ -120,8 +121,8 @@ struct BBCSD: AsyncParsableCommand {
             let embedded = PostgresCluster(directory: dir.appendingPathComponent("postgres"))
             logger.info("starting private postgresql", metadata: ["dir": "\(embedded.directory.path)"])
             do {
-                try embedded.initializeIfNeeded()
-                if try embedded.start() { cluster = embedded }
+                try await embedded.initializeIfNeeded()
+                if try await embedded.start() { cluster = embedded }
                 try embedded.createDatabaseIfNeeded()
             } catch {
                 throw fatal("the private PostgreSQL cluster did not start: \(error)")
@@ -175,7 +176,7 @@ struct BBCSD: AsyncParsableCommand {
 
         var configuration: DaemonConfiguration
         do { configuration = try resolve() } catch let error as ConfigFile.Invalid {
-            if let cluster { try? cluster.stop() }
+            if let cluster { try? await cluster.stop() }
             throw configurationError("\(error)")
         }
         configuration.reread = resolve
@@ -188,7 +189,7 @@ struct BBCSD: AsyncParsableCommand {
         do { try await group.run() } catch is CancellationError {} catch { failure = error }
         if let cluster {
             logger.info("stopping private postgresql")
-            do { try cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
+            do { try await cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
         }
         if let failure {
             logger.critical("daemon stopped", metadata: ["error": "\(failure)"])

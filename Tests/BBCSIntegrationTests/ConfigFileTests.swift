@@ -1,4 +1,5 @@
 import BBCSServer
+import BBCSTestSupport
 import Testing
 
 @Suite("configuration file")
