@@ -84,19 +84,19 @@ public struct PostgresCluster: Sendable {
         if await isRunning() { return false }
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c unix_socket_permissions=0700 "
             + "-c fsync=on -c max_connections=100"
-        try await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
+        try await pgCtl(["-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         return true
     }
 
     /// Stops the server quickly (open transactions roll back); does nothing if it is not running.
     public func stop() async throws {
         guard await isRunning() else { return }
-        try await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"])
+        try await pgCtl(["-m", "fast", "-w", "-t", "60", "stop"])
     }
 
     /// True when a server runs on the cluster's data folder.
     public func isRunning() async -> Bool {
-        (try? await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path, "status"])) != nil
+        (try? await pgCtl(["status"])) != nil
     }
 
     /// Creates the bbcs database when the cluster does not have it yet.
@@ -105,6 +105,12 @@ public struct PostgresCluster: Sendable {
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
             try admin.query("CREATE DATABASE \(database)")
         }
+    }
+
+    /// Runs pg_ctl on the cluster's data folder.
+    @discardableResult
+    private func pgCtl(_ arguments: [String]) async throws -> String {
+        try await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path] + arguments)
     }
 
     /// Runs a server program as the server's account.
@@ -117,20 +123,21 @@ public struct PostgresCluster: Sendable {
         return try await Self.run(program, arguments)
     }
 
-    /// Runs a program, returning its trimmed output, or throwing with it when it fails. The
-    /// server that `pg_ctl start` leaves behind keeps the output pipe open; the run ends when
-    /// pg_ctl does all the same.
+    /// Runs a program, returning its trimmed output, or throwing with it when it fails or
+    /// outlasts two minutes (pg_ctl itself waits at most 60 s). The server that `pg_ctl start`
+    /// leaves behind keeps the output pipe open; the run ends when pg_ctl does all the same.
     @discardableResult
     static func run(_ program: String, _ arguments: [String]) async throws -> String {
         let outcome: Program.Outcome
         do {
-            outcome = try await Program(program, arguments).run()
+            outcome = try await Program(program, arguments).run(deadline: .seconds(120))
         } catch {
             throw Failure.commandFailed(command: program, status: -1, output: "\(error)")
         }
         let text = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard outcome.status == 0 else {
-            throw Failure.commandFailed(command: ([program] + arguments).joined(separator: " "), status: outcome.status, output: text)
+        guard outcome.status == 0 && !outcome.timedOut else {
+            throw Failure.commandFailed(command: ([program] + arguments).joined(separator: " "), status: outcome.status,
+                                        output: outcome.timedOut ? "killed after 120 s. " + text : text)
         }
         return text
     }

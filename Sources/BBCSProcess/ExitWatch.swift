@@ -9,41 +9,35 @@ import Foundation
 /// it afterwards, so its pid cannot be reused while anything here may still signal it.
 enum ExitWatch {
     /// The exit status as a shell reports it, and whether `deadline` passed first (the child
-    /// is then killed with SIGKILL and its end awaited).
-    static func end(of pid: pid_t, deadline: Duration?) async -> (status: Int32, timedOut: Bool) {
-        guard let deadline else { return (await status(of: pid), false) }
-        return await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await status(of: pid) }
-            group.addTask {
-                try? await Task.sleep(for: deadline)
-                return nil
-            }
-            if let exited = await group.next() ?? nil {
-                group.cancelAll()
-                return (exited, false)
+    /// is then killed with SIGKILL). The wait blocks a thread of its own and needs no task or
+    /// timer of Swift's pool, which blocked synchronous tests may all be holding.
+    static func end(of pid: pid_t, deadline: Duration? = nil) async -> (status: Int32, timedOut: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: wait(for: pid, deadline: deadline)) }.start()
+        }
+    }
+
+    private static func wait(for pid: pid_t, deadline: Duration?) -> (status: Int32, timedOut: Bool) {
+        if let deadline {
+            let end = ContinuousClock.now + deadline
+            while ContinuousClock.now < end {
+                if let status = status(of: pid, flags: WNOHANG) { return (status, false) }
+                usleep(10_000)
             }
             kill(pid, SIGKILL)
-            while let next = await group.next() {
-                if let killed = next { return (killed, true) }
-            }
-            return (128 + SIGKILL, true)
         }
+        return (status(of: pid, flags: 0) ?? 128 + SIGKILL, deadline != nil)
     }
 
-    /// Blocks a thread of its own, never one of Swift's pool, until the child exits.
-    static func status(of pid: pid_t) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: waitWithoutReaping(pid)) }.start()
-        }
-    }
-
-    private static func waitWithoutReaping(_ pid: pid_t) -> Int32 {
+    /// nil while the child runs (with WNOHANG).
+    private static func status(of pid: pid_t, flags: Int32) -> Int32? {
         var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
-            // ECHILD cannot happen while swift-subprocess waits to reap it; report it as a failure.
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | flags) != 0 {
+            // ECHILD would mean someone else reaped it: nothing left to wait for.
             if errno != EINTR { return 127 }
         }
-        let status = info._sifields._sigchld.si_status
-        return info.si_code == CLD_EXITED ? status : 128 + status
+        let child = info._sifields._sigchld
+        if child.si_pid == 0 { return nil }
+        return info.si_code == CLD_EXITED ? child.si_status : 128 + child.si_status
     }
 }

@@ -66,29 +66,15 @@ extension Program {
     /// appended to `logPath`; returns once it runs.
     public func launch(appendingOutputTo logPath: String) async throws -> LaunchedProgram {
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw LaunchFailure(path: logPath, errno: errno) }
+        guard log >= 0 else { throw ProgramError.cannotOpenLog(path: logPath, errno: errno) }
         let configuration = self.configuration
-        return try await withCheckedThrowingContinuation { continuation in
-            let reply = Reply(continuation)
-            Task(executorPreference: Self.executor) {
-                do {
-                    _ = try await Subprocess.run(configuration, input: .none, output: .fileDescriptor(.init(rawValue: log), closeAfterSpawningProcess: true),
-                                                 error: .combinedWithOutput) { execution in
-                        let launched = LaunchedProgram(pid: execution.processIdentifier.value)
-                        reply.send(launched)
-                        launched.exited(await ExitWatch.status(of: launched.pid))
-                    }
-                } catch {
-                    reply.fail(error)
-                }
+        return try await Self.answered { reply in
+            _ = try await Subprocess.run(configuration, input: .none, output: .fileDescriptor(.init(rawValue: log), closeAfterSpawningProcess: true),
+                                         error: .combinedWithOutput) { execution in
+                let launched = LaunchedProgram(pid: execution.processIdentifier.value)
+                reply.send(launched)
+                launched.exited(await ExitWatch.end(of: launched.pid).status)
             }
         }
     }
-}
-
-/// The log file of a program to launch could not be opened.
-public struct LaunchFailure: Error, CustomStringConvertible {
-    public var path: String
-    public var errno: Int32
-    public var description: String { "cannot open \(path): \(String(cString: strerror(errno)))" }
 }

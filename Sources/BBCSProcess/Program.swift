@@ -45,21 +45,31 @@ public struct Program: Sendable {
     public func run(input: String = "", separateErrors: Bool = false, deadline: Duration? = nil,
                     outputLimit: Int = 1 << 20) async throws -> Outcome {
         let configuration = self.configuration
-        return try await withCheckedThrowingContinuation { continuation in
+        return try await Self.answered { reply in
+            if separateErrors {
+                _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) {
+                    reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput, $0.standardError,
+                                                input: input, deadline: deadline, limit: outputLimit))
+                }
+            } else {
+                _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .combinedWithOutput) {
+                    reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput, nil,
+                                                input: input, deadline: deadline, limit: outputLimit))
+                }
+            }
+        }
+    }
+
+    /// Runs `work` in a task of its own, started on `executor`, and returns what it sends
+    /// through its reply, without waiting for the rest of it. Cancelling the caller does not
+    /// stop the program (its deadline does).
+    static func answered<Value: Sendable>(_ work: @escaping @Sendable (Reply<Value>) async throws -> Void) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
             let reply = Reply(continuation)
-            Task(executorPreference: Self.executor) {
+            Task(executorPreference: executor) {
                 do {
-                    if separateErrors {
-                        _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) {
-                            reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput,
-                                                        $0.standardError, input: input, deadline: deadline, limit: outputLimit))
-                        }
-                    } else {
-                        _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .combinedWithOutput) {
-                            reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput,
-                                                        nil, input: input, deadline: deadline, limit: outputLimit))
-                        }
-                    }
+                    try await work(reply)
+                    reply.fail(ProgramError.noOutcome)
                 } catch {
                     reply.fail(error)
                 }
@@ -110,8 +120,8 @@ public struct Program: Sendable {
     }
 }
 
-/// Resumes a continuation once: the run's body answers, and a later error of swift-subprocess
-/// (after the answer) is dropped.
+/// Resumes a continuation once: the run's body answers, and whatever comes after the answer
+/// (an error of swift-subprocess's last step) is dropped.
 final class Reply<Value: Sendable>: Sendable {
     private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
 

@@ -42,7 +42,8 @@ public final class ChildProcess: Sendable {
     /// Waits for the exit; returns the exit status as a shell reports it.
     public func wait() -> Int32 {
         let launched = self.launched
-        let status = (try? blocking { await launched.exitStatus() }) ?? launched.status ?? -1
+        // `blocking` throws only what its work throws, and waiting for the exit throws nothing.
+        let status = (try? blocking { await launched.exitStatus() }) ?? -1
         Self.live.withLock { _ = $0.removeValue(forKey: pid) }
         return status
     }

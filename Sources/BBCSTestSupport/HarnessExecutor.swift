@@ -7,9 +7,10 @@ import Synchronization
 ///
 /// swift-testing runs synchronous tests on Swift's cooperative pool, two threads on a
 /// two-core machine: work that a blocked test waits for must never need a thread of that pool.
-/// Everything `blocking` runs, child tasks and swift-subprocess's own tasks included, prefers
-/// this executor; `Program.run` returns before swift-subprocess's last step, the one that
-/// still asks the global pool.
+/// What `blocking` runs and its child tasks prefer this executor, and so do the tasks that
+/// `Program` starts under it. swift-subprocess still starts one unstructured task per run on
+/// the global pool (to run its teardown even when cancelled), which no preference reaches:
+/// `Program.run` and `Program.launch` answer before waiting for it.
 final class HarnessExecutor: TaskExecutor, @unchecked Sendable {
     static let shared = HarnessExecutor()
 
