@@ -16,6 +16,8 @@ let package = Package(
         // Layered settings; no traits: the default JSON provider and the opt-in ones are not used.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        // Needs swift-tools 6.2; its default trait, SubprocessFoundation, stays on (Foundation is linked anyway).
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // libpq, the PostgreSQL C client.
@@ -37,11 +39,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Running a child program through swift-subprocess: input, collected output, deadline, exit status.
+        .target(
+            name: "BBCSProcess",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]
+        ),
+        // The private PostgreSQL cluster of `bbcsd --dev`, the tests and the benchmark (initdb, pg_ctl).
+        .target(name: "BBCSDevCluster", dependencies: ["BBCSPostgres", "BBCSProcess"]),
         // Socket listener, peer credentials, framing, method table, handlers.
         .target(
             name: "BBCSServer",
             dependencies: [
-                "BBCSProtocol", "BBCSCore", "BBCSPostgres",
+                "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -59,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "bbcsd",
             dependencies: [
-                "BBCSServer",
+                "BBCSServer", "BBCSDevCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,8 +84,14 @@ let package = Package(
         ),
         .executableTarget(name: "bbcsctl", dependencies: ["BBCSCommands"]),
         // Benchmark of the report on a synthetic plan 100 times the real one (not a test).
-        .executableTarget(name: "bbcs-bench", dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol"]),
-        .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport"]),
+        .executableTarget(
+            name: "bbcs-bench",
+            dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol", "BBCSDevCluster", "BBCSTestSupport"]
+        ),
+        // What the tests and the benchmark share: the checkout's paths, temporary folders, child
+        // processes waited for from synchronous code, the shared test cluster. Never a production dependency.
+        .target(name: "BBCSTestSupport", dependencies: ["BBCSCore", "BBCSServer", "BBCSPostgres", "BBCSProcess", "BBCSDevCluster"]),
+        .testTarget(name: "BBCSCoreTests", dependencies: ["BBCSCore", "BBCSProtocol", "BBCSReport", "BBCSTestSupport"]),
         .testTarget(
             name: "BBCSServerTests",
             dependencies: [
@@ -87,7 +102,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BBCSIntegrationTests",
-            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "bbcsd", "bbcsctl",
+            dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "BBCSProcess",
+                           "BBCSDevCluster", "BBCSTestSupport", "bbcsd", "bbcsctl",
                            .product(name: "Configuration", package: "swift-configuration")]
         ),
     ]

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import BBCSCore
 import BBCSPostgres
 import Foundation
@@ -96,57 +91,5 @@ public struct Scheduler: Sendable {
         bbcs reminder \(mail.id); acknowledge it with: bbcsctl reminders ack \(mail.id)
 
         """
-    }
-}
-
-/// Runs the configured mail command once, on a thread of its own (it blocks).
-enum MailCommand {
-    /// nil when the command exited 0; otherwise why it failed.
-    static func send(_ message: String, command: String, timeout: Duration) async -> String? {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: run(message, command: command, timeout: timeout)) }.start()
-        }
-    }
-
-    private static func run(_ message: String, command: String, timeout: Duration) -> String? {
-        var input: [CInt] = [0, 0]
-        guard pipe(&input) == 0 else { return "cannot create a pipe: \(String(cString: strerror(errno)))" }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("bbcs-mail-\(UUID().uuidString)").path
-        defer { unlink(output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_addclose(&actions, input[1])
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-        close(input[0])
-        guard spawned == 0 else {
-            close(input[1])
-            return "cannot start /bin/sh: \(String(cString: strerror(spawned)))"
-        }
-        // A command that stops reading early must not stop the daemon (SIGPIPE is ignored; EPIPE is fine).
-        _ = message.utf8CString.withUnsafeBufferPointer { write(input[1], $0.baseAddress, $0.count - 1) }
-        close(input[1])
-
-        let deadline = ContinuousClock.now + timeout
-        var status: CInt = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if ContinuousClock.now >= deadline {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                return "the mail command did not finish within \(timeout) and was stopped"
-            }
-            usleep(20_000)
-        }
-        let exited = (status & 0x7f) == 0
-        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        if code == 0 { return nil }
-        let said = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        return "the mail command exited with status \(code)" + (said.isEmpty ? "" : ": " + String(said.prefix(300)))
     }
 }

@@ -4,26 +4,21 @@
 // daemon's peak memory. Run: swift run -c release bbcs-bench [scale]
 import BBCSClient
 import BBCSCore
+import BBCSDevCluster
 import BBCSPostgres
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 
 func say(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
 
 let scale = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 100
-let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-var root = executables
-while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
-    root = root.deletingLastPathComponent()
-}
-guard root.path != "/" else { say("run it from a build of the bbcs checkout"); exit(1) }
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("bbcs-bench-\(getpid())")
-try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-chmod(work.path, 0o755)
+guard FileManager.default.fileExists(atPath: shippedPlanURL.path) else { say("run it from a build of the bbcs checkout"); exit(1) }
+let work = makeTemporaryDirectory("bbcs-bench")
 defer { try? FileManager.default.removeItem(at: work) }
 
 // 1. The synthetic plan: every indicator and task copied `scale` times under new codes.
-let shipped = try PlanDocument.load(from: Data(contentsOf: root.appendingPathComponent("Config/plans/broxtowe-community-safety-2025-2028.json")))
+let shipped = shippedPlan
 var plan = shipped
 plan.indicators = (0..<scale).flatMap { copy in
     shipped.indicators.map { indicator in
@@ -48,22 +43,22 @@ say("synthetic plan: \(plan.indicators.count) indicators, \(plan.tasks.count) ta
 
 // 2. A private cluster and the real daemon, which imports the plan at start.
 let cluster = PostgresCluster(directory: work.appendingPathComponent("postgres"))
-try cluster.initializeIfNeeded()
-_ = try cluster.start()
-defer { try? cluster.stop() }
+try await cluster.initializeIfNeeded()
+try await cluster.start()
+defer { _ = try? blocking { try await cluster.stop() } }
 try cluster.createDatabaseIfNeeded()
 let socket = work.appendingPathComponent("bbcsd.sock").path
-let daemon = Process()
-daemon.executableURL = executables.appendingPathComponent("bbcsd")
-daemon.arguments = ["--database", cluster.conninfo, "--socket", socket, "--plan", planFile.path, "--admin",
-                    String(cString: getpwuid(getuid()).pointee.pw_name), "--schema", root.appendingPathComponent("Schema").path,
-                    "--log-level", "warning", "--now", "2026-07-10T09:00:00Z"]
-try daemon.run()
-defer { daemon.terminate(); daemon.waitUntilExit() }
+let daemon = try ChildProcess(binDirectory.appendingPathComponent("bbcsd").path,
+                              ["--database", cluster.conninfo, "--socket", socket, "--plan", planFile.path, "--admin", currentLogin,
+                               "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "warning",
+                               "--now", "2026-07-10T09:00:00Z"],
+                              logPath: work.appendingPathComponent("bbcsd.log").path)
+defer { daemon.stop() }
 let started = Date()
 var client: Client?
 while client == nil {
     if Date().timeIntervalSince(started) > 600 { say("bbcsd did not answer within 10 minutes"); exit(1) }
+    if !daemon.isRunning { say("bbcsd exited:\n\(daemon.log)"); exit(1) }
     if let c = try? Client(socketPath: socket), (try? c.call(HelloRequest())) != nil { client = c } else { usleep(200_000) }
 }
 say(String(format: "daemon serving after %.1f s (plan import included)", Date().timeIntervalSince(started)))
@@ -82,7 +77,7 @@ let figures = try db.query("SELECT count(*) FROM figures").int(0, 0)
 say("\(figures) figures")
 
 func peakMemory() -> String {
-    let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+    let status = (try? String(contentsOfFile: "/proc/\(daemon.pid)/status", encoding: .utf8)) ?? ""
     return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "unknown"
 }
 let peakBefore = peakMemory()

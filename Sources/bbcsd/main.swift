@@ -1,5 +1,5 @@
 import ArgumentParser
-import BBCSPostgres
+import BBCSDevCluster
 import BBCSProtocol
 import BBCSServer
 import Foundation
@@ -111,7 +111,7 @@ struct BBCSD: AsyncParsableCommand {
         }
         var cluster: PostgresCluster?
         if let dev {
-            let started = try startPrivateCluster(in: URL(fileURLWithPath: dev).standardizedFileURL, logger: logger)
+            let started = try await startPrivateCluster(in: URL(fileURLWithPath: dev).standardizedFileURL, logger: logger)
             cluster = started.cluster
             sources.development = started.defaults
             // Whoever runs a development daemon administers it, and so does root.
@@ -125,7 +125,7 @@ struct BBCSD: AsyncParsableCommand {
 
         let configuration: DaemonConfiguration
         do { configuration = try sources.configuration() } catch {
-            if let cluster { try? cluster.stop() }
+            if let cluster { try? await cluster.stop() }
             throw configurationError("\(error)")
         }
         if let now { logger.notice("clock set", metadata: ["now": "\(now)"]) }
@@ -137,7 +137,7 @@ struct BBCSD: AsyncParsableCommand {
         do { try await group.run() } catch is CancellationError {} catch { failure = error }
         if let cluster {
             logger.info("stopping private postgresql")
-            do { try cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
+            do { try await cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
         }
         if let failure {
             logger.critical("daemon stopped", metadata: ["error": "\(failure)"])
@@ -147,14 +147,14 @@ struct BBCSD: AsyncParsableCommand {
 
     /// `--dev DIR`: a private PostgreSQL cluster in DIR, created and started if need be (nil
     /// when it was already running), and the settings it provides beneath the file.
-    private func startPrivateCluster(in dir: URL, logger: Logger) throws -> (cluster: PostgresCluster?, defaults: SettingLayer) {
+    private func startPrivateCluster(in dir: URL, logger: Logger) async throws -> (cluster: PostgresCluster?, defaults: SettingLayer) {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let embedded = PostgresCluster(directory: dir.appendingPathComponent("postgres"))
         logger.info("starting private postgresql", metadata: ["dir": "\(embedded.directory.path)"])
         var started: PostgresCluster?
         do {
-            try embedded.initializeIfNeeded()
-            if try embedded.start() { started = embedded }
+            try await embedded.initializeIfNeeded()
+            if try await embedded.start() { started = embedded }
             try embedded.createDatabaseIfNeeded()
         } catch {
             throw fatal("the private PostgreSQL cluster did not start: \(error)")

@@ -1,15 +1,11 @@
 import BBCSCore
+import BBCSTestSupport
 import Foundation
 import Testing
 
 @Suite("plan data file")
 struct PlanDocumentTests {
-    static let root: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { dir.deleteLastPathComponent() }
-        return dir
-    }()
-    static let shippedData = try! Data(contentsOf: root.appendingPathComponent("Config/plans/broxtowe-community-safety-2025-2028.json"))
+    static let shippedData = Data(shippedPlanText.utf8)
 
     func shipped() throws -> [String: Any] { try JSONSerialization.jsonObject(with: Self.shippedData) as! [String: Any] }
 

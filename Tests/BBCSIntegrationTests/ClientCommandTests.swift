@@ -1,5 +1,6 @@
 import BBCSCore
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 

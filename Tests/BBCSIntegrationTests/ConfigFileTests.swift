@@ -1,6 +1,7 @@
 @testable import BBCSServer
 import Configuration
 import Foundation
+import BBCSTestSupport
 import Testing
 
 /// The table of keys, each layer, and their resolution into the daemon's settings; no daemon

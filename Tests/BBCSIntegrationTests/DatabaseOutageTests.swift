@@ -1,6 +1,8 @@
 import BBCSClient
+import BBCSDevCluster
 import BBCSPostgres
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 
@@ -16,7 +18,7 @@ struct DatabaseOutageTests {
         let client = try daemon.client()
         #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
 
-        try cluster.stop()
+        try blocking { try await cluster.stop() }
         let error = client.error(IndicatorShowRequest(code: "ComS_011"))
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("SQL") == false)
@@ -25,7 +27,7 @@ struct DatabaseOutageTests {
         #expect(try client.call(HelloRequest()).server == "bbcsd")
         #expect(daemon.process.isRunning)
 
-        try cluster.start()
+        try blocking { try await cluster.start() }
         var served = false
         for _ in 0..<100 where !served {
             served = (try? client.call(IndicatorShowRequest(code: "ComS_011"))) != nil
@@ -38,10 +40,10 @@ struct DatabaseOutageTests {
     @Test func aDaemonStartedBeforePostgresWaitsForIt() throws {
         let cluster = try startedCluster("bbcs-test-late")
         defer { removeCluster(cluster) }
-        try cluster.stop()
+        try blocking { try await cluster.stop() }
         let starting = Background { try TestDaemon(database: cluster.conninfo) }
         usleep(1_500_000)
-        try cluster.start()
+        try blocking { try await cluster.start() }
         let daemon = try starting.value()
         #expect(try daemon.client().call(PlanShowRequest()).code == shippedPlan.plan.code)
         #expect(daemon.process.log.contains("waiting for the database"))
@@ -51,13 +53,15 @@ struct DatabaseOutageTests {
 /// A private cluster with the bbcs database, for tests that stop and start PostgreSQL.
 private func startedCluster(_ prefix: String) throws -> PostgresCluster {
     let cluster = PostgresCluster(directory: makeTemporaryDirectory(prefix))
-    try cluster.initializeIfNeeded()
-    try cluster.start()
+    try blocking {
+        try await cluster.initializeIfNeeded()
+        try await cluster.start()
+    }
     try cluster.createDatabaseIfNeeded()
     return cluster
 }
 
 private func removeCluster(_ cluster: PostgresCluster) {
-    try? cluster.stop()
+    _ = try? blocking { try await cluster.stop() }
     try? FileManager.default.removeItem(at: cluster.directory)
 }

@@ -1,6 +1,7 @@
 import BBCSClient
 import BBCSCore
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 

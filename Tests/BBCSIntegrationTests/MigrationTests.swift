@@ -1,6 +1,7 @@
 import BBCSClient
 import BBCSPostgres
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 

@@ -3,6 +3,7 @@ import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
 import BBCSServer
+import BBCSTestSupport
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import BBCSClient
 import BBCSCore
 import BBCSProtocol
 import BBCSReport
+import BBCSTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import BBCSClient
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import BBCSClient
 import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 

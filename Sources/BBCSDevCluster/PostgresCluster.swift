@@ -1,10 +1,12 @@
+import BBCSPostgres
+import BBCSProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A private PostgreSQL cluster in a folder of its own, reachable only on a Unix socket in
-/// that folder. `bbcsd --dev` and the test harness both use it.
+/// that folder, for `bbcsd --dev`, the tests and the benchmark (never a deployment).
 ///
 /// PostgreSQL refuses to run as root, so when this process is root the cluster's files
 /// belong to, and its server runs as, an unprivileged account (`postgres` by default).
@@ -41,12 +43,17 @@ public struct PostgresCluster: Sendable {
     public var logFile: URL { directory.appendingPathComponent("postgresql.log") }
 
     /// The libpq connection string for the bbcs database.
-    public var conninfo: String { "host=\(socketDirectory.path) dbname=\(database) user=\(superuser) connect_timeout=5" }
+    public var conninfo: String { conninfo(database: database) }
+
+    /// The libpq connection string for one of the cluster's databases, as its superuser.
+    public func conninfo(database: String) -> String {
+        "host=\(socketDirectory.path) dbname=\(database) user=\(superuser) connect_timeout=5"
+    }
 
     /// Where PostgreSQL's server programs are: $BBCS_PG_BINDIR, `pg_config --bindir`, or Debian's place.
-    public static func binDirectory() -> String {
+    public static func binDirectory() async -> String {
         if let dir = ProcessInfo.processInfo.environment["BBCS_PG_BINDIR"], !dir.isEmpty { return dir }
-        if let out = try? run("/usr/bin/env", ["pg_config", "--bindir"]), FileManager.default.fileExists(atPath: out + "/initdb") {
+        if let out = try? await run("/usr/bin/env", ["pg_config", "--bindir"]), FileManager.default.fileExists(atPath: out + "/initdb") {
             return out
         }
         let debian = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last
@@ -57,88 +64,80 @@ public struct PostgresCluster: Sendable {
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) }
 
     /// Creates the cluster if the folder has none yet.
-    public func initializeIfNeeded() throws {
+    public func initializeIfNeeded() async throws {
         try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
         if geteuid() == 0 {
             guard let account = getpwnam(serverAccount) else { throw Failure.noAccount(serverAccount) }
             for url in [directory, socketDirectory] { chown(url.path, account.pointee.pw_uid, account.pointee.pw_gid) }
         }
         guard !isInitialized else { return }
-        let bin = Self.binDirectory()
+        let bin = await Self.binDirectory()
         guard FileManager.default.isExecutableFile(atPath: bin + "/initdb") else { throw Failure.missingBinaries(bin) }
-        try runServerCommand(bin + "/initdb", ["-D", dataDirectory.path, "-U", superuser, "--auth=trust",
+        try await runServerCommand(bin + "/initdb", ["-D", dataDirectory.path, "-U", superuser, "--auth=trust",
                                                "-E", "UTF8", "--no-locale", "--no-sync"])
     }
 
     /// Starts the server on the private socket and waits until it accepts connections;
     /// returns false when it was already running (so the caller knows not to stop it).
     @discardableResult
-    public func start() throws -> Bool {
-        let bin = Self.binDirectory()
-        if isRunning() { return false }
+    public func start() async throws -> Bool {
+        if await isRunning() { return false }
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c unix_socket_permissions=0700 "
             + "-c fsync=on -c max_connections=100"
-        try runServerCommand(bin + "/pg_ctl", ["-D", dataDirectory.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
+        try await pgCtl(["-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         return true
     }
 
     /// Stops the server quickly (open transactions roll back); does nothing if it is not running.
-    public func stop() throws {
-        guard isRunning() else { return }
-        try runServerCommand(Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"])
+    public func stop() async throws {
+        guard await isRunning() else { return }
+        try await pgCtl(["-m", "fast", "-w", "-t", "60", "stop"])
     }
 
-    public func isRunning() -> Bool {
-        (try? runServerCommand(Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path, "status"])) != nil
+    /// True when a server runs on the cluster's data folder.
+    public func isRunning() async -> Bool {
+        (try? await pgCtl(["status"])) != nil
     }
 
     /// Creates the bbcs database when the cluster does not have it yet.
     public func createDatabaseIfNeeded() throws {
-        let admin = try PGConnection(conninfo: "host=\(socketDirectory.path) dbname=postgres user=\(superuser) connect_timeout=5")
+        let admin = try PGConnection(conninfo: conninfo(database: "postgres"))
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
             try admin.query("CREATE DATABASE \(database)")
         }
     }
 
-    /// Runs a server program as the server's account.
+    /// Runs pg_ctl on the cluster's data folder.
     @discardableResult
-    private func runServerCommand(_ program: String, _ arguments: [String]) throws -> String {
-        if geteuid() == 0 {
-            // From "/", which the server's account can always read, whatever this process's directory.
-            return try Self.run("/usr/sbin/runuser", ["-u", serverAccount, "--", "/usr/bin/env", "-C", "/", program] + arguments)
-        }
-        return try Self.run(program, arguments)
+    private func pgCtl(_ arguments: [String]) async throws -> String {
+        try await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path] + arguments)
     }
 
-    /// Runs a program, returning its trimmed output, or throwing with it when it fails.
-    ///
-    /// posix_spawn and waitpid rather than Foundation's Process: Process notices the end of a
-    /// child through a descriptor its grandchildren inherit, so it waits for as long as the
-    /// server that `pg_ctl start` leaves behind runs.
+    /// Runs a server program as the server's account.
     @discardableResult
-    static func run(_ program: String, _ arguments: [String]) throws -> String {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("bbcs-cmd-\(UUID().uuidString)").path
-        defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
-        guard spawned == 0 else {
-            throw Failure.commandFailed(command: program, status: -1, output: String(cString: strerror(spawned)))
+    private func runServerCommand(_ program: String, _ arguments: [String]) async throws -> String {
+        if geteuid() == 0 {
+            // From "/", which the server's account can always read, whatever this process's directory.
+            return try await Self.run("/usr/sbin/runuser", ["-u", serverAccount, "--", "/usr/bin/env", "-C", "/", program] + arguments)
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let exited = (status & 0x7f) == 0
-        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        guard code == 0 else {
-            throw Failure.commandFailed(command: ([program] + arguments).joined(separator: " "), status: code, output: text)
+        return try await Self.run(program, arguments)
+    }
+
+    /// Runs a program, returning its trimmed output, or throwing with it when it fails or
+    /// outlasts two minutes (pg_ctl itself waits at most 60 s). The server that `pg_ctl start`
+    /// leaves behind keeps the output pipe open; the run ends when pg_ctl does all the same.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) async throws -> String {
+        let outcome: Program.Outcome
+        do {
+            outcome = try await Program(program, arguments).run(deadline: .seconds(120))
+        } catch {
+            throw Failure.commandFailed(command: program, status: -1, output: "\(error)")
+        }
+        let text = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard outcome.status == 0 && !outcome.timedOut else {
+            throw Failure.commandFailed(command: ([program] + arguments).joined(separator: " "), status: outcome.status,
+                                        output: outcome.timedOut ? "killed after 120 s. " + text : text)
         }
         return text
     }

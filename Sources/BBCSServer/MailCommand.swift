@@ -1,0 +1,22 @@
+import BBCSProcess
+import Foundation
+
+/// Runs the configured mail command once: `/bin/sh -c COMMAND` with the message on its
+/// standard input. The scheduler retries whatever this reports as a failure.
+enum MailCommand {
+    /// nil when the command exited 0; otherwise why it failed. A command that exits before
+    /// reading the message is judged by its exit status (the daemon ignores SIGPIPE); one that
+    /// outlasts `timeout` is killed and reported.
+    static func send(_ message: String, command: String, timeout: Duration) async -> String? {
+        let outcome: Program.Outcome
+        do {
+            outcome = try await Program("/bin/sh", ["-c", command]).run(input: message, deadline: timeout, outputLimit: 64 * 1024)
+        } catch {
+            return "cannot start /bin/sh: \(error)"
+        }
+        if outcome.timedOut { return "the mail command did not finish within \(timeout) and was stopped" }
+        if outcome.status == 0 { return nil }
+        let said = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "the mail command exited with status \(outcome.status)" + (said.isEmpty ? "" : ": " + String(said.prefix(300)))
+    }
+}
