@@ -1,0 +1,13 @@
+import Foundation
+
+// SQL pieces the stores share.
+
+/// An instant, bound as seconds since 1970 (NULL when nil).
+func timestamp(_ instant: Date?) -> PGQuery {
+    "to_timestamp(\(instant?.timeIntervalSince1970)::double precision)"
+}
+
+/// A timestamptz column as Europe/London wall-clock text, `2026-03-04T09:05:00`.
+func londonTime(_ column: PGQuery) -> PGQuery {
+    #"to_char(\#(column) AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS')"#
+}
