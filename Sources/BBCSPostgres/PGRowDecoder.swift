@@ -206,15 +206,19 @@ private final class PGElements: UnkeyedDecodingContainer, PGValueReader {
     }
 }
 
-/// `indicatorID` → `indicator_id`, `HTMLBody` → `html_body`: a coding key's column name.
+/// `indicatorID` → `indicator_id`, `HTMLBody` → `html_body`, `postIDs` → `post_ids`: a
+/// coding key's column name.
 func snakeCase(_ key: String) -> String {
     let characters = Array(key)
+    func isLower(_ n: Int) -> Bool { n < characters.count && characters[n].isLowercase }
     var name = ""
     for (n, character) in characters.enumerated() {
         if character.isUppercase, n > 0 {
             let previous = characters[n - 1]
             let startsWord = previous.isLowercase || previous.isNumber
-            let endsAcronym = previous.isUppercase && n + 1 < characters.count && characters[n + 1].isLowercase
+            // The last capital of an acronym starts the next word, unless what follows is a plural "s".
+            let plural = n + 1 < characters.count && characters[n + 1] == "s" && !isLower(n + 2)
+            let endsAcronym = previous.isUppercase && isLower(n + 1) && !plural
             if startsWord || endsAcronym { name += "_" }
         }
         name += character.lowercased()
