@@ -117,7 +117,9 @@ public struct Directory: Sendable {
                 INSERT INTO post_holders (user_id, post_id, valid_from, valid_until, granted_by, granted_at)
                 VALUES (\(userID), \(postID), \(from), \(until), \(actor.principal.login), \(timestamp(actor.at))) RETURNING id
                 """)
-            let holding = try Self.holdings(db, today: actor.today, where: "h.id = \(id)")[0]
+            guard let holding = try Self.holdings(db, today: actor.today, where: "h.id = \(id)").first else {
+                throw PGError.unexpectedResult("the holding just granted is not there")
+            }
             try AuditLog.record(db, actor, object: login, after: holding, message: "granted \(holding.post)")
             return holding
         }

@@ -106,27 +106,12 @@ public struct FigureStore: Sendable {
         let graceDays = self.graceDays()
         return try await pool.withConnection { db in
             let postIDs = try posts.map { try $0.map { try resolvePost($0, db) } }
-            struct Owed: Decodable {
-                let code: String
-                let title: String
-                let ownerPost: String
-                let frequency: Frequency
-                let firstYear: Period
-                let lastYear: Period
-                let filled: [String]
-            }
-            let rows = try db.rows(Owed.self, """
-                SELECT i.code, i.title, p.name AS owner_post, i.frequency, pl.first_year, pl.last_year,
-                       coalesce((SELECT json_agg(DISTINCT f.period) FROM figures f WHERE f.indicator_id = i.id), '[]') AS filled
-                FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id
-                WHERE \(postIDs)::bigint[] IS NULL OR i.owner_post_id = ANY(\(postIDs)::bigint[])
-                ORDER BY i.plan_id, i.position
-                """)
+            let indicators = try UnfilledPeriods.load(where: """
+                \(postIDs)::bigint[] IS NULL OR i.owner_post_id = ANY(\(postIDs)::bigint[])
+                """, db)
             var owed: [DueFigure] = []
-            for row in rows {
-                let filled = Set(row.filled)
-                let periods = Performance.periods(frequency: row.frequency, firstYear: row.firstYear, lastYear: row.lastYear)
-                for p in periods where p.start <= today && !filled.contains(p.description) {
+            for row in indicators {
+                for p in row.periods where p.start <= today {
                     let dueDate = Performance.dueDate(of: p, graceDays: graceDays)
                     owed.append(DueFigure(indicator: row.code, title: row.title, ownerPost: row.ownerPost,
                                           period: p, dueDate: dueDate, overdue: today > dueDate, open: p.end > today))
@@ -215,16 +200,44 @@ public struct FigureStore: Sendable {
     }
 }
 
-/// The SELECT of figure revisions with their validation and indicator_id, for a WHERE to
-/// follow; its rows decode as `FigureRevision`. With `currentOnly`, one row per indicator
+/// The SELECT of figure revisions with their validation, for a WHERE to follow; its rows
+/// decode as `FigureRevision`, or as `Owned<Int, FigureRevision>` with the indicator's id. With `currentOnly`, one row per indicator
 /// and period (order by indicator_id, period, revision DESC so it is the latest).
 func revisionQuery(currentOnly: Bool = false) -> PGQuery {
     let distinct: PGQuery = currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : ""
     return """
-        SELECT \(distinct)f.indicator_id, f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
+        SELECT \(distinct)f.indicator_id AS owner, f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
                \(londonTime("f.submitted_at")) AS submitted_at, f.late, v.validated_by, \(londonTime("v.validated_at")) AS validated_at
         FROM figures f LEFT JOIN figure_validations v ON v.figure_id = f.id
         """
+}
+
+/// An indicator's periods over its plan that have no figure yet.
+struct UnfilledPeriods: Decodable {
+    let code: String
+    let title: String
+    let ownerPostID: Int
+    let ownerPost: String
+    let frequency: Frequency
+    let firstYear: Period
+    let lastYear: Period
+    /// The periods with a figure.
+    let filled: Set<String>
+
+    /// The periods without one, in order.
+    var periods: [Period] {
+        Performance.periods(frequency: frequency, firstYear: firstYear, lastYear: lastYear).filter { !filled.contains($0.description) }
+    }
+
+    /// Every indicator matching `condition` (over `indicators i`), in the plan's order.
+    static func load(where condition: PGQuery, _ db: PGConnection) throws -> [UnfilledPeriods] {
+        try db.rows(UnfilledPeriods.self, """
+            SELECT i.code, i.title, i.owner_post_id, p.name AS owner_post, i.frequency, pl.first_year, pl.last_year,
+                   coalesce((SELECT json_agg(DISTINCT f.period) FROM figures f WHERE f.indicator_id = i.id), '[]') AS filled
+            FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id
+            WHERE \(condition) ORDER BY i.plan_id, i.position
+            """)
+    }
 }
 
 /// What the figure rules and the status need to know about one indicator.
@@ -281,19 +294,6 @@ struct IndicatorFacts: Decodable {
     }
 }
 
-/// A current figure with the indicator it belongs to.
-private struct IndicatorFigure: Decodable {
-    let indicatorID: Int
-    let figure: FigureRevision
-
-    private enum CodingKeys: String, CodingKey { case indicatorID }
-
-    init(from decoder: Decoder) throws {
-        indicatorID = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .indicatorID)
-        figure = try FigureRevision(from: decoder)  // from the same row's other columns
-    }
-}
-
 private struct IndicatorValue: Decodable {
     let indicatorID: Int
     let period: Period
@@ -310,13 +310,13 @@ enum IndicatorStatuses {
             """)
         let targets = try values(of: ids, kind: "target", db)
         let actuals = try values(of: ids, kind: "actual", db)
-        let current = try db.rows(IndicatorFigure.self, """
+        let current = try db.rows(Owned<Int, FigureRevision>.self, """
             \(revisionQuery(currentOnly: true))
             WHERE (\(ids)::bigint[] IS NULL OR f.indicator_id = ANY(\(ids)::bigint[])) AND (\(since?.year)::text IS NULL OR f.period >= \(since?.year))
             ORDER BY f.indicator_id, f.period, f.revision DESC
             """)
         var figures: [Int: [Period: FigureRevision]] = [:]
-        for row in current { figures[row.indicatorID, default: [:]][row.figure.period] = row.figure }
+        for row in current { figures[row.owner, default: [:]][row.record.period] = row.record }
         var statuses: [Int: [PeriodStatus]] = [:]
         for indicator in indicators {
             let id = indicator.id

@@ -11,3 +11,17 @@ func timestamp(_ instant: Date?) -> PGQuery {
 func londonTime(_ column: PGQuery) -> PGQuery {
     #"to_char(\#(column) AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS')"#
 }
+
+/// A Core record read from a row's columns, with the `owner` column beside it: the
+/// indicator a figure belongs to, the task a change belongs to.
+struct Owned<Owner: Decodable, Record: Decodable>: Decodable {
+    let owner: Owner
+    let record: Record
+
+    private enum CodingKeys: String, CodingKey { case owner }
+
+    init(from decoder: Decoder) throws {
+        owner = try decoder.container(keyedBy: CodingKeys.self).decode(Owner.self, forKey: .owner)
+        record = try Record(from: decoder)
+    }
+}

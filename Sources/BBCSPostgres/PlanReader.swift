@@ -67,8 +67,8 @@ public struct PlanReader: Sendable {
         }
     }
 
-    /// An indicator as the lists and its detail show it, without its periods.
-    private struct IndicatorRow: Decodable {
+    /// An indicator as the lists, its detail and the report show it, without its periods.
+    struct IndicatorRow: Decodable {
         let id: Int
         let code: String
         let title: String
@@ -92,7 +92,7 @@ public struct PlanReader: Sendable {
         }
     }
 
-    private static let indicatorColumns: PGQuery = """
+    static let indicatorColumns: PGQuery = """
         SELECT i.id, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area, i.unit, i.polarity, i.frequency,
                p.name AS owner_post, par.code AS parent, i.is_new, i.tolerance, i.comments, i.owner_from_document
         FROM indicators i

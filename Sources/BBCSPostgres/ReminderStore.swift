@@ -12,7 +12,7 @@ public struct ReminderStore: Sendable {
     /// Arbitrary but fixed: serialises scheduler runs of every daemon on one database.
     static let lockKey = 0x6262_6373_7265_6d64  // "bbcsremd"
 
-    private struct Recipient: Hashable, Decodable {
+    private struct Recipient: Hashable {
         let login: String
         let email: String?
     }
@@ -73,16 +73,6 @@ public struct ReminderStore: Sendable {
         let postIDs: [Int]
     }
 
-    private struct IndicatorRow: Decodable {
-        let code: String
-        let title: String
-        let frequency: Frequency
-        let ownerPostID: Int
-        let firstYear: Period
-        let lastYear: Period
-        let filled: [String]
-    }
-
     private struct StrategyRow: Decodable {
         let name: String
         let renewalText: String
@@ -109,15 +99,8 @@ public struct ReminderStore: Sendable {
                 posts: task.postIDs))
         }
 
-        let indicators = try db.rows(IndicatorRow.self, """
-            SELECT i.code, i.title, i.frequency, i.owner_post_id, pl.first_year, pl.last_year,
-                   coalesce((SELECT json_agg(DISTINCT f.period) FROM figures f WHERE f.indicator_id = i.id), '[]') AS filled
-            FROM indicators i JOIN plans pl ON pl.id = i.plan_id ORDER BY i.plan_id, i.position
-            """)
-        for indicator in indicators {
-            let filled = Set(indicator.filled)
-            let periods = Performance.periods(frequency: indicator.frequency, firstYear: indicator.firstYear, lastYear: indicator.lastYear)
-            for p in periods where !filled.contains(p.description) {
+        for indicator in try UnfilledPeriods.load(where: "true", db) {
+            for p in indicator.periods {
                 guard let step = ReminderRules.figure(period: p, today: today, settings: settings) else { continue }
                 candidates.append(Candidate(
                     step: step, subject: "\(indicator.code) \(p)",

@@ -29,18 +29,6 @@ public struct ReportBuilder: Sendable {
         let title: String
     }
 
-    private struct IndicatorRow: Decodable {
-        let id: Int
-        let code: String
-        let title: String
-        let category: IndicatorCategory
-        let objective: String?
-        let unit: IndicatorUnit
-        let polarity: Polarity
-        let frequency: Frequency
-        let ownerPost: String
-    }
-
     static func build(period: Period, objective: String?, today: CalendarDate, graceDays: Int, _ db: PGConnection) throws -> PerformanceReport {
         guard let plan = try db.first(PlanRow.self, """
             SELECT id, code, title, council, first_year FROM plans ORDER BY imported_at DESC, id DESC LIMIT 1
@@ -54,10 +42,8 @@ public struct ReportBuilder: Sendable {
         }
 
         // Indicators with their statuses and baseline actuals.
-        let rows = try db.rows(IndicatorRow.self, """
-            SELECT i.id, i.code, i.title, i.category, o.code AS objective, i.unit, i.polarity, i.frequency, p.name AS owner_post
-            FROM indicators i JOIN posts p ON p.id = i.owner_post_id LEFT JOIN objectives o ON o.id = i.objective_id
-            WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
+        let rows = try db.rows(PlanReader.IndicatorRow.self, """
+            \(PlanReader.indicatorColumns) WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
             """)
         let ids = rows.map(\.id)
         // Period texts sort by year, then quarter: the year before the plan (or the report) is enough history.
@@ -98,8 +84,8 @@ public struct ReportBuilder: Sendable {
         let taskRows = try db.rows(PlanReader.TaskRow.self, """
             \(PlanReader.taskColumns) WHERE t.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY t.position
             """)
-        let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = \(plan.id)", db), by: \.task)
-            .mapValues { $0.map(\.change) }
+        let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = \(plan.id)", db), by: \.owner)
+            .mapValues { $0.map(\.record) }
         let tasks = taskRows.map { row -> PerformanceReport.TaskLine in
             let t = row.summary(today: today)
             let changes = history[t.code] ?? []

@@ -65,27 +65,14 @@ public struct TaskStore: Sendable {
     }
 
     static func changes(of taskID: Int, _ db: PGConnection) throws -> [TaskChange] {
-        try changes(where: "c.task_id = \(taskID)", db).map(\.change)
-    }
-
-    /// A change with the code of its task.
-    struct CodedChange: Decodable {
-        let task: String
-        let change: TaskChange
-
-        private enum CodingKeys: String, CodingKey { case task }
-
-        init(from decoder: Decoder) throws {
-            task = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .task)
-            change = try TaskChange(from: decoder)  // from the same row's other columns
-        }
+        try changes(where: "c.task_id = \(taskID)", db).map(\.record)
     }
 
     /// Task changes matching `condition` (over `task_changes c` and `tasks t`), oldest first,
-    /// each with its task's code.
-    static func changes(where condition: PGQuery, _ db: PGConnection) throws -> [CodedChange] {
-        try db.rows(CodedChange.self, """
-            SELECT t.code AS task, c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress,
+    /// each owned by its task's code.
+    static func changes(where condition: PGQuery, _ db: PGConnection) throws -> [Owned<String, TaskChange>] {
+        try db.rows(Owned<String, TaskChange>.self, """
+            SELECT t.code AS owner, c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress,
                    to_char(c.old_date, 'YYYY-MM-DD') AS old_date, to_char(c.new_date, 'YYYY-MM-DD') AS new_date, c.note, c.changed_by,
                    \(londonTime("c.changed_at")) AS changed_at
             FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE \(condition) ORDER BY c.id
