@@ -201,8 +201,9 @@ public struct FigureStore: Sendable {
 }
 
 /// The SELECT of figure revisions with their validation, for a WHERE to follow; its rows
-/// decode as `FigureRevision`, or as `Owned<Int, FigureRevision>` with the indicator's id. With `currentOnly`, one row per indicator
-/// and period (order by indicator_id, period, revision DESC so it is the latest).
+/// decode as `FigureRevision`, or as `Owned<Int, FigureRevision>` with the indicator's id.
+/// With `currentOnly`, one row per indicator and period (order by indicator_id, period,
+/// revision DESC so it is the latest).
 func revisionQuery(currentOnly: Bool = false) -> PGQuery {
     let distinct: PGQuery = currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : ""
     return """

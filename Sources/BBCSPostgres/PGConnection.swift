@@ -5,7 +5,8 @@ import Foundation
 /// does), and from one thread at a time.
 ///
 /// Statements are `PGQuery`s, written by interpolation that binds every value, and their
-/// rows are read by column name into `Decodable` row structs:
+/// rows are read by column name into `Decodable` row structs (`PGResult.decode(_:)` has the
+/// rules):
 ///
 ///     let figures = try db.rows(FigureRow.self, "SELECT ... WHERE indicator_id = \(id)")
 public final class PGConnection: @unchecked Sendable {
@@ -132,6 +133,17 @@ public final class PGResult {
     public var affectedRows: Int { handle.flatMap { Int(String(cString: PQcmdTuples($0))) } ?? 0 }
 
     /// Every row, each decoded by column name.
+    ///
+    /// A property's column is the snake_case form of its coding key (`indicatorID` reads
+    /// `indicator_id`, `postIDs` `post_ids`), so a row struct names its columns once, in
+    /// the SELECT's aliases; a CodingKeys enum may name a column outright. Values convert
+    /// from PostgreSQL's text format: String, Bool, the integer and floating-point types and
+    /// what decodes from one of those (CalendarDate, Period, enums with raw values); json
+    /// and jsonb columns decode as nested Decodable values, one-dimensional arrays
+    /// (integer[], text[]...) as Swift arrays. A row type that is one value (Int, String,
+    /// Period...) reads a one-column result. A missing column (even for an optional
+    /// property), a null in a non-optional property or a value that does not convert is
+    /// `PGError.unexpectedResult` naming the column and the type, never the value.
     public func decode<Row: Decodable>(_ type: Row.Type) throws -> [Row] {
         try (0..<count).map { try decode(type, row: $0) }
     }

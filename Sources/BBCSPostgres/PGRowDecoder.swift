@@ -1,16 +1,6 @@
 import Foundation
 
-// Rows are read into `Decodable` row structs by column name. A property's column is the
-// snake_case form of its coding key (`indicatorID` reads `indicator_id`, `dueDate`
-// `due_date`), so a row struct names its columns once, in the SELECT's aliases; a
-// CodingKeys enum may name a column outright. Values convert from PostgreSQL's text
-// format: String, Bool, the integer and floating-point types, anything that decodes from
-// one of those (CalendarDate, Period, enums with raw values); json and jsonb columns
-// decode as nested Decodable values; one-dimensional arrays (integer[], text[]...) as
-// Swift arrays. A missing column, a null in a non-optional property or a value that does
-// not convert is `PGError.unexpectedResult` naming the column and the type, never the value.
-
-/// Reads one row: each key names a column.
+/// Reads one row: each key names a column (see `PGResult.decode(_:)`).
 struct PGRowDecoder: Decoder {
     let result: PGResult
     let row: Int

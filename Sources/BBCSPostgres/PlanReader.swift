@@ -8,7 +8,8 @@ public struct PlanReader: Sendable {
 
     public init(pool: PGPool) { self.pool = pool }
 
-    private struct PlanRow: Decodable {
+    /// A plan's own row.
+    struct PlanRow: Decodable {
         let id: Int
         let code: String
         let title: String
@@ -21,15 +22,19 @@ public struct PlanReader: Sendable {
         let lastYear: Period
         let introduction: String
         let notes: [String]
+
+        /// The SELECT of plans, for a WHERE or ORDER BY to follow.
+        static let columns: PGQuery = """
+            SELECT id, code, title, council, priority, priority_statement, vision, plan_values, first_year, last_year, introduction, notes
+            FROM plans
+            """
     }
 
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
         try await pool.withConnection { db in
             guard let plan = try db.first(PlanRow.self, """
-                SELECT id, code, title, council, priority, priority_statement, vision, plan_values,
-                       first_year, last_year, introduction, notes
-                FROM plans WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
+                \(PlanRow.columns) WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
                 """) else {
                 throw StoreError.notFound(kind: "plan", key: code ?? "(none imported)")
             }
@@ -90,17 +95,18 @@ public struct PlanReader: Sendable {
                              polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent, isNew: isNew,
                              tolerance: tolerance, periods: periods)
         }
-    }
 
-    static let indicatorColumns: PGQuery = """
-        SELECT i.id, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area, i.unit, i.polarity, i.frequency,
-               p.name AS owner_post, par.code AS parent, i.is_new, i.tolerance, i.comments, i.owner_from_document
-        FROM indicators i
-        JOIN service_areas sa ON sa.id = i.service_area_id
-        JOIN posts p ON p.id = i.owner_post_id
-        LEFT JOIN objectives o ON o.id = i.objective_id
-        LEFT JOIN indicators par ON par.id = i.parent_id
-        """
+        /// The SELECT of indicators, for a WHERE over `indicators i` to follow.
+        static let columns: PGQuery = """
+            SELECT i.id, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area, i.unit, i.polarity, i.frequency,
+                   p.name AS owner_post, par.code AS parent, i.is_new, i.tolerance, i.comments, i.owner_from_document
+            FROM indicators i
+            JOIN service_areas sa ON sa.id = i.service_area_id
+            JOIN posts p ON p.id = i.owner_post_id
+            LEFT JOIN objectives o ON o.id = i.objective_id
+            LEFT JOIN indicators par ON par.id = i.parent_id
+            """
+    }
 
     public func indicators(_ filter: IndicatorFilter) async throws -> [IndicatorSummary] {
         try await pool.withConnection { db in
@@ -112,7 +118,7 @@ public struct PlanReader: Sendable {
             }
             let postID = try filter.ownerPost.map { try resolvePost($0, db) }
             let rows = try db.rows(IndicatorRow.self, """
-                \(Self.indicatorColumns)
+                \(IndicatorRow.columns)
                 WHERE (\(filter.objective)::text IS NULL OR o.code = \(filter.objective))
                   AND (\(filter.category)::text IS NULL OR i.category = \(filter.category))
                   AND (\(filter.serviceArea)::text IS NULL OR sa.name = \(filter.serviceArea))
@@ -133,7 +139,7 @@ public struct PlanReader: Sendable {
     public func indicator(code: String) async throws -> IndicatorDetail {
         try await pool.withConnection { db in
             let id = try resolveIndicator(code, db)
-            let row = try db.one(IndicatorRow.self, "\(Self.indicatorColumns) WHERE i.id = \(id)")
+            let row = try db.one(IndicatorRow.self, "\(IndicatorRow.columns) WHERE i.id = \(id)")
             let aliases = try db.rows(String.self, "SELECT alias FROM indicator_aliases WHERE indicator_id = \(id) ORDER BY alias")
             let children = try db.rows(String.self, "SELECT code FROM indicators WHERE parent_id = \(id) ORDER BY position")
             let values = try db.rows(ValueRow.self, "SELECT kind, period, value FROM indicator_values WHERE indicator_id = \(id)")
@@ -170,16 +176,17 @@ public struct PlanReader: Sendable {
                         targetText: targetText, status: status, progress: progress, isNew: isNew,
                         overdue: !status.isClosed && targetDate.map { $0 < today } == true, completedOn: completedOn)
         }
-    }
 
-    static let taskColumns: PGQuery = """
-        SELECT t.id, t.code, o.code AS objective, t.action,
-               coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
-                         WHERE tp.task_id = t.id), '[]') AS responsible_posts,
-               to_char(t.target_date, 'YYYY-MM-DD') AS target_date, t.target_text, t.status, t.progress, t.is_new,
-               t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD') AS completed_on
-        FROM tasks t JOIN objectives o ON o.id = t.objective_id
-        """
+        /// The SELECT of tasks, for a WHERE over `tasks t` to follow.
+        static let columns: PGQuery = """
+            SELECT t.id, t.code, o.code AS objective, t.action,
+                   coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
+                             WHERE tp.task_id = t.id), '[]') AS responsible_posts,
+                   to_char(t.target_date, 'YYYY-MM-DD') AS target_date, t.target_text, t.status, t.progress, t.is_new,
+                   t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD') AS completed_on
+            FROM tasks t JOIN objectives o ON o.id = t.objective_id
+            """
+    }
 
     /// Tasks matching `filter`; "overdue" and "due within" are judged on `today`.
     public func tasks(_ filter: TaskFilter, today: CalendarDate) async throws -> [TaskSummary] {
@@ -188,7 +195,7 @@ public struct PlanReader: Sendable {
             let anyOf = try filter.anyOfPosts.map { try $0.map { try resolvePost($0, db) } }
             let open: PGQuery = "t.status NOT IN ('completed', 'deferred', 'cancelled')"
             return try db.rows(TaskRow.self, """
-                \(Self.taskColumns)
+                \(TaskRow.columns)
                 WHERE (\(postID)::bigint IS NULL
                        OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = \(postID)))
                   AND (\(filter.status)::text IS NULL OR t.status = \(filter.status))
@@ -207,7 +214,7 @@ public struct PlanReader: Sendable {
     public func task(code: String, today: CalendarDate) async throws -> TaskDetail {
         try await pool.withConnection { db in
             let id = try resolveTask(code, db)
-            let row = try db.one(TaskRow.self, "\(Self.taskColumns) WHERE t.id = \(id)")
+            let row = try db.one(TaskRow.self, "\(TaskRow.columns) WHERE t.id = \(id)")
             let changes = try TaskStore.changes(of: id, db)
             return TaskDetail(
                 task: row.summary(today: today),

@@ -16,23 +16,13 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    private struct PlanRow: Decodable {
-        let id: Int
-        let code: String
-        let title: String
-        let council: String
-        let firstYear: Period
-    }
-
     private struct ObjectiveRow: Decodable {
         let code: String
         let title: String
     }
 
     static func build(period: Period, objective: String?, today: CalendarDate, graceDays: Int, _ db: PGConnection) throws -> PerformanceReport {
-        guard let plan = try db.first(PlanRow.self, """
-            SELECT id, code, title, council, first_year FROM plans ORDER BY imported_at DESC, id DESC LIMIT 1
-            """) else {
+        guard let plan = try db.first(PlanReader.PlanRow.self, "\(PlanReader.PlanRow.columns) ORDER BY imported_at DESC, id DESC LIMIT 1") else {
             throw StoreError.notFound(kind: "plan", key: "(none imported)")
         }
         let firstYear = plan.firstYear
@@ -43,7 +33,7 @@ public struct ReportBuilder: Sendable {
 
         // Indicators with their statuses and baseline actuals.
         let rows = try db.rows(PlanReader.IndicatorRow.self, """
-            \(PlanReader.indicatorColumns) WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
+            \(PlanReader.IndicatorRow.columns) WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
             """)
         let ids = rows.map(\.id)
         // Period texts sort by year, then quarter: the year before the plan (or the report) is enough history.
@@ -82,7 +72,7 @@ public struct ReportBuilder: Sendable {
 
         // Key tasks with slippage, latest note and risks.
         let taskRows = try db.rows(PlanReader.TaskRow.self, """
-            \(PlanReader.taskColumns) WHERE t.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY t.position
+            \(PlanReader.TaskRow.columns) WHERE t.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY t.position
             """)
         let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = \(plan.id)", db), by: \.owner)
             .mapValues { $0.map(\.record) }

@@ -91,6 +91,6 @@ public struct TaskStore: Sendable {
     }
 
     static func summary(_ id: Int, _ db: PGConnection, today: CalendarDate) throws -> TaskSummary {
-        try db.one(PlanReader.TaskRow.self, "\(PlanReader.taskColumns) WHERE t.id = \(id)").summary(today: today)
+        try db.one(PlanReader.TaskRow.self, "\(PlanReader.TaskRow.columns) WHERE t.id = \(id)").summary(today: today)
     }
 }
