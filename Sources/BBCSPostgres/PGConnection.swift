@@ -160,7 +160,7 @@ public final class PGResult {
     func column(named name: String) -> Int? {
         if let known = columns[name] { return known }
         // Quoted, so PQfnumber matches the name as it is instead of folding it to lower case.
-        let number = Int(PQfnumber(handle, "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""))
+        let number = Int(PQfnumber(handle, quotedIdentifier(name)))
         guard number >= 0 else { return nil }
         columns[name] = number
         return number

@@ -39,7 +39,9 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation {
 
     /// The values bound to `$1, $2...`, in order, in PostgreSQL's text format.
     public var values: [String?] {
-        pieces.compactMap { if case .value(let value) = $0 { value } else { nil } }
+        var values: [String?] = []
+        for case .value(let value) in pieces { values.append(value) }
+        return values
     }
 
     /// The two queries one after the other; `b`'s parameters are numbered after `a`'s.
@@ -61,9 +63,7 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation {
         public mutating func appendInterpolation<Value: PGParameter>(_ value: Value?) { pieces.append(.value(value?.pgText ?? nil)) }
 
         /// A table or column name that code chose, double-quoted so it is only ever a name.
-        public mutating func appendInterpolation(identifier name: String) {
-            pieces.append(.text("\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""))
-        }
+        public mutating func appendInterpolation(identifier name: String) { pieces.append(.text(quotedIdentifier(name))) }
 
         /// Another query's text and parameters, as a part of this one.
         public mutating func appendInterpolation(_ fragment: PGQuery) { pieces += fragment.pieces }
@@ -77,4 +77,9 @@ extension Sequence where Element == PGQuery {
         for (n, part) in enumerated() { joined = n == 0 ? part : joined + separator + part }
         return joined
     }
+}
+
+/// `name` as a double-quoted SQL identifier: `odd "name` → `"odd ""name"`.
+func quotedIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
