@@ -46,9 +46,11 @@ public struct Denial: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// What was missing, e.g. "post:Licensing Manager" or "admin".
     public var missing: String
+    /// The method that would remedy the refusal, if one would.
+    public var hint: Hint?
 
-    public init(unauthenticated: Bool = false, _ message: String, missing: String) {
-        self.unauthenticated = unauthenticated; self.message = message; self.missing = missing
+    public init(unauthenticated: Bool = false, _ message: String, missing: String, hint: Hint? = nil) {
+        self.unauthenticated = unauthenticated; self.message = message; self.missing = missing; self.hint = hint
     }
 
     public var description: String { message }
@@ -65,9 +67,8 @@ public enum Policy {
         if access == .anyone { return nil }
         switch principal.standing {
         case .unregistered:
-            return Denial(unauthenticated: true,
-                          "\(principal.login) (uid \(principal.uid)) is not a registered bbcs user; ask an administrator to run `bbcsctl user add \(principal.login)`",
-                          missing: "registration")
+            return Denial(unauthenticated: true, "\(principal.login) (uid \(principal.uid)) is not a registered bbcs user",
+                          missing: "registration", hint: Hint("user.add", ["login": principal.login]))
         case .disabled:
             return Denial("the bbcs account \(principal.login) is disabled", missing: "active account")
         case .active:

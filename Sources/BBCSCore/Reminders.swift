@@ -76,6 +76,58 @@ public enum ReminderRules {
     }
 }
 
+/// The words of a reminder, as it is stored with each recipient's copy and mailed.
+public struct ReminderText: Sendable, Equatable {
+    public var title: String
+    public var body: String
+
+    public init(title: String, body: String) {
+        self.title = title
+        self.body = body
+    }
+
+    /// A key task due in some days, due today or overdue (`kind` from `ReminderRules.task`).
+    public static func task(code: String, action: String, target: CalendarDate, kind: ReminderKind, today: CalendarDate) -> ReminderText {
+        let days = abs(today.days(until: target))
+        let title: String
+        switch kind {
+        case .taskDue: title = "\(code) is due in \(days) day\(days == 1 ? "" : "s") (\(target))"
+        case .taskDueToday: title = "\(code) is due today (\(target))"
+        default: title = "\(code) is \(days) day\(days == 1 ? "" : "s") overdue (due \(target))"
+        }
+        return ReminderText(
+            title: title,
+            body: "Key task \(code): \(action)\n\nTarget date: \(target).\nRecord progress with: bbcsctl task update \(code) --status STATUS --progress PCT --note TEXT\nMove the date with: bbcsctl task reschedule \(code) YYYY-MM-DD --reason TEXT")
+    }
+
+    /// An indicator's figure for `period`, due or overdue (`step` from `ReminderRules.figure`).
+    public static func figure(code: String, title: String, period: Period, step: ReminderStep, today: CalendarDate) -> ReminderText {
+        let subject = "\(code) \(period)"
+        return ReminderText(
+            title: step.kind == .figureDue
+                ? "\(subject) figure is due by \(step.dueDate)"
+                : "\(subject) figure is \(step.dueDate.days(until: today)) days overdue (due \(step.dueDate))",
+            body: "Indicator \(code): \(title)\n\nPeriod \(period) ended \(period.end); its figure is due by \(step.dueDate).\nSubmit it with: bbcsctl figure submit \(code) \"\(period)\" VALUE --note TEXT")
+    }
+
+    /// A strategy or policy document whose renewal date approaches or has passed.
+    public static func strategy(name: String, renewalText: String, renewal: CalendarDate, today: CalendarDate) -> ReminderText {
+        let days = today.days(until: renewal)
+        return ReminderText(
+            title: days > 0 ? "\(name) is due for renewal in \(days) days (\(renewal))" : "\(name) was due for renewal on \(renewal)",
+            body: "Strategy or policy: \(name)\nRenewal: \(renewalText) (\(renewal)).")
+    }
+
+    /// The text when nobody holds any of `posts` today, so the administrators hear instead.
+    public func unheld(posts: [String]) -> ReminderText {
+        ReminderText(title: title, body: body + "\n\nNobody holds " + posts.joined(separator: " or ")
+                     + " today, so this reminder goes to the administrators.")
+    }
+
+    /// An administrator's copy of a reminder that escalated past its recipients.
+    public var escalated: ReminderText { ReminderText(title: "[escalated] " + title, body: body) }
+}
+
 /// One reminder in an inbox.
 public struct Reminder: Codable, Sendable, Equatable {
     public enum MailState: String, Codable, Sendable {

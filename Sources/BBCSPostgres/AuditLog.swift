@@ -15,8 +15,6 @@ public struct Actor: Sendable {
 
     /// The Europe/London day of `at`.
     public var today: CalendarDate { CalendarDate(at) }
-
-    var epochSeconds: Double { at.timeIntervalSince1970 }
 }
 
 /// The append-only audit trail: one row per change, written in the change's transaction,
@@ -44,10 +42,11 @@ public struct AuditLog: Sendable {
     private static func insert(_ db: PGConnection, _ actor: Actor, object: String?, outcome: AuditEntry.Outcome,
                                before: String?, after: String?, message: String?) throws {
         let p = actor.principal
-        try db.query("""
+        try db.execute("""
             INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
-            VALUES (to_timestamp($1::double precision), $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
-            """, [actor.epochSeconds, p.login, p.uid, p.pid, actor.method, object, outcome.rawValue, before, after, message])
+            VALUES (\(timestamp(actor.at)), \(p.login), \(p.uid), \(p.pid), \(actor.method), \(object), \(outcome),
+                    \(before)::jsonb, \(after)::jsonb, \(message))
+            """)
     }
 
     /// Which rows to read; nil fields do not filter.
@@ -64,21 +63,14 @@ public struct AuditLog: Sendable {
     /// Rows newest first.
     public func entries(_ filter: Filter) async throws -> [AuditEntry] {
         try await pool.withConnection { db in
-            let rows = try db.query("""
-                SELECT id, to_char(at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), login, uid, pid, method, object,
-                       outcome, before::text, after::text, message
+            try db.rows(AuditEntry.self, """
+                SELECT id, \(londonTime("at")) AS at, login, uid, pid, method, object, outcome, before, after, message
                 FROM audit
-                WHERE ($1::text IS NULL OR lower(object) = lower($1)) AND ($2::text IS NULL OR login = $2)
-                  AND ($3::date IS NULL OR at >= ($3::date::timestamp AT TIME ZONE 'Europe/London'))
-                ORDER BY id DESC LIMIT $4
-                """, [filter.object, filter.login, filter.since?.description, filter.limit])
-            return try rows.map { r in
-                AuditEntry(id: try rows.int(r, 0), at: try rows.text(r, 1), login: try rows.text(r, 2),
-                           uid: UInt32(try rows.int(r, 3)), pid: Int32(try rows.int(r, 4)), method: try rows.text(r, 5),
-                           object: rows.string(r, 6), outcome: try enumValue(rows.text(r, 7)),
-                           before: try rows.string(r, 8).map { try decodeJSON($0) },
-                           after: try rows.string(r, 9).map { try decodeJSON($0) }, message: rows.string(r, 10))
-            }
+                WHERE (\(filter.object)::text IS NULL OR lower(object) = lower(\(filter.object)))
+                  AND (\(filter.login)::text IS NULL OR login = \(filter.login))
+                  AND (\(filter.since)::date IS NULL OR at >= (\(filter.since)::date::timestamp AT TIME ZONE 'Europe/London'))
+                ORDER BY id DESC LIMIT \(filter.limit)
+                """)
         }
     }
 }

@@ -15,22 +15,26 @@ public struct Directory: Sendable {
     /// The caller as the database knows them on `today`.
     public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) async throws -> Principal {
         try await pool.withConnection { db in
-            let rows = try db.query("""
-                SELECT u.disabled_at IS NOT NULL,
+            struct Standing: Decodable {
+                let disabled: Bool
+                let posts: [String]
+            }
+            guard let user = try db.first(Standing.self, """
+                SELECT u.disabled_at IS NOT NULL AS disabled,
                        coalesce((SELECT json_agg(DISTINCT p.name) FROM post_holders h JOIN posts p ON p.id = h.post_id
-                                 WHERE h.user_id = u.id AND \(Self.heldOn("h", "$2"))), '[]')::text
-                FROM users u WHERE u.login = $1
-                """, [login, today.description])
-            guard rows.count == 1 else { return Principal(login: login, uid: uid, pid: pid, standing: .unregistered, posts: []) }
-            let disabled = rows.bool(0, 0)
-            return Principal(login: login, uid: uid, pid: pid, standing: disabled ? .disabled : .active,
-                             posts: disabled ? [] : try decodeJSON(rows.text(0, 1)))
+                                 WHERE h.user_id = u.id AND \(Self.heldOn(today))), '[]') AS posts
+                FROM users u WHERE u.login = \(login)
+                """) else {
+                return Principal(login: login, uid: uid, pid: pid, standing: .unregistered, posts: [])
+            }
+            return Principal(login: login, uid: uid, pid: pid, standing: user.disabled ? .disabled : .active,
+                             posts: user.disabled ? [] : user.posts)
         }
     }
 
-    /// SQL condition: holding `alias` is in force on the date parameter `day`.
-    static func heldOn(_ alias: String, _ day: String) -> String {
-        "\(alias).revoked_at IS NULL AND \(alias).valid_from <= \(day)::date AND (\(alias).valid_until IS NULL OR \(alias).valid_until >= \(day)::date)"
+    /// SQL condition: the holding `h` is in force on `day`.
+    static func heldOn(_ day: CalendarDate) -> PGQuery {
+        "h.revoked_at IS NULL AND h.valid_from <= \(day)::date AND (h.valid_until IS NULL OR h.valid_until >= \(day)::date)"
     }
 
     // MARK: users
@@ -41,12 +45,13 @@ public struct Directory: Sendable {
             throw StoreError.invalid(param: "email", "\"\(email)\" is not an e-mail address like name@example.org")
         }
         return try await serialised { db in
-            if try db.query("SELECT 1 FROM users WHERE login = $1", [login]).count > 0 {
-                throw StoreError.conflict("\(login) is already a bbcs user", hint: "bbcsctl user list")
+            if try db.exists("SELECT 1 FROM users WHERE login = \(login)") {
+                throw StoreError.conflict("\(login) is already a bbcs user", hint: Hint("user.list", ["login": login]))
             }
-            try db.query("""
-                INSERT INTO users (login, name, email, created_at, created_by) VALUES ($1, $2, $3, to_timestamp($4::double precision), $5)
-                """, [login, name, email, actor.epochSeconds, actor.principal.login])
+            try db.execute("""
+                INSERT INTO users (login, name, email, created_at, created_by)
+                VALUES (\(login), \(name), \(email), \(timestamp(actor.at)), \(actor.principal.login))
+                """)
             let user = try Self.user(login, db, today: actor.today)
             try AuditLog.record(db, actor, object: login, after: user)
             return user
@@ -55,8 +60,7 @@ public struct Directory: Sendable {
 
     public func users(today: CalendarDate) async throws -> [UserSummary] {
         try await pool.withConnection { db in
-            let rows = try db.query("SELECT login FROM users ORDER BY login")
-            return try rows.map { try Self.user(rows.text($0, 0), db, today: today) }
+            try db.rows(String.self, "SELECT login FROM users ORDER BY login").map { try Self.user($0, db, today: today) }
         }
     }
 
@@ -65,11 +69,10 @@ public struct Directory: Sendable {
         try await serialised { db in
             let before = try Self.user(login, db, today: actor.today)
             guard before.disabled != disabled else { return before }
-            try db.query("""
-                UPDATE users SET disabled_at = CASE WHEN $2 THEN to_timestamp($3::double precision) END,
-                                 disabled_by = CASE WHEN $2 THEN $4 END
-                WHERE login = $1
-                """, [login, disabled, actor.epochSeconds, actor.principal.login])
+            try db.execute("""
+                UPDATE users SET disabled_at = \(timestamp(disabled ? actor.at : nil)), disabled_by = \(disabled ? actor.principal.login : nil)
+                WHERE login = \(login)
+                """)
             try Self.requireAdminRemains(db, today: actor.today, change: "disabling \(login)")
             let after = try Self.user(login, db, today: actor.today)
             try AuditLog.record(db, actor, object: login, before: ["disabled": before.disabled], after: ["disabled": after.disabled])
@@ -85,9 +88,9 @@ public struct Directory: Sendable {
         return try await serialised { db in
             if let known = try findPost(name, db)?.name {
                 throw StoreError.conflict("the post \"\(known)\" already exists" + (known == name ? "" : " (\"\(name)\" is one of its spellings)"),
-                                          hint: "bbcsctl posts")
+                                          hint: Hint("post.list", ["post": known]))
             }
-            try db.query("INSERT INTO posts (name) VALUES ($1)", [name])
+            try db.execute("INSERT INTO posts (name) VALUES (\(name))")
             let post = PostSummary(name: name, aliases: [], indicatorCount: 0, taskCount: 0, headOf: [])
             try AuditLog.record(db, actor, object: name, after: post)
             return post
@@ -103,18 +106,20 @@ public struct Directory: Sendable {
         return try await serialised { db in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
-            let overlapping = try db.query("""
-                SELECT 1 FROM post_holders h WHERE h.user_id = $1 AND h.post_id = $2 AND h.revoked_at IS NULL
-                  AND h.valid_from <= coalesce($4::date, 'infinity') AND coalesce(h.valid_until, 'infinity') >= $3::date
-                """, [userID, postID, from.description, until?.description])
-            if overlapping.count > 0 {
-                throw StoreError.conflict("\(login) already holds \"\(post)\" for some of those days", hint: "bbcsctl post holders --all")
+            if try db.exists("""
+                SELECT 1 FROM post_holders h WHERE h.user_id = \(userID) AND h.post_id = \(postID) AND h.revoked_at IS NULL
+                  AND h.valid_from <= coalesce(\(until)::date, 'infinity') AND coalesce(h.valid_until, 'infinity') >= \(from)::date
+                """) {
+                throw StoreError.conflict("\(login) already holds \"\(post)\" for some of those days",
+                                          hint: Hint("post.holders", ["post": post, "all": "true"]))
             }
-            let id = try db.query("""
+            let id = try db.one(Int.self, """
                 INSERT INTO post_holders (user_id, post_id, valid_from, valid_until, granted_by, granted_at)
-                VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision)) RETURNING id
-                """, [userID, postID, from.description, until?.description, actor.principal.login, actor.epochSeconds]).int(0, 0)
-            let holding = try Self.holdings(db, where: "h.id = $2", [actor.today.description, id])[0]
+                VALUES (\(userID), \(postID), \(from), \(until), \(actor.principal.login), \(timestamp(actor.at))) RETURNING id
+                """)
+            guard let holding = try Self.holdings(db, today: actor.today, where: "h.id = \(id)").first else {
+                throw PGError.unexpectedResult("the holding just granted is not there")
+            }
             try AuditLog.record(db, actor, object: login, after: holding, message: "granted \(holding.post)")
             return holding
         }
@@ -125,17 +130,18 @@ public struct Directory: Sendable {
         try await serialised { db in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
-            let open = "h.user_id = $2 AND h.post_id = $3 AND h.revoked_at IS NULL AND (h.valid_until IS NULL OR h.valid_until >= $1::date)"
-            let before = try Self.holdings(db, where: open, [actor.today.description, userID, postID])
-            guard !before.isEmpty else {
+            let open: PGQuery = """
+                h.user_id = \(userID) AND h.post_id = \(postID) AND h.revoked_at IS NULL \
+                AND (h.valid_until IS NULL OR h.valid_until >= \(actor.today)::date)
+                """
+            let before = try Self.holdings(db, today: actor.today, where: open)
+            guard let first = before.first else {
                 throw StoreError.notFound(kind: "holding of \"\(post)\" by", key: login)
             }
-            try db.query("""
-                UPDATE post_holders h SET revoked_by = $4, revoked_at = to_timestamp($5::double precision) WHERE \(open)
-                """, [actor.today.description, userID, postID, actor.principal.login, actor.epochSeconds])
-            try Self.requireAdminRemains(db, today: actor.today, change: "revoking \(before[0].post) from \(login)")
+            try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.at)) WHERE \(open)")
+            try Self.requireAdminRemains(db, today: actor.today, change: "revoking \(first.post) from \(login)")
             let after = before.map { var h = $0; h.revokedBy = actor.principal.login; h.current = false; return h }
-            try AuditLog.record(db, actor, object: login, before: before, after: after, message: "revoked \(before[0].post)")
+            try AuditLog.record(db, actor, object: login, before: before, after: after, message: "revoked \(first.post)")
             return after
         }
     }
@@ -144,8 +150,8 @@ public struct Directory: Sendable {
     public func holders(of post: String, all: Bool, today: CalendarDate) async throws -> (post: String, holders: [PostHolding]) {
         try await pool.withConnection { db in
             guard let found = try findPost(post, db) else { throw StoreError.notFound(kind: "post", key: post) }
-            let condition = "h.post_id = $2" + (all ? "" : " AND \(Self.heldOn("h", "$1")) AND u.disabled_at IS NULL")
-            return (found.name, try Self.holdings(db, where: condition, [today.description, found.id]))
+            let current: PGQuery = all ? "" : " AND \(Self.heldOn(today)) AND u.disabled_at IS NULL"
+            return (found.name, try Self.holdings(db, today: today, where: "h.post_id = \(found.id)\(current)"))
         }
     }
 
@@ -155,22 +161,23 @@ public struct Directory: Sendable {
         try await serialised { db in
             var added: [String] = []
             for admin in admins {
-                if try db.query("SELECT 1 FROM users WHERE login = $1", [admin.login]).count == 0 {
-                    try db.query("""
-                        INSERT INTO users (login, name, created_at, created_by) VALUES ($1, $2, to_timestamp($3::double precision), $4)
-                        """, [admin.login, admin.name, actor.epochSeconds, actor.principal.login])
+                if try !db.exists("SELECT 1 FROM users WHERE login = \(admin.login)") {
+                    try db.execute("""
+                        INSERT INTO users (login, name, created_at, created_by)
+                        VALUES (\(admin.login), \(admin.name), \(timestamp(actor.at)), \(actor.principal.login))
+                        """)
                 }
                 let userID = try Self.userID(admin.login, db)
-                let holds = try db.query("""
+                let holds = try db.exists("""
                     SELECT 1 FROM post_holders h JOIN posts p ON p.id = h.post_id
-                    WHERE h.user_id = $2 AND p.name = $3 AND \(Self.heldOn("h", "$1"))
-                    """, [actor.today.description, userID, Policy.adminPost])
-                guard holds.count == 0 else { continue }
-                try db.query("UPDATE users SET disabled_at = NULL, disabled_by = NULL WHERE id = $1", [userID])
-                try db.query("""
+                    WHERE h.user_id = \(userID) AND p.name = \(Policy.adminPost) AND \(Self.heldOn(actor.today))
+                    """)
+                guard !holds else { continue }
+                try db.execute("UPDATE users SET disabled_at = NULL, disabled_by = NULL WHERE id = \(userID)")
+                try db.execute("""
                     INSERT INTO post_holders (user_id, post_id, valid_from, granted_by, granted_at)
-                    SELECT $1, id, $2::date, $3, to_timestamp($4::double precision) FROM posts WHERE name = $5
-                    """, [userID, actor.today.description, actor.principal.login, actor.epochSeconds, Policy.adminPost])
+                    SELECT \(userID), id, \(actor.today)::date, \(actor.principal.login), \(timestamp(actor.at)) FROM posts WHERE name = \(Policy.adminPost)
+                    """)
                 try AuditLog.record(db, actor, object: admin.login, after: ["post": Policy.adminPost],
                                     message: "bootstrap administrator from the daemon's configuration")
                 added.append(admin.login)
@@ -184,7 +191,7 @@ public struct Directory: Sendable {
     /// Runs a change in a transaction that holds the directory's lock.
     private func serialised<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await pool.transaction { db in
-            try db.query("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             return try body(db)
         }
     }
@@ -196,46 +203,46 @@ public struct Directory: Sendable {
     }
 
     private static func requireAdminRemains(_ db: PGConnection, today: CalendarDate, change: String) throws {
-        let admins = try db.query("""
+        let admins = try db.one(Int.self, """
             SELECT count(DISTINCT u.id) FROM users u JOIN post_holders h ON h.user_id = u.id JOIN posts p ON p.id = h.post_id
-            WHERE p.name = $2 AND u.disabled_at IS NULL AND \(heldOn("h", "$1"))
-            """, [today.description, Policy.adminPost]).int(0, 0)
+            WHERE p.name = \(Policy.adminPost) AND u.disabled_at IS NULL AND \(heldOn(today))
+            """)
         if admins == 0 {
-            throw StoreError.conflict("\(change) would leave no administrator; grant the admin post to someone else first",
-                                      hint: "bbcsctl post grant LOGIN admin")
+            throw StoreError.conflict("\(change) would leave no administrator", hint: Hint("post.grant", ["post": Policy.adminPost]))
         }
     }
 
     private static func userID(_ login: String, _ db: PGConnection) throws -> Int {
-        let rows = try db.query("SELECT id FROM users WHERE login = $1", [login])
-        guard rows.count == 1 else { throw StoreError.notFound(kind: "user", key: login) }
-        return try rows.int(0, 0)
+        guard let id = try db.first(Int.self, "SELECT id FROM users WHERE login = \(login)") else {
+            throw StoreError.notFound(kind: "user", key: login)
+        }
+        return id
+    }
+
+    private struct UserRow: Decodable {
+        let id: Int
+        let name: String
+        let email: String?
+        let disabled: Bool
     }
 
     private static func user(_ login: String, _ db: PGConnection, today: CalendarDate) throws -> UserSummary {
-        let rows = try db.query("SELECT id, name, email, disabled_at IS NOT NULL FROM users WHERE login = $1", [login])
-        guard rows.count == 1 else { throw StoreError.notFound(kind: "user", key: login) }
-        let posts = try holdings(db, where: "h.user_id = $2 AND h.revoked_at IS NULL", [today.description, try rows.int(0, 0)])
-        return UserSummary(login: login, name: try rows.text(0, 1), email: rows.string(0, 2), disabled: rows.bool(0, 3), posts: posts)
+        guard let user = try db.first(UserRow.self, """
+            SELECT id, name, email, disabled_at IS NOT NULL AS disabled FROM users WHERE login = \(login)
+            """) else {
+            throw StoreError.notFound(kind: "user", key: login)
+        }
+        let posts = try holdings(db, today: today, where: "h.user_id = \(user.id) AND h.revoked_at IS NULL")
+        return UserSummary(login: login, name: user.name, email: user.email, disabled: user.disabled, posts: posts)
     }
 
-    /// Holdings matching `condition`, in which `$1` is today.
-    private static func holdings(_ db: PGConnection, where condition: String, _ parameters: [any PGParameter]) throws -> [PostHolding] {
-        let rows = try db.query("""
-            SELECT u.login, p.name, to_char(h.valid_from, 'YYYY-MM-DD'), to_char(h.valid_until, 'YYYY-MM-DD'),
-                   \(heldOn("h", "$1")) AND u.disabled_at IS NULL, h.granted_by, h.revoked_by
+    /// Holdings matching `condition`; "current" is judged on `today`.
+    private static func holdings(_ db: PGConnection, today: CalendarDate, where condition: PGQuery) throws -> [PostHolding] {
+        try db.rows(PostHolding.self, """
+            SELECT u.login, p.name AS post, to_char(h.valid_from, 'YYYY-MM-DD') AS "from", to_char(h.valid_until, 'YYYY-MM-DD') AS until,
+                   \(heldOn(today)) AND u.disabled_at IS NULL AS current, h.granted_by, h.revoked_by
             FROM post_holders h JOIN users u ON u.id = h.user_id JOIN posts p ON p.id = h.post_id
             WHERE \(condition) ORDER BY h.valid_from, u.login, p.name, h.id
-            """, parameters)
-        return try rows.map { r in
-            PostHolding(login: try rows.text(r, 0), post: try rows.text(r, 1), from: try date(rows.text(r, 2)),
-                        until: try rows.string(r, 3).map(date), current: rows.bool(r, 4), grantedBy: try rows.text(r, 5),
-                        revokedBy: rows.string(r, 6))
-        }
+            """)
     }
-}
-
-func date(_ text: String) throws -> CalendarDate {
-    guard let date = CalendarDate(iso: text) else { throw PGError.unexpectedResult("\"\(text)\" is not a date") }
-    return date
 }

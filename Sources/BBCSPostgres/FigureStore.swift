@@ -23,15 +23,15 @@ public struct FigureStore: Sendable {
             if let current = try currentRevision(indicator.id, period, db) {
                 throw StoreError.conflict("""
                     \(indicator.code) \(period) already has a figure (revision \(current.revision): \(FigureRules.format(current.value)) \
-                    from \(current.submittedBy)); to change it, run: bbcsctl figure correct \(indicator.code) "\(period)" VALUE --reason TEXT
-                    """, hint: "figure.correct")
+                    from \(current.submittedBy))
+                    """, hint: indicator.hint("figure.correct", period, revision: current.revision))
             }
             let target = try indicator.target(for: period, db)
             let rag = Performance.rag(value: value, target: target, polarity: indicator.polarity, tolerance: indicator.tolerance)
             try FigureRules.checkNote(note, rag: rag, value: value, target: target)
             let late = actor.today > Performance.dueDate(of: period, graceDays: graceDays)
             try insertRevision(indicator, period, revision: 1, value: value, note: note, reason: nil, late: late, actor, db)
-            let stored = try currentRevision(indicator.id, period, db)!
+            let stored = try storedRevision(indicator.id, period, db)
             try AuditLog.record(db, actor, object: indicator.code, after: stored,
                                 message: "\(period): \(FigureRules.format(value))" + (late ? " (late)" : ""))
             return (indicator.code, try indicator.status(of: period, db))
@@ -47,18 +47,17 @@ public struct FigureStore: Sendable {
                 throw StoreError.invalid(param: "reason", "a correction needs a reason")
             }
             guard let current = try currentRevision(indicator.id, period, db) else {
-                throw StoreError.conflict("\(indicator.code) \(period) has no figure to correct; submit one with: bbcsctl figure submit",
-                                          hint: "figure.submit")
+                throw StoreError.conflict("\(indicator.code) \(period) has no figure to correct", hint: indicator.hint("figure.submit", period))
             }
             guard current.revision == revision else {
                 throw StoreError.conflict("""
                     revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) \
-                    (\(FigureRules.format(current.value)) from \(current.submittedBy)) is; read bbcsctl figure history and retry
-                    """, hint: "figure.history")
+                    (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
+                    """, hint: indicator.hint("figure.history", period, revision: current.revision))
             }
             try insertRevision(indicator, period, revision: current.revision + 1, value: value, note: note ?? current.note,
                                reason: reason, late: current.late, actor, db)
-            let stored = try currentRevision(indicator.id, period, db)!
+            let stored = try storedRevision(indicator.id, period, db)
             try AuditLog.record(db, actor, object: indicator.code, before: current, after: stored,
                                 message: "\(period): \(FigureRules.format(current.value)) → \(FigureRules.format(value))")
             return (indicator.code, try indicator.status(of: period, db))
@@ -74,14 +73,15 @@ public struct FigureStore: Sendable {
             }
             if let revision, revision != current.revision {
                 throw StoreError.conflict("revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) is",
-                                          hint: "figure.history")
+                                          hint: indicator.hint("figure.history", period, revision: current.revision))
             }
             if current.validatedBy == nil {
-                try db.query("""
+                try db.execute("""
                     INSERT INTO figure_validations (figure_id, validated_by, validated_at)
-                    SELECT id, $4, to_timestamp($5::double precision) FROM figures WHERE indicator_id = $1 AND period = $2 AND revision = $3
-                    """, [indicator.id, period.description, current.revision, actor.principal.login, actor.epochSeconds])
-                let stored = try currentRevision(indicator.id, period, db)!
+                    SELECT id, \(actor.principal.login), \(timestamp(actor.at)) FROM figures
+                    WHERE indicator_id = \(indicator.id) AND period = \(period) AND revision = \(current.revision)
+                    """)
+                let stored = try storedRevision(indicator.id, period, db)
                 try AuditLog.record(db, actor, object: indicator.code, before: current, after: stored,
                                     message: "\(period): revision \(current.revision) validated")
             }
@@ -93,10 +93,10 @@ public struct FigureStore: Sendable {
     public func history(code: String, period: Period?) async throws -> (String, [FigureRevision]) {
         try await pool.withConnection { db in
             let indicator = try IndicatorFacts.load(code, db)
-            let rows = try db.query(revisionQuery() + """
-                 WHERE f.indicator_id = $1 AND ($2::text IS NULL OR f.period = $2) ORDER BY f.period, f.revision
-                """, [indicator.id, period?.description])
-            let revisions = try rows.map { try revision(rows, $0) }
+            let revisions = try db.rows(FigureRevision.self, """
+                \(revisionQuery()) WHERE f.indicator_id = \(indicator.id) AND (\(period)::text IS NULL OR f.period = \(period))
+                ORDER BY f.period, f.revision
+                """)
             return (indicator.code, revisions.sorted { ($0.period, $0.revision) < ($1.period, $1.revision) })
         }
     }
@@ -106,21 +106,14 @@ public struct FigureStore: Sendable {
         let graceDays = self.graceDays()
         return try await pool.withConnection { db in
             let postIDs = try posts.map { try $0.map { try resolvePost($0, db) } }
-            let rows = try db.query("""
-                SELECT i.code, i.title, p.name, i.frequency, pl.first_year, pl.last_year,
-                       coalesce((SELECT json_agg(DISTINCT f.period) FROM figures f WHERE f.indicator_id = i.id), '[]')::text
-                FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id
-                WHERE $1::bigint[] IS NULL OR i.owner_post_id = ANY($1::bigint[])
-                ORDER BY i.plan_id, i.position
-                """, [postIDs.map(pgArray)])
+            let indicators = try UnfilledPeriods.load(where: """
+                \(postIDs)::bigint[] IS NULL OR i.owner_post_id = ANY(\(postIDs)::bigint[])
+                """, db)
             var owed: [DueFigure] = []
-            for r in 0..<rows.count {
-                let filled = Set(try decodeJSON(rows.text(r, 6)) as [String])
-                let periods = Performance.periods(frequency: try enumValue(rows.text(r, 3)), firstYear: try period(rows.text(r, 4)),
-                                                  lastYear: try period(rows.text(r, 5)))
-                for p in periods where p.start <= today && !filled.contains(p.description) {
+            for row in indicators {
+                for p in row.periods where p.start <= today {
                     let dueDate = Performance.dueDate(of: p, graceDays: graceDays)
-                    owed.append(DueFigure(indicator: try rows.text(r, 0), title: try rows.text(r, 1), ownerPost: try rows.text(r, 2),
+                    owed.append(DueFigure(indicator: row.code, title: row.title, ownerPost: row.ownerPost,
                                           period: p, dueDate: dueDate, overdue: today > dueDate, open: p.end > today))
                 }
             }
@@ -139,26 +132,26 @@ public struct FigureStore: Sendable {
                 throw StoreError.invalid(param: "tolerance", "tolerance is a percentage of target from 0 to 100")
             }
             guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "reason", "a target change needs a reason") }
-            let old = try db.query("""
-                SELECT value FROM indicator_values WHERE indicator_id = $1 AND kind = 'target' AND period = $2 FOR UPDATE
-                """, [indicator.id, period.description])
-            let oldValue = old.count > 0 ? old.double(0, 0) : nil
-            try db.query("""
-                INSERT INTO indicator_values (indicator_id, kind, period, value, set_by_admin) VALUES ($1, 'target', $2, $3, true)
+            let oldValue = try db.first(Double.self, """
+                SELECT value FROM indicator_values WHERE indicator_id = \(indicator.id) AND kind = 'target' AND period = \(period) FOR UPDATE
+                """)
+            try db.execute("""
+                INSERT INTO indicator_values (indicator_id, kind, period, value, set_by_admin) VALUES (\(indicator.id), 'target', \(period), \(value), true)
                 ON CONFLICT (indicator_id, kind, period) DO UPDATE SET value = EXCLUDED.value, set_by_admin = true
-                """, [indicator.id, period.description, value])
+                """)
             if let tolerance {
-                try db.query("UPDATE indicators SET tolerance = $2, tolerance_set_by_admin = true WHERE id = $1", [indicator.id, tolerance])
+                try db.execute("UPDATE indicators SET tolerance = \(tolerance), tolerance_set_by_admin = true WHERE id = \(indicator.id)")
             }
             let newTolerance = tolerance ?? indicator.tolerance
-            try db.query("""
+            let change = try db.one(TargetChange.self, """
                 INSERT INTO target_changes (indicator_id, period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, changed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision))
-                """, [indicator.id, period.description, oldValue, value, indicator.tolerance, newTolerance, reason,
-                      actor.principal.login, actor.epochSeconds])
+                VALUES (\(indicator.id), \(period), \(oldValue), \(value), \(indicator.tolerance), \(newTolerance), \(reason),
+                        \(actor.principal.login), \(timestamp(actor.at)))
+                RETURNING \(Self.targetChangeColumns)
+                """)
             try AuditLog.record(db, actor, object: indicator.code, before: ["value": oldValue, "tolerance": indicator.tolerance],
                                 after: ["value": value, "tolerance": newTolerance], message: "target \(period): \(reason)")
-            return (indicator.code, try Self.targetChanges(indicator.id, db).last!)
+            return (indicator.code, change)
         }
     }
 
@@ -170,63 +163,86 @@ public struct FigureStore: Sendable {
         }
     }
 
+    private static let targetChangeColumns: PGQuery = """
+        period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, \(londonTime("changed_at")) AS changed_at
+        """
+
     private static func targetChanges(_ indicatorID: Int, _ db: PGConnection) throws -> [TargetChange] {
-        let rows = try db.query("""
-            SELECT period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by,
-                   to_char(changed_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS')
-            FROM target_changes WHERE indicator_id = $1 ORDER BY id
-            """, [indicatorID])
-        return try rows.map { r in
-            TargetChange(period: try period(rows.text(r, 0)), oldValue: rows.double(r, 1), newValue: rows.double(r, 2) ?? 0,
-                         oldTolerance: rows.double(r, 3), newTolerance: rows.double(r, 4), reason: try rows.text(r, 5),
-                         changedBy: try rows.text(r, 6), changedAt: try rows.text(r, 7))
-        }
+        try db.rows(TargetChange.self, "SELECT \(targetChangeColumns) FROM target_changes WHERE indicator_id = \(indicatorID) ORDER BY id")
     }
 
     private func insertRevision(_ indicator: IndicatorFacts, _ period: Period, revision: Int, value: Double, note: String?,
                                 reason: String?, late: Bool, _ actor: Actor, _ db: PGConnection) throws {
         do {
-            try db.query("""
+            try db.execute("""
                 INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision), $10)
-                """, [indicator.id, period.description, revision, value, note, reason, actor.principal.login,
-                      actor.principal.uid, actor.epochSeconds, late])
+                VALUES (\(indicator.id), \(period), \(revision), \(value), \(note), \(reason), \(actor.principal.login),
+                        \(actor.principal.uid), \(timestamp(actor.at)), \(late))
+                """)
         } catch let error as PGError where error.isConflict {
-            throw StoreError.conflict("""
-                someone else stored revision \(revision) of \(indicator.code) \(period) at the same moment; \
-                read bbcsctl figure history and retry
-                """, hint: "figure.history")
+            throw StoreError.conflict("someone else stored revision \(revision) of \(indicator.code) \(period) at the same moment",
+                                      hint: indicator.hint("figure.history", period))
         }
     }
 
     private func currentRevision(_ indicatorID: Int, _ period: Period, _ db: PGConnection) throws -> FigureRevision? {
-        let rows = try db.query(revisionQuery() + " WHERE f.indicator_id = $1 AND f.period = $2 ORDER BY f.revision DESC LIMIT 1",
-                                [indicatorID, period.description])
-        return rows.count == 0 ? nil : try revision(rows, 0)
+        try db.first(FigureRevision.self, """
+            \(revisionQuery()) WHERE f.indicator_id = \(indicatorID) AND f.period = \(period) ORDER BY f.revision DESC LIMIT 1
+            """)
+    }
+
+    /// The current revision just written in this transaction.
+    private func storedRevision(_ indicatorID: Int, _ period: Period, _ db: PGConnection) throws -> FigureRevision {
+        guard let stored = try currentRevision(indicatorID, period, db) else {
+            throw PGError.unexpectedResult("the figure just stored is not there")
+        }
+        return stored
     }
 }
 
-/// The SELECT of figure revisions with their validation, for a WHERE to follow;
-/// `revision(_:_:)` reads its rows. With `currentOnly`, one row per indicator and period
-/// (order by indicator_id, period, revision DESC so it is the latest).
-func revisionQuery(currentOnly: Bool = false) -> String {
-    """
-    SELECT \(currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : "")f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
-           to_char(f.submitted_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), f.late, v.validated_by,
-           to_char(v.validated_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), f.indicator_id
-    FROM figures f LEFT JOIN figure_validations v ON v.figure_id = f.id
-    """
+/// The SELECT of figure revisions with their validation, for a WHERE to follow; its rows
+/// decode as `FigureRevision`, or as `Owned<Int, FigureRevision>` with the indicator's id.
+/// With `currentOnly`, one row per indicator and period (order by indicator_id, period,
+/// revision DESC so it is the latest).
+func revisionQuery(currentOnly: Bool = false) -> PGQuery {
+    let distinct: PGQuery = currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : ""
+    return """
+        SELECT \(distinct)f.indicator_id AS owner, f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
+               \(londonTime("f.submitted_at")) AS submitted_at, f.late, v.validated_by, \(londonTime("v.validated_at")) AS validated_at
+        FROM figures f LEFT JOIN figure_validations v ON v.figure_id = f.id
+        """
 }
 
-func revision(_ rows: PGResult, _ r: Int) throws -> FigureRevision {
-    FigureRevision(period: try period(rows.text(r, 0)), revision: try rows.int(r, 1), value: rows.double(r, 2) ?? 0,
-                   note: rows.string(r, 3), reason: rows.string(r, 4), submittedBy: try rows.text(r, 5),
-                   submittedAt: try rows.text(r, 6), late: rows.bool(r, 7), validatedBy: rows.string(r, 8),
-                   validatedAt: rows.string(r, 9))
+/// An indicator's periods over its plan that have no figure yet.
+struct UnfilledPeriods: Decodable {
+    let code: String
+    let title: String
+    let ownerPostID: Int
+    let ownerPost: String
+    let frequency: Frequency
+    let firstYear: Period
+    let lastYear: Period
+    /// The periods with a figure.
+    let filled: Set<String>
+
+    /// The periods without one, in order.
+    var periods: [Period] {
+        Performance.periods(frequency: frequency, firstYear: firstYear, lastYear: lastYear).filter { !filled.contains($0.description) }
+    }
+
+    /// Every indicator matching `condition` (over `indicators i`), in the plan's order.
+    static func load(where condition: PGQuery, _ db: PGConnection) throws -> [UnfilledPeriods] {
+        try db.rows(UnfilledPeriods.self, """
+            SELECT i.code, i.title, i.owner_post_id, p.name AS owner_post, i.frequency, pl.first_year, pl.last_year,
+                   coalesce((SELECT json_agg(DISTINCT f.period) FROM figures f WHERE f.indicator_id = i.id), '[]') AS filled
+            FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id
+            WHERE \(condition) ORDER BY i.plan_id, i.position
+            """)
+    }
 }
 
 /// What the figure rules and the status need to know about one indicator.
-struct IndicatorFacts {
+struct IndicatorFacts: Decodable {
     let id: Int
     let code: String
     let unit: IndicatorUnit
@@ -237,16 +253,21 @@ struct IndicatorFacts {
     let firstYear: Period
     let lastYear: Period
 
+    /// The SELECT of the facts, for a WHERE over `indicators i` to follow.
+    static let columns: PGQuery = """
+        SELECT i.id, i.code, i.unit, i.polarity, i.frequency, i.tolerance, p.name AS owner_post, pl.first_year, pl.last_year
+        FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id
+        """
+
     static func load(_ code: String, _ db: PGConnection) throws -> IndicatorFacts {
-        let id = try resolveIndicator(code, db)
-        let rows = try db.query("""
-            SELECT i.code, i.unit, i.polarity, i.frequency, i.tolerance, p.name, pl.first_year, pl.last_year
-            FROM indicators i JOIN posts p ON p.id = i.owner_post_id JOIN plans pl ON pl.id = i.plan_id WHERE i.id = $1
-            """, [id])
-        return IndicatorFacts(id: id, code: try rows.text(0, 0), unit: try enumValue(rows.text(0, 1)),
-                              polarity: try enumValue(rows.text(0, 2)), frequency: try enumValue(rows.text(0, 3)),
-                              tolerance: rows.double(0, 4), ownerPost: try rows.text(0, 5),
-                              firstYear: try period(rows.text(0, 6)), lastYear: try period(rows.text(0, 7)))
+        try db.one(IndicatorFacts.self, "\(columns) WHERE i.id = \(try resolveIndicator(code, db))")
+    }
+
+    /// `method` with this indicator's code and `period` (and `revision` if given) as its parameters.
+    func hint(_ method: String, _ period: Period, revision: Int? = nil) -> Hint {
+        var parameters = ["code": code, "period": period.description]
+        parameters["revision"] = revision.map(String.init)
+        return Hint(method, parameters)
     }
 
     /// The indicator, once the actor may change its figures (permission first, so a refusal
@@ -267,8 +288,17 @@ struct IndicatorFacts {
     }
 
     func status(of period: Period, _ db: PGConnection) throws -> PeriodStatus {
-        try IndicatorStatuses.load([id], db)[id]!.first { $0.period == period }!
+        guard let status = try IndicatorStatuses.load([id], db)[id]?.first(where: { $0.period == period }) else {
+            throw PGError.unexpectedResult("no status for a period of the indicator")
+        }
+        return status
     }
+}
+
+private struct IndicatorValue: Decodable {
+    let indicatorID: Int
+    let period: Period
+    let value: Double
 }
 
 /// Targets, actuals and current figures turned into per-period statuses.
@@ -276,44 +306,37 @@ enum IndicatorStatuses {
     /// Statuses of the indicators with `ids` (every indicator when nil), keyed by id; with
     /// `since`, figures of earlier years are left out (a report needs no older history).
     static func load(_ ids: [Int]?, since: Period? = nil, _ db: PGConnection) throws -> [Int: [PeriodStatus]] {
-        let idArray = ids.map(pgArray)
-        let indicators = try db.query("""
-            SELECT i.id, i.unit, i.polarity, i.frequency, i.tolerance, pl.first_year, pl.last_year
-            FROM indicators i JOIN plans pl ON pl.id = i.plan_id WHERE $1::bigint[] IS NULL OR i.id = ANY($1::bigint[])
-            """, [idArray])
+        let indicators = try db.rows(IndicatorFacts.self, """
+            \(IndicatorFacts.columns) WHERE \(ids)::bigint[] IS NULL OR i.id = ANY(\(ids)::bigint[])
+            """)
         let targets = try values(of: ids, kind: "target", db)
         let actuals = try values(of: ids, kind: "actual", db)
-        let figureRows = try db.query(revisionQuery(currentOnly: true) + """
-             WHERE ($1::bigint[] IS NULL OR f.indicator_id = ANY($1::bigint[])) AND ($2::text IS NULL OR f.period >= $2)
-             ORDER BY f.indicator_id, f.period, f.revision DESC
-            """, [idArray, since?.year.description])
+        let current = try db.rows(Owned<Int, FigureRevision>.self, """
+            \(revisionQuery(currentOnly: true))
+            WHERE (\(ids)::bigint[] IS NULL OR f.indicator_id = ANY(\(ids)::bigint[])) AND (\(since?.year)::text IS NULL OR f.period >= \(since?.year))
+            ORDER BY f.indicator_id, f.period, f.revision DESC
+            """)
         var figures: [Int: [Period: FigureRevision]] = [:]
-        for r in 0..<figureRows.count {
-            let figure = try revision(figureRows, r)
-            figures[try figureRows.int(r, 10), default: [:]][figure.period] = figure
-        }
+        for row in current { figures[row.owner, default: [:]][row.record.period] = row.record }
         var statuses: [Int: [PeriodStatus]] = [:]
-        for r in 0..<indicators.count {
-            let id = try indicators.int(r, 0)
+        for indicator in indicators {
+            let id = indicator.id
             statuses[id] = Performance.statuses(
-                unit: try enumValue(indicators.text(r, 1)), polarity: try enumValue(indicators.text(r, 2)),
-                frequency: try enumValue(indicators.text(r, 3)), tolerance: indicators.double(r, 4),
+                unit: indicator.unit, polarity: indicator.polarity, frequency: indicator.frequency, tolerance: indicator.tolerance,
                 targets: targets[id] ?? [:], actuals: actuals[id] ?? [:], figures: figures[id] ?? [:],
-                firstYear: try period(indicators.text(r, 5)), lastYear: try period(indicators.text(r, 6)))
+                firstYear: indicator.firstYear, lastYear: indicator.lastYear)
         }
         return statuses
     }
 
     /// The plan's (or an administrator's) values of `kind` ("target" or "actual") by period.
     static func values(of ids: [Int]?, kind: String, _ db: PGConnection) throws -> [Int: [Period: Double]] {
-        let rows = try db.query("""
+        let rows = try db.rows(IndicatorValue.self, """
             SELECT indicator_id, period, value FROM indicator_values
-            WHERE kind = $2 AND ($1::bigint[] IS NULL OR indicator_id = ANY($1::bigint[]))
-            """, [ids.map(pgArray), kind])
+            WHERE kind = \(kind) AND (\(ids)::bigint[] IS NULL OR indicator_id = ANY(\(ids)::bigint[]))
+            """)
         var values: [Int: [Period: Double]] = [:]
-        for r in 0..<rows.count {
-            values[try rows.int(r, 0), default: [:]][try period(rows.text(r, 1))] = rows.double(r, 2)
-        }
+        for row in rows { values[row.indicatorID, default: [:]][row.period] = row.value }
         return values
     }
 }

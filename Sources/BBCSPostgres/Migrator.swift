@@ -34,19 +34,18 @@ public enum Migrator {
     @discardableResult
     public static func migrate(_ pool: PGPool, _ migrations: [Migration], logger: Logger) async throws -> [Int] {
         let applied = try await pool.transaction { db -> [Int] in
-            try db.query("SELECT pg_advisory_xact_lock($1)", [lockKey])
-            try db.query("""
+            try db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
+            try db.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now())
                 """)
-            let existing = try db.query("SELECT version FROM schema_migrations")
-            let versions = Set(try existing.map { try existing.int($0, 0) })
+            let versions = Set(try db.rows(Int.self, "SELECT version FROM schema_migrations"))
             var now: [Int] = []
             for migration in migrations where !versions.contains(migration.version) {
                 try db.execute(script: migration.sql)
-                try db.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
+                try db.execute("INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))")
                 now.append(migration.version)
             }
             return now

@@ -1,50 +1,14 @@
 import CLibPQ
 import Foundation
 
-/// Errors of the database layer. The server maps them to wire errors once; their text is
-/// for logs, never for clients.
-public enum PGError: Error, Sendable, CustomStringConvertible {
-    /// The server could not be reached or the connection broke: the request may be retried later.
-    case connectionFailed(String)
-    /// A statement failed; `sqlState` is PostgreSQL's five-character code.
-    case queryFailed(sqlState: String, message: String)
-    /// A result did not have the shape the code expected.
-    case unexpectedResult(String)
-
-    public var description: String {
-        switch self {
-        case .connectionFailed(let m): return "connection failed: \(m)"
-        case .queryFailed(let state, let m): return "query failed (\(state)): \(m)"
-        case .unexpectedResult(let m): return "unexpected result: \(m)"
-        }
-    }
-
-    /// True for unique and exclusion violations and serialization failures.
-    public var isConflict: Bool {
-        if case .queryFailed(let state, _) = self { return ["23505", "23P01", "40001", "40P01"].contains(state) }
-        return false
-    }
-}
-
-/// A value bound to a statement parameter, sent in PostgreSQL's text format.
-public protocol PGParameter {
-    var pgText: String? { get }
-}
-
-extension String: PGParameter { public var pgText: String? { self } }
-extension Int: PGParameter { public var pgText: String? { String(self) } }
-extension Int32: PGParameter { public var pgText: String? { String(self) } }
-extension UInt32: PGParameter { public var pgText: String? { String(self) } }
-extension Bool: PGParameter { public var pgText: String? { self ? "t" : "f" } }
-extension Double: PGParameter {
-    public var pgText: String? { self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self) }
-}
-extension Optional: PGParameter where Wrapped: PGParameter {
-    public var pgText: String? { self?.pgText }
-}
-
 /// One libpq connection. Its calls block: run them off Swift's cooperative pool (`PGPool`
 /// does), and from one thread at a time.
+///
+/// Statements are `PGQuery`s, written by interpolation that binds every value, and their
+/// rows are read by column name into `Decodable` row structs (`PGResult.decode(_:)` has the
+/// rules):
+///
+///     let figures = try db.rows(FigureRow.self, "SELECT ... WHERE indicator_id = \(id)")
 public final class PGConnection: @unchecked Sendable {
     private let handle: OpaquePointer
 
@@ -66,18 +30,36 @@ public final class PGConnection: @unchecked Sendable {
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Runs one statement with parameters bound by libpq (never spliced into the text).
+    /// Runs a statement; the result tells the rows it changed or holds.
+    @discardableResult
+    public func execute(_ query: PGQuery) throws -> PGResult { try send(query.sql, query.values) }
+
+    /// Every row of the result, each decoded by column name.
+    public func rows<Row: Decodable>(_ type: Row.Type, _ query: PGQuery) throws -> [Row] {
+        try execute(query).decode(type)
+    }
+
+    /// The first row of the result, or nil when there is none.
+    public func first<Row: Decodable>(_ type: Row.Type, _ query: PGQuery) throws -> Row? {
+        let result = try execute(query)
+        return result.count == 0 ? nil : try result.decode(type, row: 0)
+    }
+
+    /// The one row of the result; any other number of rows is `PGError.unexpectedResult`.
+    public func one<Row: Decodable>(_ type: Row.Type, _ query: PGQuery) throws -> Row {
+        let result = try execute(query)
+        guard result.count == 1 else { throw PGError.unexpectedResult("expected one \(Row.self) row, got \(result.count)") }
+        return try result.decode(type, row: 0)
+    }
+
+    /// True when the statement returns at least one row.
+    public func exists(_ query: PGQuery) throws -> Bool { try execute(query).count > 0 }
+
+    /// Runs SQL whose `$n` parameters are numbered by hand. For tools and tests; the daemon's
+    /// stores write `PGQuery`s.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PGParameter] = []) throws -> PGResult {
-        let texts = parameters.map { $0.pgText }
-        let cStrings = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(handle, sql, Int32(texts.count), nil, values.baseAddress, nil, nil, 0)
-            }
-        }
-        return try check(result)
+        try send(sql, parameters.map(\.pgText))
     }
 
     /// Runs SQL text that may hold several statements and no parameters (migrations).
@@ -87,15 +69,26 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try query("BEGIN")
+        try execute("BEGIN")
         do {
             let value = try body()
-            try query("COMMIT")
+            try execute("COMMIT")
             return value
         } catch {
-            if isHealthy { _ = try? query("ROLLBACK") }
+            if isHealthy { _ = try? execute("ROLLBACK") }
             throw error
         }
+    }
+
+    private func send(_ sql: String, _ values: [String?]) throws -> PGResult {
+        let cStrings = values.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+            }
+        }
+        return try check(result)
     }
 
     private func check(_ result: OpaquePointer?) throws -> PGResult {
@@ -104,15 +97,14 @@ public final class PGConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return PGResult(result)
         default:
-            let stateField = PQresultErrorField(result, 67 /* PG_DIAG_SQLSTATE 'C' */)
-            let state = stateField.map { String(cString: $0) } ?? ""
-            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let diagnostics = PGDiagnostics(result)
             PQclear(result)
+            let state = diagnostics.sqlState
             // Class 08 is connection exception; a broken connection has no state at all.
             if !isHealthy || state.hasPrefix("08") || state.hasPrefix("57P") || state.isEmpty {
-                throw PGError.connectionFailed(message.isEmpty ? errorMessage : message)
+                throw PGError.connectionFailed(state.isEmpty ? errorMessage : diagnostics.description)
             }
-            throw PGError.queryFailed(sqlState: state, message: message)
+            throw PGError.queryFailed(diagnostics)
         }
     }
 
@@ -121,9 +113,11 @@ public final class PGConnection: @unchecked Sendable {
     }
 }
 
-/// The rows of a statement's result, read as text and converted on access.
+/// The rows of a statement's result, in PostgreSQL's text format.
 public final class PGResult {
     private var handle: OpaquePointer?
+    /// Column numbers by name, filled as rows are decoded.
+    private var columns: [String: Int] = [:]
 
     init(_ handle: OpaquePointer) { self.handle = handle }
     deinit { clear() }
@@ -137,6 +131,53 @@ public final class PGResult {
 
     /// Rows changed by an INSERT, UPDATE or DELETE.
     public var affectedRows: Int { handle.flatMap { Int(String(cString: PQcmdTuples($0))) } ?? 0 }
+
+    /// Every row, each decoded by column name.
+    ///
+    /// A property's column is the snake_case form of its coding key (`indicatorID` reads
+    /// `indicator_id`, `postIDs` `post_ids`), so a row struct names its columns once, in
+    /// the SELECT's aliases; a CodingKeys enum may name a column outright. Values convert
+    /// from PostgreSQL's text format: String, Bool, the integer and floating-point types and
+    /// what decodes from one of those (CalendarDate, Period, enums with raw values); json
+    /// and jsonb columns decode as nested Decodable values, one-dimensional arrays
+    /// (integer[], text[]...) as Swift arrays. A row type that is one value (Int, String,
+    /// Period...) reads a one-column result. A missing column (even for an optional
+    /// property), a null in a non-optional property or a value that does not convert is
+    /// `PGError.unexpectedResult` naming the column and the type, never the value.
+    public func decode<Row: Decodable>(_ type: Row.Type) throws -> [Row] {
+        try (0..<count).map { try decode(type, row: $0) }
+    }
+
+    func decode<Row: Decodable>(_ type: Row.Type, row: Int) throws -> Row {
+        try Row(from: PGRowDecoder(result: self, row: row, rowType: "\(Row.self)"))
+    }
+
+    var columnCount: Int { handle.map { Int(PQnfields($0)) } ?? 0 }
+
+    func columnName(_ column: Int) -> String { PQfname(handle, Int32(column)).map { String(cString: $0) } ?? "" }
+
+    /// The number of the column called exactly `name`.
+    func column(named name: String) -> Int? {
+        if let known = columns[name] { return known }
+        // Quoted, so PQfnumber matches the name as it is instead of folding it to lower case.
+        let number = Int(PQfnumber(handle, quotedIdentifier(name)))
+        guard number >= 0 else { return nil }
+        columns[name] = number
+        return number
+    }
+
+    func value(row: Int, column: Int) -> PGValue {
+        let type = PQftype(handle, Int32(column))
+        let kind: PGValue.Kind = Self.jsonTypes.contains(type) ? .json : Self.arrayTypes.contains(type) ? .array : .scalar
+        return PGValue(column: columnName(column), text: string(row, column), kind: kind)
+    }
+
+    /// json, jsonb.
+    private static let jsonTypes: Set<Oid> = [114, 3802]
+    /// bool[], int2[], int4[], text[], bpchar[], varchar[], int8[], float4[], float8[], date[], numeric[].
+    private static let arrayTypes: Set<Oid> = [1000, 1005, 1007, 1009, 1014, 1015, 1016, 1021, 1022, 1182, 1231]
+
+    // Reads by column number, for tools and tests; the stores decode rows by name.
 
     public func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(handle, Int32(row), Int32(column)) == 1 }
 

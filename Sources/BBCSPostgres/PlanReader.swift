@@ -8,227 +8,274 @@ public struct PlanReader: Sendable {
 
     public init(pool: PGPool) { self.pool = pool }
 
+    /// A plan's own row.
+    struct PlanRow: Decodable {
+        let id: Int
+        let code: String
+        let title: String
+        let council: String
+        let priority: String
+        let priorityStatement: String
+        let vision: String
+        let planValues: [PlanDocument.Value]
+        let firstYear: Period
+        let lastYear: Period
+        let introduction: String
+        let notes: [String]
+
+        /// The SELECT of plans, for a WHERE or ORDER BY to follow.
+        static let columns: PGQuery = """
+            SELECT id, code, title, council, priority, priority_statement, vision, plan_values, first_year, last_year, introduction, notes
+            FROM plans
+            """
+    }
+
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
         try await pool.withConnection { db in
-            let rows = try db.query("""
-                SELECT id, code, title, council, priority, priority_statement, vision, plan_values::text,
-                       first_year, last_year, introduction, notes::text
-                FROM plans WHERE $1::text IS NULL OR code = $1 ORDER BY imported_at DESC, id DESC LIMIT 1
-                """, [code])
-            guard rows.count == 1 else { throw StoreError.notFound(kind: "plan", key: code ?? "(none imported)") }
-            let planID = try rows.int(0, 0)
-            let counts = try db.query("""
-                SELECT (SELECT count(*) FROM objectives WHERE plan_id = $1), (SELECT count(*) FROM indicators WHERE plan_id = $1),
-                       (SELECT count(*) FROM tasks WHERE plan_id = $1), (SELECT count(*) FROM strategies WHERE plan_id = $1),
+            guard let plan = try db.first(PlanRow.self, """
+                \(PlanRow.columns) WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
+                """) else {
+                throw StoreError.notFound(kind: "plan", key: code ?? "(none imported)")
+            }
+            let counts = try db.one(PlanOverview.Counts.self, """
+                SELECT (SELECT count(*) FROM objectives WHERE plan_id = \(plan.id)) AS objectives,
+                       (SELECT count(*) FROM indicators WHERE plan_id = \(plan.id)) AS indicators,
+                       (SELECT count(*) FROM tasks WHERE plan_id = \(plan.id)) AS tasks,
+                       (SELECT count(*) FROM strategies WHERE plan_id = \(plan.id)) AS strategies,
                        (SELECT count(DISTINCT post_id) FROM (
-                            SELECT owner_post_id AS post_id FROM indicators WHERE plan_id = $1
-                            UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id WHERE t.plan_id = $1
-                            UNION SELECT head_post_id FROM service_areas WHERE plan_id = $1 AND head_post_id IS NOT NULL) used)
-                """, [planID])
-            let budget = try db.query("""
-                SELECT description, kind, comment, amounts::text FROM budget_lines WHERE plan_id = $1 ORDER BY position
-                """, [planID])
+                            SELECT owner_post_id AS post_id FROM indicators WHERE plan_id = \(plan.id)
+                            UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id WHERE t.plan_id = \(plan.id)
+                            UNION SELECT head_post_id FROM service_areas WHERE plan_id = \(plan.id) AND head_post_id IS NOT NULL) used) AS posts
+                """)
+            let budget = try db.rows(PlanDocument.BudgetLine.self, """
+                SELECT description, kind, comment, amounts FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
+                """)
             return PlanOverview(
-                code: try rows.text(0, 1), title: try rows.text(0, 2), council: try rows.text(0, 3),
-                priority: try rows.text(0, 4), priorityStatement: try rows.text(0, 5), vision: try rows.text(0, 6),
-                values: try decodeJSON(rows.text(0, 7)), firstYear: try period(rows.text(0, 8)),
-                lastYear: try period(rows.text(0, 9)), introduction: try rows.text(0, 10), notes: try decodeJSON(rows.text(0, 11)),
-                counts: .init(objectives: try counts.int(0, 0), indicators: try counts.int(0, 1), tasks: try counts.int(0, 2),
-                              strategies: try counts.int(0, 3), posts: try counts.int(0, 4)),
-                budget: try budget.map { r in
-                    PlanDocument.BudgetLine(description: try budget.text(r, 0), kind: try enumValue(budget.text(r, 1)),
-                                            amounts: try decodeJSON(budget.text(r, 3)), comment: try budget.text(r, 2))
-                })
+                code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
+                priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,
+                lastYear: plan.lastYear, introduction: plan.introduction, notes: plan.notes, counts: counts, budget: budget)
         }
     }
 
     public func objectives() async throws -> [ObjectiveSummary] {
         try await pool.withConnection { db in
-            let rows = try db.query("""
+            try db.rows(ObjectiveSummary.self, """
                 SELECT o.code, o.title,
                        coalesce((SELECT json_agg(json_build_object('serviceArea', sa.name, 'text', so.text) ORDER BY so.position)
                                  FROM service_objectives so JOIN service_areas sa ON sa.id = so.service_area_id
-                                 WHERE so.objective_id = o.id), '[]')::text,
-                       (SELECT count(*) FROM indicators i WHERE i.objective_id = o.id),
-                       (SELECT count(*) FROM tasks t WHERE t.objective_id = o.id)
+                                 WHERE so.objective_id = o.id), '[]') AS service_objectives,
+                       (SELECT count(*) FROM indicators i WHERE i.objective_id = o.id) AS indicator_count,
+                       (SELECT count(*) FROM tasks t WHERE t.objective_id = o.id) AS task_count
                 FROM objectives o JOIN plans p ON p.id = o.plan_id ORDER BY p.id, o.position
                 """)
-            return try rows.map { r in
-                ObjectiveSummary(code: try rows.text(r, 0), title: try rows.text(r, 1),
-                                 serviceObjectives: try decodeJSON(rows.text(r, 2)),
-                                 indicatorCount: try rows.int(r, 3), taskCount: try rows.int(r, 4))
-            }
         }
     }
 
-    private static let indicatorColumns = """
-        SELECT i.code, i.title, i.category, o.code, sa.name, i.unit, i.polarity, i.frequency, p.name, par.code, i.is_new,
-               i.tolerance, i.id, i.comments, i.owner_from_document
-        FROM indicators i
-        JOIN service_areas sa ON sa.id = i.service_area_id
-        JOIN posts p ON p.id = i.owner_post_id
-        LEFT JOIN objectives o ON o.id = i.objective_id
-        LEFT JOIN indicators par ON par.id = i.parent_id
-        """
+    /// An indicator as the lists, its detail and the report show it, without its periods.
+    struct IndicatorRow: Decodable {
+        let id: Int
+        let code: String
+        let title: String
+        let category: IndicatorCategory
+        let objective: String?
+        let serviceArea: String
+        let unit: IndicatorUnit
+        let polarity: Polarity
+        let frequency: Frequency
+        let ownerPost: String
+        let parent: String?
+        let isNew: Bool
+        let tolerance: Double?
+        let comments: String
+        let ownerFromDocument: Bool
+
+        func summary(periods: [PeriodStatus]) -> IndicatorSummary {
+            IndicatorSummary(code: code, title: title, category: category, objective: objective, serviceArea: serviceArea, unit: unit,
+                             polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent, isNew: isNew,
+                             tolerance: tolerance, periods: periods)
+        }
+
+        /// The SELECT of indicators, for a WHERE over `indicators i` to follow.
+        static let columns: PGQuery = """
+            SELECT i.id, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area, i.unit, i.polarity, i.frequency,
+                   p.name AS owner_post, par.code AS parent, i.is_new, i.tolerance, i.comments, i.owner_from_document
+            FROM indicators i
+            JOIN service_areas sa ON sa.id = i.service_area_id
+            JOIN posts p ON p.id = i.owner_post_id
+            LEFT JOIN objectives o ON o.id = i.objective_id
+            LEFT JOIN indicators par ON par.id = i.parent_id
+            """
+    }
 
     public func indicators(_ filter: IndicatorFilter) async throws -> [IndicatorSummary] {
         try await pool.withConnection { db in
-            if let objective = filter.objective,
-               try db.query("SELECT 1 FROM objectives WHERE code = $1", [objective]).count == 0 {
+            if let objective = filter.objective, try !db.exists("SELECT 1 FROM objectives WHERE code = \(objective)") {
                 throw StoreError.notFound(kind: "objective", key: objective)
             }
-            if let area = filter.serviceArea, try db.query("SELECT 1 FROM service_areas WHERE name = $1", [area]).count == 0 {
+            if let area = filter.serviceArea, try !db.exists("SELECT 1 FROM service_areas WHERE name = \(area)") {
                 throw StoreError.notFound(kind: "service area", key: area)
             }
             let postID = try filter.ownerPost.map { try resolvePost($0, db) }
-            let rows = try db.query(Self.indicatorColumns + """
-                 WHERE ($1::text IS NULL OR o.code = $1) AND ($2::text IS NULL OR i.category = $2)
-                   AND ($3::text IS NULL OR sa.name = $3) AND ($4::bigint IS NULL OR i.owner_post_id = $4)
-                 ORDER BY i.plan_id, i.position
-                """, [filter.objective, filter.category?.rawValue, filter.serviceArea, postID])
-            let ids = try rows.map { try rows.int($0, 12) }
-            let statuses = try IndicatorStatuses.load(ids, db)
-            return try rows.map { try indicatorSummary(rows, $0, periods: statuses[ids[$0]] ?? []) }
+            let rows = try db.rows(IndicatorRow.self, """
+                \(IndicatorRow.columns)
+                WHERE (\(filter.objective)::text IS NULL OR o.code = \(filter.objective))
+                  AND (\(filter.category)::text IS NULL OR i.category = \(filter.category))
+                  AND (\(filter.serviceArea)::text IS NULL OR sa.name = \(filter.serviceArea))
+                  AND (\(postID)::bigint IS NULL OR i.owner_post_id = \(postID))
+                ORDER BY i.plan_id, i.position
+                """)
+            let statuses = try IndicatorStatuses.load(rows.map(\.id), db)
+            return rows.map { $0.summary(periods: statuses[$0.id] ?? []) }
         }
+    }
+
+    private struct ValueRow: Decodable {
+        let kind: String
+        let period: String
+        let value: Double
     }
 
     public func indicator(code: String) async throws -> IndicatorDetail {
         try await pool.withConnection { db in
             let id = try resolveIndicator(code, db)
-            let rows = try db.query(Self.indicatorColumns + " WHERE i.id = $1", [id])
-            let aliases = try db.query("SELECT alias FROM indicator_aliases WHERE indicator_id = $1 ORDER BY alias", [id])
-            let children = try db.query("SELECT code FROM indicators WHERE parent_id = $1 ORDER BY position", [id])
-            let values = try db.query("SELECT kind, period, value FROM indicator_values WHERE indicator_id = $1", [id])
+            let row = try db.one(IndicatorRow.self, "\(IndicatorRow.columns) WHERE i.id = \(id)")
+            let aliases = try db.rows(String.self, "SELECT alias FROM indicator_aliases WHERE indicator_id = \(id) ORDER BY alias")
+            let children = try db.rows(String.self, "SELECT code FROM indicators WHERE parent_id = \(id) ORDER BY position")
+            let values = try db.rows(ValueRow.self, "SELECT kind, period, value FROM indicator_values WHERE indicator_id = \(id)")
             var actuals: [String: Double] = [:], targets: [String: Double] = [:]
-            for r in 0..<values.count {
-                let value = values.double(r, 2) ?? 0
-                if try values.text(r, 0) == "actual" { actuals[try values.text(r, 1)] = value } else { targets[try values.text(r, 1)] = value }
+            for value in values {
+                if value.kind == "actual" { actuals[value.period] = value.value } else { targets[value.period] = value.value }
             }
             return IndicatorDetail(
-                indicator: try indicatorSummary(rows, 0, periods: IndicatorStatuses.load([id], db)[id] ?? []),
-                aliases: try aliases.map { try aliases.text($0, 0) },
-                comments: try rows.text(0, 13), ownerFromDocument: rows.bool(0, 14),
-                children: try children.map { try children.text($0, 0) },
+                indicator: row.summary(periods: try IndicatorStatuses.load([id], db)[id] ?? []),
+                aliases: aliases, comments: row.comments, ownerFromDocument: row.ownerFromDocument, children: children,
                 actuals: actuals, targets: targets)
         }
     }
 
-    static let taskColumns = """
-        SELECT t.code, o.code, t.action,
-               (SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
-                WHERE tp.task_id = t.id)::text,
-               to_char(t.target_date, 'YYYY-MM-DD'), t.target_text, t.status, t.progress, t.is_new,
-               t.id, t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD')
-        FROM tasks t JOIN objectives o ON o.id = t.objective_id
-        """
+    /// A key task as the lists, its detail and the report show it.
+    struct TaskRow: Decodable {
+        let id: Int
+        let code: String
+        let objective: String
+        let action: String
+        let responsiblePosts: [String]
+        let targetDate: CalendarDate?
+        let targetText: String
+        let status: TaskStatus
+        let progress: Int
+        let isNew: Bool
+        let outcome: String
+        let budgetComment: String
+        let completedOn: CalendarDate?
+
+        /// The task as lists show it; "overdue" is judged on `today`.
+        func summary(today: CalendarDate) -> TaskSummary {
+            TaskSummary(code: code, objective: objective, action: action, responsiblePosts: responsiblePosts, targetDate: targetDate,
+                        targetText: targetText, status: status, progress: progress, isNew: isNew,
+                        overdue: !status.isClosed && targetDate.map { $0 < today } == true, completedOn: completedOn)
+        }
+
+        /// The SELECT of tasks, for a WHERE over `tasks t` to follow.
+        static let columns: PGQuery = """
+            SELECT t.id, t.code, o.code AS objective, t.action,
+                   coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
+                             WHERE tp.task_id = t.id), '[]') AS responsible_posts,
+                   to_char(t.target_date, 'YYYY-MM-DD') AS target_date, t.target_text, t.status, t.progress, t.is_new,
+                   t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD') AS completed_on
+            FROM tasks t JOIN objectives o ON o.id = t.objective_id
+            """
+    }
 
     /// Tasks matching `filter`; "overdue" and "due within" are judged on `today`.
     public func tasks(_ filter: TaskFilter, today: CalendarDate) async throws -> [TaskSummary] {
         try await pool.withConnection { db in
             let postID = try filter.post.map { try resolvePost($0, db) }
             let anyOf = try filter.anyOfPosts.map { try $0.map { try resolvePost($0, db) } }
-            let open = "t.status NOT IN ('completed', 'deferred', 'cancelled')"
-            let rows = try db.query(Self.taskColumns + """
-                 WHERE ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = $1))
-                   AND ($2::text IS NULL OR t.status = $2)
-                   AND ($3::date IS NULL OR t.target_date <= $3)
-                   AND ($4::date IS NULL OR t.target_date >= $4)
-                   AND (NOT $5::boolean OR (t.target_date < $6::date AND \(open)))
-                   AND ($7::integer IS NULL OR (t.target_date BETWEEN $6::date AND $6::date + $7::integer AND \(open)))
-                   AND ($8::bigint[] IS NULL OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = ANY($8::bigint[])))
-                 ORDER BY t.plan_id, t.position
-                """, [postID, filter.status?.rawValue, filter.dueBefore?.description, filter.dueAfter?.description,
-                      filter.overdue, today.description, filter.dueWithinDays, anyOf.map(pgArray)])
-            return try rows.map { try taskSummary(rows, $0, today: today) }
+            let open: PGQuery = "t.status NOT IN ('completed', 'deferred', 'cancelled')"
+            return try db.rows(TaskRow.self, """
+                \(TaskRow.columns)
+                WHERE (\(postID)::bigint IS NULL
+                       OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = \(postID)))
+                  AND (\(filter.status)::text IS NULL OR t.status = \(filter.status))
+                  AND (\(filter.dueBefore)::date IS NULL OR t.target_date <= \(filter.dueBefore)::date)
+                  AND (\(filter.dueAfter)::date IS NULL OR t.target_date >= \(filter.dueAfter)::date)
+                  AND (NOT \(filter.overdue)::boolean OR (t.target_date < \(today)::date AND \(open)))
+                  AND (\(filter.dueWithinDays)::integer IS NULL
+                       OR (t.target_date BETWEEN \(today)::date AND \(today)::date + \(filter.dueWithinDays)::integer AND \(open)))
+                  AND (\(anyOf)::bigint[] IS NULL
+                       OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = ANY(\(anyOf)::bigint[])))
+                ORDER BY t.plan_id, t.position
+                """).map { $0.summary(today: today) }
         }
     }
 
     public func task(code: String, today: CalendarDate) async throws -> TaskDetail {
         try await pool.withConnection { db in
             let id = try resolveTask(code, db)
-            let rows = try db.query(Self.taskColumns + " WHERE t.id = $1", [id])
+            let row = try db.one(TaskRow.self, "\(TaskRow.columns) WHERE t.id = \(id)")
             let changes = try TaskStore.changes(of: id, db)
-            let aliases = try db.query("SELECT alias FROM task_aliases WHERE task_id = $1 ORDER BY alias", [id])
-            let partners = try db.query("SELECT partner FROM task_partners WHERE task_id = $1 ORDER BY position", [id])
-            let risks = try db.query("""
-                SELECT threat, strategic_risks::text, mitigation FROM task_risks WHERE task_id = $1 ORDER BY position
-                """, [id])
             return TaskDetail(
-                task: try taskSummary(rows, 0, today: today),
-                aliases: try aliases.map { try aliases.text($0, 0) },
-                outcome: try rows.text(0, 10),
-                partners: try partners.map { try partners.text($0, 0) },
-                budgetComment: try rows.text(0, 11),
-                risks: try risks.map { r in
-                    PlanDocument.TaskRisk(threat: try risks.text(r, 0), strategicRisks: parseIntArray(risks.string(r, 1)),
-                                          mitigation: try risks.text(r, 2))
-                },
+                task: row.summary(today: today),
+                aliases: try db.rows(String.self, "SELECT alias FROM task_aliases WHERE task_id = \(id) ORDER BY alias"),
+                outcome: row.outcome,
+                partners: try db.rows(String.self, "SELECT partner FROM task_partners WHERE task_id = \(id) ORDER BY position"),
+                budgetComment: row.budgetComment,
+                risks: try db.rows(PlanDocument.TaskRisk.self, """
+                    SELECT threat, strategic_risks, mitigation FROM task_risks WHERE task_id = \(id) ORDER BY position
+                    """),
                 slippage: Slippage(changes))
         }
     }
 
     public func strategies() async throws -> [PlanDocument.Strategy] {
         try await pool.withConnection { db in
-            let rows = try db.query("""
-                SELECT s.name, s.purpose, s.renewal_text, to_char(s.renewal_date, 'YYYY-MM-DD'),
-                       (SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id)::text
+            try db.rows(PlanDocument.Strategy.self, """
+                SELECT s.name, s.purpose, s.renewal_text, to_char(s.renewal_date, 'YYYY-MM-DD') AS renewal_date,
+                       coalesce((SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id),
+                                '[]') AS responsible
                 FROM strategies s ORDER BY s.plan_id, s.position
                 """)
-            return try rows.map { r in
-                PlanDocument.Strategy(name: try rows.text(r, 0), purpose: try rows.text(r, 1), renewalText: try rows.text(r, 2),
-                                      renewalDate: rows.string(r, 3).flatMap(CalendarDate.init(iso:)),
-                                      responsible: try decodeJSON(rows.string(r, 4) ?? "[]"))
-            }
         }
     }
 
     public func risks() async throws -> RiskRegister {
         try await pool.withConnection { db in
-            let strategic = try db.query("""
-                SELECT sr.number, sr.title,
-                       coalesce((SELECT json_agg(DISTINCT t.code) FROM task_risks tr JOIN tasks t ON t.id = tr.task_id
-                                 WHERE t.plan_id = sr.plan_id AND sr.number = ANY(tr.strategic_risks)), '[]')::text
-                FROM strategic_risks sr ORDER BY sr.plan_id, sr.number
-                """)
-            let key = try db.query("SELECT risk, mitigation FROM key_strategic_risks ORDER BY plan_id, position")
-            let taskRisks = try db.query("""
-                SELECT t.code, tr.threat, tr.strategic_risks::text, tr.mitigation
-                FROM task_risks tr JOIN tasks t ON t.id = tr.task_id ORDER BY t.plan_id, t.position, tr.position
-                """)
-            return RiskRegister(
-                strategicRisks: try strategic.map { r in
-                    .init(number: try strategic.int(r, 0), title: strategic.string(r, 1), tasks: try decodeJSON(strategic.text(r, 2)))
-                },
-                keyStrategicRisks: try key.map { .init(risk: try key.text($0, 0), mitigation: try key.text($0, 1)) },
-                taskRisks: try taskRisks.map { r in
-                    .init(task: try taskRisks.text(r, 0), threat: try taskRisks.text(r, 1),
-                          strategicRisks: parseIntArray(taskRisks.string(r, 2)), mitigation: try taskRisks.text(r, 3))
-                })
+            RiskRegister(
+                strategicRisks: try db.rows(RiskRegister.StrategicRisk.self, """
+                    SELECT sr.number, sr.title,
+                           coalesce((SELECT json_agg(DISTINCT t.code) FROM task_risks tr JOIN tasks t ON t.id = tr.task_id
+                                     WHERE t.plan_id = sr.plan_id AND sr.number = ANY(tr.strategic_risks)), '[]') AS tasks
+                    FROM strategic_risks sr ORDER BY sr.plan_id, sr.number
+                    """),
+                keyStrategicRisks: try db.rows(PlanDocument.KeyStrategicRisk.self, """
+                    SELECT risk, mitigation FROM key_strategic_risks ORDER BY plan_id, position
+                    """),
+                taskRisks: try db.rows(RiskRegister.TaskRisk.self, """
+                    SELECT t.code AS task, tr.threat, tr.strategic_risks, tr.mitigation
+                    FROM task_risks tr JOIN tasks t ON t.id = tr.task_id ORDER BY t.plan_id, t.position, tr.position
+                    """))
         }
     }
 
     public func posts() async throws -> [PostSummary] {
         try await pool.withConnection { db in
-            let rows = try db.query("""
+            try db.rows(PostSummary.self, """
                 SELECT p.name,
-                       coalesce((SELECT json_agg(alias ORDER BY alias) FROM post_aliases WHERE post_id = p.id), '[]')::text,
-                       (SELECT count(*) FROM indicators WHERE owner_post_id = p.id),
-                       (SELECT count(*) FROM task_posts WHERE post_id = p.id),
-                       coalesce((SELECT json_agg(name ORDER BY position) FROM service_areas WHERE head_post_id = p.id), '[]')::text
+                       coalesce((SELECT json_agg(alias ORDER BY alias) FROM post_aliases WHERE post_id = p.id), '[]') AS aliases,
+                       (SELECT count(*) FROM indicators WHERE owner_post_id = p.id) AS indicator_count,
+                       (SELECT count(*) FROM task_posts WHERE post_id = p.id) AS task_count,
+                       coalesce((SELECT json_agg(name ORDER BY position) FROM service_areas WHERE head_post_id = p.id), '[]') AS head_of
                 FROM posts p ORDER BY p.name
                 """)
-            return try rows.map { r in
-                PostSummary(name: try rows.text(r, 0), aliases: try decodeJSON(rows.text(r, 1)), indicatorCount: try rows.int(r, 2),
-                            taskCount: try rows.int(r, 3), headOf: try decodeJSON(rows.text(r, 4)))
-            }
         }
     }
 }
 
 /// The post with this name or alias, ignoring case: its id and its own name.
 func findPost(_ name: String, _ db: PGConnection) throws -> (id: Int, name: String)? {
-    try find(name, table: "posts", column: "name", aliases: "post_aliases", aliasOf: "post_id", db)
+    try find(name, table: "posts", column: "name", aliases: "post_aliases", aliasOf: "post_id", db).map { ($0.id, $0.name) }
 }
 
 /// The id of the post with this name or alias.
@@ -253,48 +300,19 @@ func resolveTask(_ code: String, _ db: PGConnection) throws -> Int {
     return found.id
 }
 
+private struct Found: Decodable {
+    let id: Int
+    let name: String
+}
+
 /// The row of `table` whose `column` (or one of its aliases) is `key`, ignoring case: its id
 /// and its own `column`. Table and column names come from code, never from input.
-private func find(_ key: String, table: String, column: String, aliases: String, aliasOf: String,
-                  _ db: PGConnection) throws -> (id: Int, name: String)? {
-    let rows = try db.query("""
-        SELECT id, \(column) FROM \(table) WHERE lower(\(column)) = lower($1)
-        UNION ALL SELECT x.id, x.\(column) FROM \(aliases) a JOIN \(table) x ON x.id = a.\(aliasOf) WHERE lower(a.alias) = lower($1)
+private func find(_ key: String, table: String, column: String, aliases: String, aliasOf: String, _ db: PGConnection) throws -> Found? {
+    try db.first(Found.self, """
+        SELECT id, \(identifier: column) AS name FROM \(identifier: table) WHERE lower(\(identifier: column)) = lower(\(key))
+        UNION ALL
+        SELECT x.id, x.\(identifier: column) FROM \(identifier: aliases) a JOIN \(identifier: table) x ON x.id = a.\(identifier: aliasOf)
+        WHERE lower(a.alias) = lower(\(key))
         LIMIT 1
-        """, [key])
-    return rows.count == 1 ? (try rows.int(0, 0), try rows.text(0, 1)) : nil
-}
-
-private func indicatorSummary(_ rows: PGResult, _ r: Int, periods: [PeriodStatus]) throws -> IndicatorSummary {
-    IndicatorSummary(code: try rows.text(r, 0), title: try rows.text(r, 1), category: try enumValue(rows.text(r, 2)),
-                     objective: rows.string(r, 3), serviceArea: try rows.text(r, 4), unit: try enumValue(rows.text(r, 5)),
-                     polarity: try enumValue(rows.text(r, 6)), frequency: try enumValue(rows.text(r, 7)),
-                     ownerPost: try rows.text(r, 8), parent: rows.string(r, 9), isNew: rows.bool(r, 10),
-                     tolerance: rows.double(r, 11), periods: periods)
-}
-
-func taskSummary(_ rows: PGResult, _ r: Int, today: CalendarDate) throws -> TaskSummary {
-    let target = rows.string(r, 4).flatMap(CalendarDate.init(iso:))
-    let status: TaskStatus = try enumValue(rows.text(r, 6))
-    return TaskSummary(code: try rows.text(r, 0), objective: try rows.text(r, 1), action: try rows.text(r, 2),
-                       responsiblePosts: try decodeJSON(rows.string(r, 3) ?? "[]"), targetDate: target,
-                       targetText: try rows.text(r, 5), status: status, progress: try rows.int(r, 7), isNew: rows.bool(r, 8),
-                       overdue: !status.isClosed && target.map { $0 < today } == true,
-                       completedOn: rows.string(r, 12).flatMap(CalendarDate.init(iso:)))
-}
-
-func decodeJSON<T: Decodable>(_ text: String) throws -> T {
-    do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
-        throw PGError.unexpectedResult("stored JSON does not decode as \(T.self): \(error)")
-    }
-}
-
-func enumValue<T: RawRepresentable>(_ text: String) throws -> T where T.RawValue == String {
-    guard let value = T(rawValue: text) else { throw PGError.unexpectedResult("\"\(text)\" is not a \(T.self)") }
-    return value
-}
-
-func period(_ text: String) throws -> Period {
-    guard let period = Period(text) else { throw PGError.unexpectedResult("\"\(text)\" is not a period") }
-    return period
+        """)
 }

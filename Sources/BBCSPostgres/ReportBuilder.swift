@@ -10,36 +10,39 @@ public struct ReportBuilder: Sendable {
 
     public func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> PerformanceReport {
         try await pool.withConnection { db in
-            try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            defer { _ = try? db.query("COMMIT") }
+            try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? db.execute("COMMIT") }
             return try Self.build(period: period, objective: objective, today: today, graceDays: graceDays, db)
         }
     }
 
+    private struct ObjectiveRow: Decodable {
+        let code: String
+        let title: String
+    }
+
     static func build(period: Period, objective: String?, today: CalendarDate, graceDays: Int, _ db: PGConnection) throws -> PerformanceReport {
-        let plan = try db.query("SELECT id, code, title, council, first_year FROM plans ORDER BY imported_at DESC, id DESC LIMIT 1")
-        guard plan.count == 1 else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
-        let planID = try plan.int(0, 0)
-        let firstYear = try BBCSPostgres.period(plan.text(0, 4))
-        let objectives = try db.query("SELECT code, title FROM objectives WHERE plan_id = $1 ORDER BY position", [planID])
-        if let objective, try !objectives.map({ try objectives.text($0, 0) }).contains(objective) {
+        guard let plan = try db.first(PlanReader.PlanRow.self, "\(PlanReader.PlanRow.columns) ORDER BY imported_at DESC, id DESC LIMIT 1") else {
+            throw StoreError.notFound(kind: "plan", key: "(none imported)")
+        }
+        let firstYear = plan.firstYear
+        let objectives = try db.rows(ObjectiveRow.self, "SELECT code, title FROM objectives WHERE plan_id = \(plan.id) ORDER BY position")
+        if let objective, !objectives.contains(where: { $0.code == objective }) {
             throw StoreError.notFound(kind: "objective", key: objective)
         }
 
         // Indicators with their statuses and baseline actuals.
-        let rows = try db.query("""
-            SELECT i.id, i.code, i.title, i.category, o.code, i.unit, i.polarity, i.frequency, p.name
-            FROM indicators i JOIN posts p ON p.id = i.owner_post_id LEFT JOIN objectives o ON o.id = i.objective_id
-            WHERE i.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY i.position
-            """, [planID, objective])
-        let ids = try rows.map { try rows.int($0, 0) }
+        let rows = try db.rows(PlanReader.IndicatorRow.self, """
+            \(PlanReader.IndicatorRow.columns) WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
+            """)
+        let ids = rows.map(\.id)
         // Period texts sort by year, then quarter: the year before the plan (or the report) is enough history.
         let statuses = try IndicatorStatuses.load(ids, since: min(firstYear, period.year).previous, db)
         let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
         var lines: [PerformanceReport.IndicatorLine] = []
-        for r in 0..<rows.count {
-            let id = ids[r]
-            let unit: IndicatorUnit = try enumValue(rows.text(r, 5)), frequency: Frequency = try enumValue(rows.text(r, 7))
+        for row in rows {
+            let id = row.id
+            let unit = row.unit, frequency = row.frequency
             let reported = frequency == .annual ? period.year : (period.quarter == nil ? Period(startYear: period.startYear, quarter: 4) : period)
             let all = statuses[id] ?? []
             let status = all.first { $0.period == reported }
@@ -57,8 +60,8 @@ public struct ReportBuilder: Sendable {
                 PerformanceReport.Point(label: $0.period.description, actual: $0.figure?.value, target: $0.target, baseline: false)
             }
             lines.append(PerformanceReport.IndicatorLine(
-                code: try rows.text(r, 1), title: try rows.text(r, 2), category: try enumValue(rows.text(r, 3)), objective: rows.string(r, 4),
-                unit: unit, polarity: try enumValue(rows.text(r, 6)), frequency: frequency, ownerPost: try rows.text(r, 8),
+                code: row.code, title: row.title, category: row.category, objective: row.objective,
+                unit: unit, polarity: row.polarity, frequency: frequency, ownerPost: row.ownerPost,
                 period: reported, value: figure?.value, dueDate: due, overdue: due.map { today > $0 } ?? false,
                 target: status?.target, rag: status?.rag ?? .grey, sincePrevious: status?.sincePrevious,
                 sinceYearEarlier: status?.sinceYearEarlier,
@@ -68,12 +71,13 @@ public struct ReportBuilder: Sendable {
         }
 
         // Key tasks with slippage, latest note and risks.
-        let taskRows = try db.query(PlanReader.taskColumns + " WHERE t.plan_id = $1 AND ($2::text IS NULL OR o.code = $2) ORDER BY t.position",
-                                    [planID, objective])
-        let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = $1", [planID], db), by: \.task)
-            .mapValues { $0.map(\.change) }
-        let tasks = try taskRows.map { r -> PerformanceReport.TaskLine in
-            let t = try taskSummary(taskRows, r, today: today)
+        let taskRows = try db.rows(PlanReader.TaskRow.self, """
+            \(PlanReader.TaskRow.columns) WHERE t.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY t.position
+            """)
+        let history = Dictionary(grouping: try TaskStore.changes(where: "t.plan_id = \(plan.id)", db), by: \.owner)
+            .mapValues { $0.map(\.record) }
+        let tasks = taskRows.map { row -> PerformanceReport.TaskLine in
+            let t = row.summary(today: today)
             let changes = history[t.code] ?? []
             return PerformanceReport.TaskLine(
                 code: t.code, action: t.action, objective: t.objective, status: t.status, progress: t.progress, targetDate: t.targetDate,
@@ -81,21 +85,17 @@ public struct ReportBuilder: Sendable {
                 slippage: Slippage(changes), responsiblePosts: t.responsiblePosts, latestNote: changes.last { $0.kind == .update }?.note)
         }
         let shownTasks = Set(tasks.map(\.code))
-        let riskRows = try db.query("""
-            SELECT t.code, r.threat, r.strategic_risks::text, r.mitigation FROM task_risks r JOIN tasks t ON t.id = r.task_id
-            WHERE t.plan_id = $1 ORDER BY t.position, r.position
-            """, [planID])
-        let risks = try riskRows.map { r in
-            PerformanceReport.RiskLine(task: try riskRows.text(r, 0), threat: try riskRows.text(r, 1),
-                                       strategicRisks: parseIntArray(riskRows.string(r, 2)), mitigation: try riskRows.text(r, 3))
-        }.filter { shownTasks.contains($0.task) }
+        let risks = try db.rows(PerformanceReport.RiskLine.self, """
+            SELECT t.code AS task, r.threat, r.strategic_risks, r.mitigation FROM task_risks r JOIN tasks t ON t.id = r.task_id
+            WHERE t.plan_id = \(plan.id) ORDER BY t.position, r.position
+            """).filter { shownTasks.contains($0.task) }
 
         // Sections: each objective's CSIs and tasks, then the other categories.
         var sections: [PerformanceReport.Section] = []
-        for r in 0..<objectives.count {
-            let code = try objectives.text(r, 0)
+        for row in objectives {
+            let code = row.code
             guard objective == nil || objective == code else { continue }
-            sections.append(.init(key: code, title: try objectives.text(r, 1),
+            sections.append(.init(key: code, title: row.title,
                                   indicators: lines.filter { $0.category == .csi && $0.objective == code },
                                   tasks: tasks.filter { $0.objective == code }))
         }
@@ -120,7 +120,7 @@ public struct ReportBuilder: Sendable {
             overdueTasks: tasks.filter { $0.overdueDays != nil }.map(\.code),
             slippedTasks: tasks.filter { $0.slippage.times > 0 }.map(\.code))
         return PerformanceReport(
-            plan: try plan.text(0, 1), planTitle: try plan.text(0, 2), council: try plan.text(0, 3), period: period, asAt: today,
+            plan: plan.code, planTitle: plan.title, council: plan.council, period: period, asAt: today,
             objective: objective,
             summary: .init(rag: rag, tasks: byStatus, indicators: lines.count, notSubmitted: exceptions.notSubmitted.count,
                            slippedTasks: exceptions.slippedTasks.count),

@@ -1,5 +1,6 @@
 /// Builders for the statements an import repeats for every table. Table and column names
-/// come from code, never from input; every value is a bound parameter.
+/// come from code, never from input, and go in as quoted identifiers; every value is a
+/// bound parameter.
 struct RowSync {
     let db: PGConnection
     /// Rows inserted, updated or deleted, by table.
@@ -12,54 +13,44 @@ struct RowSync {
     @discardableResult
     mutating func upsert(_ table: String, key: [(String, any PGParameter)], values: [(String, any PGParameter)],
                          returningID: Bool = true) throws -> Int {
-        let keyParams = key.map { $0.1 }
-        let keyWhere = key.enumerated().map { "\($0.element.0) = $\($0.offset + 1)" }.joined(separator: " AND ")
-        let selected = returningID ? "id" : "1"
-        let existing = try db.query("SELECT \(selected) FROM \(table) WHERE \(keyWhere) FOR UPDATE", keyParams)
-        if existing.count == 0 {
-            let columns = (key + values).map { $0.0 }
-            let placeholders = columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-            let inserted = try db.query(
-                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))" + (returningID ? " RETURNING id" : ""),
-                keyParams + values.map { $0.1 })
+        let keyWhere = Self.list(key, separator: " AND ") { "\(identifier: $0) = \($1)" }
+        let selected: PGQuery = returningID ? "id" : "1"
+        guard let existing = try db.first(Int.self, "SELECT \(selected) FROM \(identifier: table) WHERE \(keyWhere) FOR UPDATE") else {
+            let columns = Self.list(key + values, separator: ", ") { column, _ in "\(identifier: column)" }
+            let placeholders = Self.list(key + values, separator: ", ") { _, value in "\(value)" }
+            let id = try db.one(Int.self, "INSERT INTO \(identifier: table) (\(columns)) VALUES (\(placeholders)) RETURNING \(selected)")
             changes[table, default: 0] += 1
-            return returningID ? try inserted.int(0, 0) : 0
+            return returningID ? id : 0
         }
-        let id = returningID ? try existing.int(0, 0) : 0
-        guard !values.isEmpty else { return id }
-        let n = key.count
-        let sets = values.enumerated().map { "\($0.element.0) = $\(n + $0.offset + 1)" }.joined(separator: ", ")
-        let differs = values.enumerated().map { "\($0.element.0) IS DISTINCT FROM $\(n + $0.offset + 1)" }.joined(separator: " OR ")
-        let updated = try db.query("UPDATE \(table) SET \(sets) WHERE \(keyWhere) AND (\(differs))", keyParams + values.map { $0.1 })
+        guard !values.isEmpty else { return returningID ? existing : 0 }
+        let sets = Self.list(values, separator: ", ") { "\(identifier: $0) = \($1)" }
+        let differs = Self.list(values, separator: " OR ") { "\(identifier: $0) IS DISTINCT FROM \($1)" }
+        let updated = try db.execute("UPDATE \(identifier: table) SET \(sets) WHERE \(keyWhere) AND (\(differs))")
         changes[table, default: 0] += updated.affectedRows
-        return id
+        return returningID ? existing : 0
     }
 
-    /// Updates rows of `table` matching `condition` (with its parameters).
-    mutating func update(_ table: String, set assignments: String, where condition: String, _ parameters: [any PGParameter]) throws {
-        let updated = try db.query("UPDATE \(table) SET \(assignments) WHERE \(condition)", parameters)
+    /// Updates rows of `table` matching `condition`.
+    mutating func update(_ table: String, set assignments: PGQuery, where condition: PGQuery) throws {
+        let updated = try db.execute("UPDATE \(identifier: table) SET \(assignments) WHERE \(condition)")
         changes[table, default: 0] += updated.affectedRows
     }
 
-    /// Deletes rows of `table` matching `condition` (with its parameters).
-    mutating func delete(_ table: String, where condition: String, _ parameters: [any PGParameter]) throws {
-        let deleted = try db.query("DELETE FROM \(table) WHERE \(condition)", parameters)
+    /// Deletes rows of `table` matching `condition`.
+    mutating func delete(_ table: String, where condition: PGQuery) throws {
+        let deleted = try db.execute("DELETE FROM \(identifier: table) WHERE \(condition)")
         changes[table, default: 0] += deleted.affectedRows
     }
+
+    /// Deletes the rows of `table` under `parent` (its column and id) at `count` or more:
+    /// what a list that shrank leaves behind.
+    mutating func trim(_ table: String, of parent: (column: String, id: Int), to count: Int) throws {
+        try delete(table, where: "\(identifier: parent.column) = \(parent.id) AND position >= \(count)")
+    }
+
+    /// One piece per column and value, joined.
+    private static func list(_ pairs: [(String, any PGParameter)], separator: PGQuery,
+                             _ piece: (String, any PGParameter) -> PGQuery) -> PGQuery {
+        pairs.map(piece).joined(separator: separator)
+    }
 }
-
-/// PostgreSQL array literal for a text[] or integer[] parameter.
-func pgArray(_ items: [String]) -> String {
-    "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        .joined(separator: ",") + "}"
-}
-
-func pgArray(_ items: [Int]) -> String { "{" + items.map(String.init).joined(separator: ",") + "}" }
-
-/// Parses a PostgreSQL integer[] in text form ("{2,13}").
-func parseIntArray(_ text: String?) -> [Int] {
-    guard let text else { return [] }
-    return text.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").compactMap { Int($0) }
-}
-
-import Foundation

@@ -1,3 +1,4 @@
+import BBCSCore
 import Foundation
 
 /// Failures of the stores that are about the request, not the database. (A refusal on
@@ -5,8 +6,9 @@ import Foundation
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No object of `kind` is known by `key`.
     case notFound(kind: String, key: String)
-    /// The change does not fit the state it met; `hint` names what to do instead.
-    case conflict(String, hint: String?)
+    /// The change does not fit the state it met; `hint` names the method to call instead
+    /// and its parameters.
+    case conflict(String, hint: Hint?)
     /// A parameter is not acceptable.
     case invalid(param: String, String)
 

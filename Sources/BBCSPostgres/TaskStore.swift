@@ -20,13 +20,14 @@ public struct TaskStore: Sendable {
             // Completing a task completes its work.
             let newProgress = progress ?? (newStatus == .completed ? 100 : task.summary.progress)
             let completedOn: CalendarDate? = newStatus == .completed ? (task.summary.completedOn ?? actor.today) : nil
-            try db.query("UPDATE tasks SET status = $2, progress = $3, completed_on = $4::date WHERE id = $1",
-                         [task.id, newStatus.rawValue, newProgress, completedOn?.description])
-            try db.query("""
+            try db.execute("""
+                UPDATE tasks SET status = \(newStatus), progress = \(newProgress), completed_on = \(completedOn)::date WHERE id = \(task.id)
+                """)
+            try db.execute("""
                 INSERT INTO task_changes (task_id, kind, old_status, new_status, old_progress, new_progress, note, changed_by, changed_at)
-                VALUES ($1, 'update', $2, $3, $4, $5, $6, $7, to_timestamp($8::double precision))
-                """, [task.id, task.summary.status.rawValue, newStatus.rawValue, task.summary.progress, newProgress, note,
-                      actor.principal.login, actor.epochSeconds])
+                VALUES (\(task.id), 'update', \(task.summary.status), \(newStatus), \(task.summary.progress), \(newProgress), \(note),
+                        \(actor.principal.login), \(timestamp(actor.at)))
+                """)
             let after = try Self.summary(task.id, db, today: actor.today)
             try AuditLog.record(db, actor, object: after.code, before: task.summary, after: after,
                                 message: "\(after.status.rawValue), \(after.progress)%")
@@ -42,11 +43,12 @@ public struct TaskStore: Sendable {
             if task.summary.targetDate == date {
                 throw StoreError.conflict("\(task.summary.code) is already due on \(date)", hint: nil)
             }
-            try db.query("UPDATE tasks SET target_date = $2::date WHERE id = $1", [task.id, date.description])
-            try db.query("""
+            try db.execute("UPDATE tasks SET target_date = \(date)::date WHERE id = \(task.id)")
+            try db.execute("""
                 INSERT INTO task_changes (task_id, kind, old_date, new_date, note, changed_by, changed_at)
-                VALUES ($1, 'reschedule', $2::date, $3::date, $4, $5, to_timestamp($6::double precision))
-                """, [task.id, task.summary.targetDate?.description, date.description, reason, actor.principal.login, actor.epochSeconds])
+                VALUES (\(task.id), 'reschedule', \(task.summary.targetDate)::date, \(date)::date, \(reason), \(actor.principal.login),
+                        \(timestamp(actor.at)))
+                """)
             let after = try Self.summary(task.id, db, today: actor.today)
             try AuditLog.record(db, actor, object: after.code, before: ["targetDate": task.summary.targetDate?.description],
                                 after: ["targetDate": date.description], message: "target date \(task.summary.targetDate?.description ?? "none") → \(date): \(reason)")
@@ -63,33 +65,24 @@ public struct TaskStore: Sendable {
     }
 
     static func changes(of taskID: Int, _ db: PGConnection) throws -> [TaskChange] {
-        try changes(where: "c.task_id = $1", [taskID], db).map(\.change)
+        try changes(where: "c.task_id = \(taskID)", db).map(\.record)
     }
 
     /// Task changes matching `condition` (over `task_changes c` and `tasks t`), oldest first,
-    /// each with its task's code.
-    static func changes(where condition: String, _ parameters: [any PGParameter], _ db: PGConnection) throws
-        -> [(task: String, change: TaskChange)] {
-        let rows = try db.query("""
-            SELECT c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress, to_char(c.old_date, 'YYYY-MM-DD'),
-                   to_char(c.new_date, 'YYYY-MM-DD'), c.note, c.changed_by,
-                   to_char(c.changed_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD"T"HH24:MI:SS'), t.code
+    /// each owned by its task's code.
+    static func changes(where condition: PGQuery, _ db: PGConnection) throws -> [Owned<String, TaskChange>] {
+        try db.rows(Owned<String, TaskChange>.self, """
+            SELECT t.code AS owner, c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress,
+                   to_char(c.old_date, 'YYYY-MM-DD') AS old_date, to_char(c.new_date, 'YYYY-MM-DD') AS new_date, c.note, c.changed_by,
+                   \(londonTime("c.changed_at")) AS changed_at
             FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE \(condition) ORDER BY c.id
-            """, parameters)
-        return try rows.map { r in
-            (try rows.text(r, 10),
-             TaskChange(kind: try enumValue(rows.text(r, 0)), oldStatus: try rows.string(r, 1).map(enumValue),
-                        newStatus: try rows.string(r, 2).map(enumValue), oldProgress: rows.string(r, 3).flatMap { Int($0) },
-                        newProgress: rows.string(r, 4).flatMap { Int($0) }, oldDate: rows.string(r, 5).flatMap(CalendarDate.init(iso:)),
-                        newDate: rows.string(r, 6).flatMap(CalendarDate.init(iso:)), note: try rows.text(r, 7),
-                        changedBy: try rows.text(r, 8), changedAt: try rows.text(r, 9)))
-        }
+            """)
     }
 
     /// The task with `code`, locked for the change, once the actor may change it.
     private static func load(_ code: String, _ actor: Actor, _ db: PGConnection) throws -> (id: Int, summary: TaskSummary) {
         let id = try resolveTask(code, db)
-        try db.query("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", [id])
+        try db.execute("SELECT 1 FROM tasks WHERE id = \(id) FOR UPDATE")
         let summary = try summary(id, db, today: actor.today)
         if let denial = Policy.mayChange(ownedBy: summary.responsiblePosts, what: "task \(summary.code)", actor.principal) {
             throw denial
@@ -98,7 +91,6 @@ public struct TaskStore: Sendable {
     }
 
     static func summary(_ id: Int, _ db: PGConnection, today: CalendarDate) throws -> TaskSummary {
-        let rows = try db.query(PlanReader.taskColumns + " WHERE t.id = $1", [id])
-        return try taskSummary(rows, 0, today: today)
+        try db.one(PlanReader.TaskRow.self, "\(PlanReader.TaskRow.columns) WHERE t.id = \(id)").summary(today: today)
     }
 }

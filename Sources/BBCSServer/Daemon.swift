@@ -228,7 +228,7 @@ public final class Daemon: Service {
     }
 
     private func importIfEmpty(_ url: URL) async throws {
-        let count = try await pool.withConnection { db in try db.query("SELECT count(*) FROM plans").int(0, 0) }
+        let count = try await pool.withConnection { db in try db.one(Int.self, "SELECT count(*) FROM plans") }
         guard count == 0 else { return }
         let document = try PlanDocument.load(from: try Data(contentsOf: url))
         let summary = try await PlanImporter.importPlan(document, into: pool, by: daemonActor("plan.import"))

@@ -12,11 +12,11 @@ enum WireErrors {
             return error
         case let denial as Denial:
             return ResponseError(denial.unauthenticated ? .unauthenticated : .permissionDenied, denial.message,
-                                 data: ["missing": denial.missing])
+                                 data: (denial.hint?.data ?? [:]).merging(["missing": denial.missing]) { _, missing in missing })
         case let error as StoreError:
             switch error {
             case .notFound(let kind, let key): return ResponseError(.notFound, "no \(kind) \"\(key)\"", data: ["kind": kind, "key": key])
-            case .conflict(let message, let hint): return ResponseError(.conflict, message, data: hint.map { ["hint": $0] })
+            case .conflict(let message, let hint): return ResponseError(.conflict, message, data: hint?.data)
             case .invalid(let param, let message): return ResponseError(.invalidParams, message, data: ["param": param])
             }
         case let error as FigureRuleViolation:

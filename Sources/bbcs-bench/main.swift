@@ -65,15 +65,15 @@ say(String(format: "daemon serving after %.1f s (plan import included)", Date().
 
 // 3. Ten years of figures, straight into the database.
 let db = try PGConnection(conninfo: cluster.conninfo)
-try db.query("""
+try db.execute("""
     INSERT INTO figures (indicator_id, period, revision, value, note, submitted_by, submitted_at)
     SELECT i.id, y || '/' || lpad(((y + 1) % 100)::text, 2, '0') || CASE WHEN i.frequency = 'quarterly' THEN ' Q' || q ELSE '' END,
            1, floor(random() * 100), CASE WHEN random() < 0.3 THEN 'synthetic commentary' END, 'bench', now()
     FROM indicators i CROSS JOIN generate_series(2016, 2025) y CROSS JOIN generate_series(1, 4) q
     WHERE i.frequency = 'quarterly' OR q = 1
     """)
-try db.query("ANALYZE")
-let figures = try db.query("SELECT count(*) FROM figures").int(0, 0)
+try db.execute("ANALYZE")
+let figures = try db.one(Int.self, "SELECT count(*) FROM figures")
 say("\(figures) figures")
 
 func peakMemory() -> String {

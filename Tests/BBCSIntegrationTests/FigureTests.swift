@@ -65,7 +65,7 @@ struct FigureTests {
         let error = try #require(c.error(FigureSubmitRequest(code: "ComS_012", period: Period("2025/26 Q1")!, value: 101)))
         #expect(error.code == .conflict)
         #expect(error.data?["hint"] == "figure.correct")
-        #expect(error.message.contains("bbcsctl figure correct ComS_012"))
+        #expect(error.data?["code"] == "ComS_012" && error.data?["period"] == "2025/26 Q1")
         #expect(try c.call(FigureHistoryRequest(code: "ComS_012")).revisions.map(\.value) == [100])
     }
 
@@ -267,7 +267,7 @@ struct FigureTests {
         #expect(submit.out.contains("ComS_093b 2025/26 Q2: 24 (revision 1)"))
         let again = try Self.daemon.ctl(["figure", "submit", "ComS_093b", "2025/26 Q2", "25"])
         #expect(again.status == 4)
-        #expect(again.err.contains("figure correct"))
+        #expect(again.err.contains("already has a figure"))
         let correct = try Self.daemon.ctl(["figure", "correct", "ComS_093b", "2025/26 Q2", "25", "--reason", "one more referral"])
         #expect(correct.status == 0, "\(correct.err)")
         #expect(correct.out.contains("(revision 2)"))
