@@ -1,10 +1,11 @@
 import BBCSProtocol
 
-/// The command line that does what a refusal's `hint` names: the daemon answers a method
-/// and the values it knows (`data`), and the words for people are written here.
+/// What to do about a refusal, for people: the daemon answers the method its `hint` names and
+/// the values it knows (`data`); the command line is written here.
 enum Hint {
-    /// "bbcsctl figure correct ComS_011 "2025/26 Q2" VALUE --reason TEXT" for a `figure.correct` hint.
-    static func command(for error: ResponseError) -> String? {
+    /// The line printed under a refusal's message, e.g.
+    /// `run: bbcsctl figure correct ComS_011 "2025/26 Q2" VALUE --reason TEXT`; nil without a hint.
+    static func line(for error: ResponseError) -> String? {
         guard let method = error.data?["hint"] else { return nil }
         let data = error.data ?? [:]
         func value(_ key: String, _ placeholder: String) -> String {
@@ -12,20 +13,22 @@ enum Hint {
             return text.contains(" ") ? "\"\(text)\"" : text
         }
         let code = value("code", "CODE"), period = value("period", "PERIOD")
-        let words: String
+        let command: String
         switch method {
-        case "figure.submit": words = "figure submit \(code) \(period) VALUE [--note TEXT]"
-        case "figure.correct": words = "figure correct \(code) \(period) VALUE --reason TEXT"
-        case "figure.history": words = "figure history \(code)" + (data["period"] == nil ? "" : " --period \(period)")
-        case "user.add": words = "user add \(value("login", "LOGIN"))"
-        case "user.list": words = "user list"
-        case "post.list": words = "posts"
-        case "post.holders": words = "post holders \(value("post", "POST")) --all"
-        case "post.grant": words = "post grant LOGIN \(value("post", "POST"))"
+        case "figure.submit": command = "figure submit \(code) \(period) VALUE [--note TEXT]"
+        case "figure.correct": command = "figure correct \(code) \(period) VALUE --reason TEXT"
+        case "figure.history": command = "figure history \(code)" + (data["period"] == nil ? "" : " --period \(period)")
+        case "user.add": command = "user add \(value("login", "LOGIN"))"
+        case "user.list": command = "user list"
+        case "post.list": command = "posts"
+        case "post.holders": command = "post holders \(value("post", "POST"))" + (data["all"] == "true" ? " --all" : "")
+        case "post.grant": command = "post grant LOGIN \(value("post", "POST"))"
         default:
             // A method this client has no words for: name it as the protocol does.
-            words = method.replacingOccurrences(of: ".", with: " ")
+            command = method.replacingOccurrences(of: ".", with: " ")
         }
-        return "bbcsctl " + words
+        // Only an administrator can register a caller the daemon does not know.
+        let who = error.code == .unauthenticated ? "ask an administrator to run" : "run"
+        return "\(who): bbcsctl \(command)"
     }
 }

@@ -267,7 +267,7 @@ struct FigureTests {
         #expect(submit.out.contains("ComS_093b 2025/26 Q2: 24 (revision 1)"))
         let again = try Self.daemon.ctl(["figure", "submit", "ComS_093b", "2025/26 Q2", "25"])
         #expect(again.status == 4)
-        #expect(again.err.contains("already has a figure"))
+        #expect(again.err.contains("already has a figure") && again.err.contains("run: bbcsctl figure correct ComS_093b"))
         let correct = try Self.daemon.ctl(["figure", "correct", "ComS_093b", "2025/26 Q2", "25", "--reason", "one more referral"])
         #expect(correct.status == 0, "\(correct.err)")
         #expect(correct.out.contains("(revision 2)"))

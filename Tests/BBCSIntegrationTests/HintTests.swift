@@ -3,6 +3,7 @@ import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
 @testable import BBCSServer
+import BBCSTestSupport
 import Foundation
 import Testing
 

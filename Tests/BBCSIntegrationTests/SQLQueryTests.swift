@@ -1,5 +1,6 @@
 import BBCSCore
 import BBCSPostgres
+import BBCSTestSupport
 import Foundation
 import Testing
 
