@@ -101,8 +101,8 @@ public enum FigureRules {
         default: break
         }
         try checkWithinPlan(period, firstYear: firstYear, lastYear: lastYear)
-        if let today, period.end > today {
-            throw FigureRuleViolation("period", "\(period) has not ended yet (it ends \(period.end)); its figure can be submitted from then")
+        if let today, period.end >= today {
+            throw FigureRuleViolation("period", "\(period) has not ended yet (it ends \(period.end)); its figure can be submitted from the next day")
         }
     }
 

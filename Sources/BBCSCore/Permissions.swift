@@ -79,6 +79,11 @@ public enum Policy {
         }
     }
 
+    /// Whether `principal` may read `login`'s e-mail address: administrators, and the user themself.
+    public static func mayReadEmail(of login: String, _ principal: Principal) -> Bool {
+        principal.isAdmin || (principal.standing == .active && principal.login == login)
+    }
+
     /// Whether `principal` may change an object owned by any of `posts` (figures of an
     /// indicator: its owner post; a task: its responsible posts).
     public static func mayChange(ownedBy posts: [String], what: String, _ principal: Principal) -> Denial? {

@@ -202,13 +202,15 @@ public struct Directory: Sendable {
             && !text.contains(where: { $0.isWhitespace || $0.isNewline || "<>,;:\"()[]\\".contains($0) })
     }
 
+    /// Cover that ends does not count: someone must administer today and from then on.
     private static func requireAdminRemains(_ db: PGConnection, today: CalendarDate, change: String) throws {
         let admins = try db.one(Int.self, """
             SELECT count(DISTINCT u.id) FROM users u JOIN post_holders h ON h.user_id = u.id JOIN posts p ON p.id = h.post_id
-            WHERE p.name = \(Policy.adminPost) AND u.disabled_at IS NULL AND \(heldOn(today))
+            WHERE p.name = \(Policy.adminPost) AND u.disabled_at IS NULL AND \(heldOn(today)) AND h.valid_until IS NULL
             """)
         if admins == 0 {
-            throw StoreError.conflict("\(change) would leave no administrator", hint: Hint("post.grant", ["post": Policy.adminPost]))
+            throw StoreError.conflict("\(change) would leave no administrator without an end date",
+                                      hint: Hint("post.grant", ["post": Policy.adminPost]))
         }
     }
 

@@ -55,7 +55,11 @@ public struct FigureStore: Sendable {
                     (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
                     """, hint: indicator.hint("figure.history", period, revision: current.revision))
             }
-            try insertRevision(indicator, period, revision: current.revision + 1, value: value, note: note ?? current.note,
+            let note = note ?? current.note
+            let target = try indicator.target(for: period, db)
+            let rag = Performance.rag(value: value, target: target, polarity: indicator.polarity, tolerance: indicator.tolerance)
+            try FigureRules.checkNote(note, rag: rag, value: value, target: target)
+            try insertRevision(indicator, period, revision: current.revision + 1, value: value, note: note,
                                reason: reason, late: current.late, actor, db)
             let stored = try storedRevision(indicator.id, period, db)
             try AuditLog.record(db, actor, object: indicator.code, before: current, after: stored,
@@ -114,7 +118,7 @@ public struct FigureStore: Sendable {
                 for p in row.periods where p.start <= today {
                     let dueDate = Performance.dueDate(of: p, graceDays: graceDays)
                     owed.append(DueFigure(indicator: row.code, title: row.title, ownerPost: row.ownerPost,
-                                          period: p, dueDate: dueDate, overdue: today > dueDate, open: p.end > today))
+                                          period: p, dueDate: dueDate, overdue: today > dueDate, open: p.end >= today))
                 }
             }
             return owed.sorted { ($0.dueDate, $0.indicator) < ($1.dueDate, $1.indicator) }

@@ -19,7 +19,7 @@ public struct UserAddRequest: RequestType {
 
 public struct UserListRequest: RequestType {
     public static let method = "user.list"
-    public static let summary = "Registered users with the posts they hold."
+    public static let summary = "Registered users with the posts they hold; e-mail addresses only to administrators and to each user for themself."
     public static let parameters: [ParameterInfo] = []
     public static let access = Access.registered
     public init() {}

@@ -261,6 +261,33 @@ struct FigureTests {
         #expect(history.map(\.revision) == [1, 2])
     }
 
+    /// A correction is held to the rules of a submission: a red figure needs a note, its own
+    /// or the one of the revision it corrects.
+    @Test func aRedCorrectionNeedsANote() throws {
+        let c = try client()
+        let period = try #require(Period("2026/27 Q1"))
+        _ = try c.call(FigureSubmitRequest(code: "ComS_001", period: period, value: 1500))   // green against 1750
+        let refused = try #require(c.error(FigureCorrectRequest(code: "ComS_001", period: period, value: 2400,
+                                                               reason: "Recount", revision: 1)))
+        #expect(refused.code == .invalidParams && refused.data?["param"] == "note", "\(refused)")
+        #expect(try c.call(FigureHistoryRequest(code: "ComS_001", period: period)).revisions.count == 1)
+        let explained = try c.call(FigureCorrectRequest(code: "ComS_001", period: period, value: 2400, reason: "Recount",
+                                                        revision: 1, note: "Two estates added"))
+        #expect(explained.status.rag == .red && explained.status.figure?.revision == 2)
+        // The note of the corrected revision carries over and satisfies the rule.
+        let again = try c.call(FigureCorrectRequest(code: "ComS_001", period: period, value: 2410, reason: "Recount again", revision: 2))
+        #expect(again.status.figure?.note == "Two estates added")
+    }
+
+    /// A period has ended once its last day is over: not on that day.
+    @Test func aFigureWaitsForTheDayAfterItsPeriod() throws {
+        let lastDay = try TestDaemon(extraArguments: ["--now", "2026-06-30T18:00:00Z"])
+        let refused = try #require(lastDay.client().error(FigureSubmitRequest(code: "ComS_013", period: Period("2026/27 Q1")!, value: 20)))
+        #expect(refused.code == .invalidParams && refused.data?["param"] == "period", "\(refused)")
+        let nextDay = try TestDaemon(extraArguments: ["--now", "2026-07-01"])
+        #expect(try nextDay.client().call(FigureSubmitRequest(code: "ComS_013", period: Period("2026/27 Q1")!, value: 20)).status.figure?.revision == 1)
+    }
+
     @Test func clientCommandsSubmitCorrectAndShow() throws {
         let submit = try Self.daemon.ctl(["figure", "submit", "ComS_093b", "2025/26-Q2", "24", "--note", "On plan"])
         #expect(submit.status == 0, "\(submit.err)")

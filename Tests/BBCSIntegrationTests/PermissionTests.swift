@@ -75,7 +75,9 @@ struct PermissionTests {
         db = try PGConnection(conninfo: daemon.database)
 
         let c = try daemon.client()
-        for role in Role.allCases where role != .stranger { _ = try c.call(UserAddRequest(login: role.login)) }
+        for role in Role.allCases where role != .stranger {
+            _ = try c.call(UserAddRequest(login: role.login, email: "\(role.login)@example.org"))
+        }
         _ = try c.call(PostGrantRequest(login: Role.admin.login, post: Policy.adminPost))
         _ = try c.call(PostGrantRequest(login: Role.owner1.login, post: Self.ownerPost1))
         _ = try c.call(PostGrantRequest(login: Role.owner2.login, post: Self.ownerPost2))
@@ -190,6 +192,22 @@ struct PermissionTests {
         #expect(owner?["posts"] as? [String] == [Self.ownerPost1])
         let audit = try daemon.client().call(AuditListRequest(user: Role.stranger.login, limit: 1)).entries
         #expect(audit.first?.outcome == .unauthenticated && audit.first?.method == "indicator.list")
+    }
+
+    /// E-mail addresses are for administrators, and for each user's own row.
+    @Test func emailAddressesAreShownToAdministratorsAndToTheirOwner() throws {
+        func emails(as role: Role) throws -> [String: String] {
+            let listed = try run(role, ["user", "list"])
+            let object = try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [String: Any]
+            let users = try #require(object?["users"] as? [[String: Any]], "\(listed.err)")
+            return Dictionary(uniqueKeysWithValues: users.compactMap { u in
+                (u["login"] as? String).flatMap { login in (u["email"] as? String).map { (login, $0) } }
+            })
+        }
+        #expect(try emails(as: .viewer) == [Role.viewer.login: "\(Role.viewer.login)@example.org"])
+        #expect(try emails(as: .owner1) == [Role.owner1.login: "\(Role.owner1.login)@example.org"])
+        let all = try emails(as: .admin)
+        for role in Role.allCases where role != .stranger { #expect(all[role.login] == "\(role.login)@example.org") }
     }
 
     /// The "done when": an owner submits and corrects a quarterly figure for an

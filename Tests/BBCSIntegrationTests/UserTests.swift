@@ -52,6 +52,23 @@ struct UserTests {
         #expect(c.error(PostRevokeRequest(login: currentLogin, post: "admin"))?.code == .conflict)
     }
 
+    /// Cover that ends later does not keep the plan administered: the last administrator
+    /// without an end date can be neither revoked nor disabled.
+    @Test func coverDoesNotReplaceTheLastOpenEndedAdministrator() throws {
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        let c = try daemon.client()
+        _ = try c.call(UserAddRequest(login: "bin"))
+        _ = try c.call(PostGrantRequest(login: "bin", post: "admin", from: CalendarDate(iso: "2026-07-01"), until: CalendarDate(iso: "2026-12-31")))
+        let revoke = try #require(c.error(PostRevokeRequest(login: currentLogin, post: "admin")))
+        #expect(revoke.code == .conflict && revoke.message.contains("no administrator without an end date"), "\(revoke)")
+        #expect(c.error(UserDisableRequest(login: currentLogin))?.code == .conflict)
+        #expect(Set(try c.call(PostHoldersRequest(post: "admin")).holders.map(\.login)) == [currentLogin, "bin"])
+        // An open-ended second administrator lets the first go.
+        _ = try c.call(UserAddRequest(login: "daemon"))
+        _ = try c.call(PostGrantRequest(login: "daemon", post: "admin"))
+        _ = try c.call(PostRevokeRequest(login: currentLogin, post: "admin"))
+    }
+
     @Test func bootstrapAdministratorsComeFromTheConfiguration() throws {
         let directory = makeTemporaryDirectory("bbcs-bootstrap")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,3 +1,4 @@
+import BBCSCore
 import BBCSProtocol
 
 extension MethodTable {
@@ -11,7 +12,14 @@ extension MethodTable {
             return try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
                                                       by: context.actor)
         }
-        register(UserListRequest.self) { _, context in .init(users: try await stores.directory.users(today: context.today)) }
+        register(UserListRequest.self) { _, context in
+            let users = try await stores.directory.users(today: context.today)
+            return .init(users: users.map { user in
+                var shown = user
+                if !Policy.mayReadEmail(of: user.login, context.principal) { shown.email = nil }
+                return shown
+            })
+        }
         register(UserDisableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, true, by: context.actor) }
         register(UserEnableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, false, by: context.actor) }
     }
