@@ -32,7 +32,7 @@ struct Connection: ParsableArguments {
                 FileHandle.standardError.write(line + Data("\n".utf8))
             } else {
                 var text = "bbcsctl: \(error)\n"
-                if case .server(let wire) = error, let hint = Hint.line(for: wire) { text += "  \(hint)\n" }
+                if case .server(let wire) = error, let hint = HintCommand.line(for: wire) { text += "  \(hint)\n" }
                 FileHandle.standardError.write(Data(text.utf8))
             }
             throw ExitCode(Exit.status(for: error))

@@ -103,7 +103,7 @@ public struct PostgresCluster: Sendable {
     public func createDatabaseIfNeeded() throws {
         let admin = try PGConnection(conninfo: conninfo(database: "postgres"))
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
-            try admin.query("CREATE DATABASE \(database)")
+            try admin.execute("CREATE DATABASE \(identifier: database)")
         }
     }
 

@@ -53,7 +53,7 @@ public struct FigureStore: Sendable {
                 throw StoreError.conflict("""
                     revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) \
                     (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
-                    """, hint: indicator.hint("figure.history", period, revision: current.revision))
+                    """, hint: indicator.hint("figure.history", period))
             }
             let note = note ?? current.note
             let target = try indicator.target(for: period, db)
@@ -77,7 +77,7 @@ public struct FigureStore: Sendable {
             }
             if let revision, revision != current.revision {
                 throw StoreError.conflict("revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) is",
-                                          hint: indicator.hint("figure.history", period, revision: current.revision))
+                                          hint: indicator.hint("figure.history", period))
             }
             if current.validatedBy == nil {
                 try db.execute("""

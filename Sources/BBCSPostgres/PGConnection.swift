@@ -195,7 +195,6 @@ public final class PGResult {
         return value
     }
 
-    public func double(_ row: Int, _ column: Int) -> Double? { string(row, column).flatMap(Double.init) }
 
     public func bool(_ row: Int, _ column: Int) -> Bool { string(row, column) == "t" }
 

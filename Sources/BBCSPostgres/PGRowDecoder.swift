@@ -41,7 +41,8 @@ private struct PGRowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: PGRowDecoder
 
     var codingPath: [CodingKey] { [] }
-    var allKeys: [Key] { (0..<decoder.result.columnCount).compactMap { Key(stringValue: decoder.result.columnName($0)) } }
+    // Columns are snake_case and keys camelCase: no key can be listed from the row alone.
+    var allKeys: [Key] { [] }
 
     func contains(_ key: Key) -> Bool { true }
     func decodeNil(forKey key: Key) throws -> Bool { try decoder.value(key).text == nil }

@@ -71,12 +71,6 @@ public struct ResponseError: Error, Codable, Sendable, Equatable, CustomStringCo
     public var description: String { "\(code.rawValue): \(message)" }
 }
 
-/// The fixed part of every request line, read before the method's own parameters.
-public struct RequestHeader: Decodable, Sendable {
-    public var id: RequestID?
-    public var method: String
-}
-
 /// A whole request line, as a client writes it.
 public struct RequestEnvelope<Params: Encodable & Sendable>: Encodable, Sendable {
     public var id: RequestID

@@ -24,6 +24,7 @@ public struct Dispatcher: Sendable {
         decoder.userInfo[RequestLine.tableKey] = table
     }
 
+    /// The reply line to one request line from `caller`; never throws: every failure is an error reply.
     public func reply(to line: Data, caller: Caller) async -> Data {
         let request: RequestLine
         do {
@@ -33,27 +34,29 @@ public struct Dispatcher: Sendable {
         } catch {
             return errorLine(id: .null, RequestLine.notARequest)
         }
-        guard let entry = request.entry, let params = request.params else {
-            return errorLine(id: request.id, request.problem ?? RequestLine.notARequest)
+        let call: RequestLine.Call
+        switch request.call {
+        case .failure(let problem): return errorLine(id: request.id, problem)
+        case .success(let found): call = found
         }
         let started = ContinuousClock.now
         var actor: Actor?
         do {
-            let context = try await context(for: caller.identity, method: entry.info)
+            let context = try await context(for: caller.identity, method: call.entry.info)
             actor = context.actor
-            if let denial = Policy.check(entry.info.access, context.principal) { throw denial }
-            let reply = try await entry.call(try params.get(), request.id, context)
-            logger.debug("request", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
+            if let denial = Policy.check(call.entry.info.access, context.principal) { throw denial }
+            let reply = try await call.bound.get()(request.id, context)
+            logger.debug("request", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                "elapsed": "\(ContinuousClock.now - started)"])
-            if entry.info.mutates {
-                logger.info("change", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
-                                                 "uid": "\(caller.identity.uid)", "object": "\(request.subject ?? "-")"])
+            if call.entry.info.mutates {
+                logger.info("change", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
+                                                 "uid": "\(caller.identity.uid)", "object": "\(call.subject ?? "-")"])
             }
             return reply
         } catch {
-            if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, request: request) }
-            let wire = WireErrors.map(error, method: request.method, logger: logger)
-            logger.debug("request failed", metadata: ["method": "\(request.method)", "user": "\(caller.identity.user)",
+            if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, call: call) }
+            let wire = WireErrors.map(error, method: call.method, logger: logger)
+            logger.debug("request failed", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                       "code": "\(wire.code.rawValue)"])
             return errorLine(id: request.id, wire)
         }
@@ -73,9 +76,9 @@ public struct Dispatcher: Sendable {
     }
 
     /// Audits a refused attempt with what it asked for; a failure to audit is logged, never hidden.
-    private func recordRefusal(_ denial: Denial, actor: Actor, request: RequestLine) async {
+    private func recordRefusal(_ denial: Denial, actor: Actor, call: RequestLine.Call) async {
         do {
-            try await audit.recordRefusal(actor, object: request.subject, params: request.paramsForAudit(), denial: denial)
+            try await audit.recordRefusal(actor, object: call.subject, params: call.paramsForAudit(), denial: denial)
         } catch {
             logger.error("refusal not audited", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
                                                            "error": "\(error)"])

@@ -5,11 +5,13 @@ import Foundation
 public struct MethodTable: Sendable {
     struct Entry: Sendable {
         let info: MethodInfo
-        /// Reads the method's typed parameters from the request line's own container.
-        let decode: @Sendable (KeyedDecodingContainer<RequestLine.Key>) throws -> any RequestType
-        /// Runs the handler and encodes its reply line.
-        let call: @Sendable (_ request: any RequestType, _ id: RequestID, _ context: CallContext) async throws -> Data
+        /// Reads the method's typed parameters from the request line's own container and binds
+        /// them to the handler.
+        let bind: @Sendable (KeyedDecodingContainer<RequestLine.Key>) throws -> BoundCall
     }
+
+    /// A handler with its decoded parameters: run, it answers the reply line for `id`.
+    typealias BoundCall = @Sendable (_ id: RequestID, _ context: CallContext) async throws -> Data
 
     private(set) var entries: [String: Entry] = [:]
     private(set) var order: [String] = []
@@ -23,14 +25,12 @@ public struct MethodTable: Sendable {
         order.append(R.method)
         // A request without `params` is read as `{}`: decoded once, here.
         let empty = Result { try WireCoding.decoder().decode(R.self, from: Data("{}".utf8)) }
-        entries[R.method] = Entry(
-            info: MethodInfo(R.self),
-            decode: { container in try container.decodeIfPresent(R.self, forKey: .params) ?? empty.get() },
-            call: { request, id, context in
-                guard let request = request as? R else { throw DispatchFailure.wrongParameterType(R.method) }
-                let result = try await handler(request, context)
-                return try WireCoding.encoder().encode(ResultEnvelope(id: id, result: result))
-            })
+        entries[R.method] = Entry(info: MethodInfo(R.self)) { container in
+            let request = try container.decodeIfPresent(R.self, forKey: .params) ?? empty.get()
+            return { id, context in
+                try WireCoding.encoder().encode(ResultEnvelope(id: id, result: try await handler(request, context)))
+            }
+        }
     }
 
     /// Every method, in registration order.
@@ -56,9 +56,4 @@ public struct MethodTable: Sendable {
         table.registerReportHandlers(stores)
         return table
     }
-}
-
-/// A request whose decoded parameters reached a handler of another method: a bug in the table.
-enum DispatchFailure: Error {
-    case wrongParameterType(String)
 }

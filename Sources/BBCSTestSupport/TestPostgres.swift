@@ -27,7 +27,7 @@ public enum TestPostgres {
     public static func freshDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let cluster = shared
-        try PGConnection(conninfo: cluster.conninfo(database: "postgres")).query("CREATE DATABASE \(name)")
+        try PGConnection(conninfo: cluster.conninfo(database: "postgres")).execute("CREATE DATABASE \(identifier: name)")
         return cluster.conninfo(database: name)
     }
 }

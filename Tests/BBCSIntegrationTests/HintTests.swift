@@ -33,9 +33,9 @@ struct HintTests {
                      hint: "figure.submit", ["code": "ComS_011", "period": "2025/26 Q4"])
         _ = try c.call(FigureCorrectRequest(code: "ComS_011", period: period, value: 402, reason: "recount", revision: 1))
         try conflict(FigureCorrectRequest(code: "ComS_011", period: period, value: 403, reason: "again", revision: 1),
-                     hint: "figure.history", ["code": "ComS_011", "period": "2025/26 Q3", "revision": "2"])
+                     hint: "figure.history", ["code": "ComS_011", "period": "2025/26 Q3"])
         try conflict(FigureValidateRequest(code: "ComS_011", period: period, revision: 1),
-                     hint: "figure.history", ["code": "ComS_011", "period": "2025/26 Q3", "revision": "2"])
+                     hint: "figure.history", ["code": "ComS_011", "period": "2025/26 Q3"])
     }
 
     @Test func directoryConflictsNameTheMethodAndWhoOrWhat() throws {

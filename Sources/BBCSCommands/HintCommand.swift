@@ -2,7 +2,7 @@ import BBCSProtocol
 
 /// What to do about a refusal, for people: the daemon answers the method its `hint` names and
 /// the values it knows (`data`); the command line is written here.
-enum Hint {
+enum HintCommand {
     /// The line printed under a refusal's message, e.g.
     /// `run: bbcsctl figure correct ComS_011 "2025/26 Q2" VALUE --reason TEXT`; nil without a hint.
     static func line(for error: ResponseError) -> String? {
