@@ -27,6 +27,8 @@ public struct Principal: Sendable, Equatable {
     public var standing: Standing
     /// Posts held today (cover that has ended or not yet begun is left out).
     public var posts: [String]
+    /// The daemon itself (not a user of the database).
+    public var isDaemon = false
 
     public init(login: String, uid: UInt32, pid: Int32, standing: Standing, posts: [String]) {
         self.login = login; self.uid = uid; self.pid = pid; self.standing = standing; self.posts = posts
@@ -36,7 +38,9 @@ public struct Principal: Sendable, Equatable {
 
     /// The daemon itself, acting at start (bootstrap admins, first plan import).
     public static func daemon(uid: UInt32, pid: Int32) -> Principal {
-        Principal(login: "bbcsd", uid: uid, pid: pid, standing: .active, posts: [Policy.adminPost])
+        var daemon = Principal(login: "bbcsd", uid: uid, pid: pid, standing: .active, posts: [Policy.adminPost])
+        daemon.isDaemon = true
+        return daemon
     }
 }
 

@@ -1,22 +1,6 @@
 import BBCSCore
 import Foundation
 
-/// Who is changing something, through which method, at what time: every store that writes
-/// takes one, checks it and records it in the audit trail.
-public struct Actor: Sendable {
-    public var principal: Principal
-    public var method: String
-    /// The daemon's clock at the request (injectable for tests and rehearsals).
-    public var at: Date
-
-    public init(principal: Principal, method: String, at: Date) {
-        self.principal = principal; self.method = method; self.at = at
-    }
-
-    /// The Europe/London day of `at`.
-    public var today: CalendarDate { CalendarDate(at) }
-}
-
 /// The append-only audit trail: one row per change, written in the change's transaction,
 /// and one per refused attempt.
 public struct AuditLog: Sendable {
@@ -44,7 +28,7 @@ public struct AuditLog: Sendable {
         let p = actor.principal
         try db.execute("""
             INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
-            VALUES (\(timestamp(actor.at)), \(p.login), \(p.uid), \(p.pid), \(actor.method), \(object), \(outcome),
+            VALUES (\(timestamp(actor.recordedAt)), \(p.login), \(p.uid), \(p.pid), \(actor.method), \(object), \(outcome),
                     \(before)::jsonb, \(after)::jsonb, \(message))
             """)
     }

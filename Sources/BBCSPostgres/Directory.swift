@@ -32,6 +32,26 @@ public struct Directory: Sendable {
         }
     }
 
+    /// `principal` as the database has it now, with the user's row and today's holdings locked
+    /// FOR SHARE until the transaction ends.
+    static func lockedPrincipal(_ principal: Principal, today: CalendarDate, _ db: PGConnection) throws -> Principal {
+        var fresh = principal
+        guard let disabled = try db.first(Bool.self, """
+            SELECT disabled_at IS NOT NULL AS disabled FROM users WHERE login = \(principal.login) FOR SHARE
+            """) else {
+            fresh.standing = .unregistered
+            fresh.posts = []
+            return fresh
+        }
+        let posts = try db.rows(String.self, """
+            SELECT p.name FROM post_holders h JOIN users u ON u.id = h.user_id JOIN posts p ON p.id = h.post_id
+            WHERE u.login = \(principal.login) AND \(heldOn(today)) ORDER BY p.name FOR SHARE OF h
+            """)
+        fresh.standing = disabled ? .disabled : .active
+        fresh.posts = disabled ? [] : Array(NSOrderedSet(array: posts).compactMap { $0 as? String })
+        return fresh
+    }
+
     /// SQL condition: the holding `h` is in force on `day`.
     static func heldOn(_ day: CalendarDate) -> PGQuery {
         "h.revoked_at IS NULL AND h.valid_from <= \(day)::date AND (h.valid_until IS NULL OR h.valid_until >= \(day)::date)"
@@ -44,13 +64,13 @@ public struct Directory: Sendable {
         if let email, !Self.isPlainAddress(email) {
             throw StoreError.invalid(param: "email", "\"\(email)\" is not an e-mail address like name@example.org")
         }
-        return try await serialised { db in
+        return try await serialised(actor) { db, actor in
             if try db.exists("SELECT 1 FROM users WHERE login = \(login)") {
                 throw StoreError.conflict("\(login) is already a bbcs user", hint: Hint("user.list", ["login": login]))
             }
             try db.execute("""
                 INSERT INTO users (login, name, email, created_at, created_by)
-                VALUES (\(login), \(name), \(email), \(timestamp(actor.at)), \(actor.principal.login))
+                VALUES (\(login), \(name), \(email), \(timestamp(actor.recordedAt)), \(actor.principal.login))
                 """)
             let user = try Self.user(login, db, today: actor.today)
             try AuditLog.record(db, actor, object: login, after: user)
@@ -66,11 +86,11 @@ public struct Directory: Sendable {
 
     /// Disables or re-enables `login`. Disabling the last administrator is a conflict.
     public func setDisabled(_ login: String, _ disabled: Bool, by actor: Actor) async throws -> UserSummary {
-        try await serialised { db in
+        try await serialised(actor) { db, actor in
             let before = try Self.user(login, db, today: actor.today)
             guard before.disabled != disabled else { return before }
             try db.execute("""
-                UPDATE users SET disabled_at = \(timestamp(disabled ? actor.at : nil)), disabled_by = \(disabled ? actor.principal.login : nil)
+                UPDATE users SET disabled_at = \(timestamp(disabled ? actor.recordedAt : nil)), disabled_by = \(disabled ? actor.principal.login : nil)
                 WHERE login = \(login)
                 """)
             try Self.requireAdminRemains(db, today: actor.today, change: "disabling \(login)")
@@ -85,7 +105,7 @@ public struct Directory: Sendable {
     public func addPost(_ name: String, by actor: Actor) async throws -> PostSummary {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw StoreError.invalid(param: "name", "a post needs a name") }
-        return try await serialised { db in
+        return try await serialised(actor) { db, actor in
             if let known = try findPost(name, db)?.name {
                 throw StoreError.conflict("the post \"\(known)\" already exists" + (known == name ? "" : " (\"\(name)\" is one of its spellings)"),
                                           hint: Hint("post.list", ["post": known]))
@@ -103,7 +123,7 @@ public struct Directory: Sendable {
         if let until, until < from {
             throw StoreError.invalid(param: "until", "the holding would end (\(until)) before it begins (\(from))")
         }
-        return try await serialised { db in
+        return try await serialised(actor) { db, actor in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
             if try db.exists("""
@@ -115,7 +135,7 @@ public struct Directory: Sendable {
             }
             let id = try db.one(Int.self, """
                 INSERT INTO post_holders (user_id, post_id, valid_from, valid_until, granted_by, granted_at)
-                VALUES (\(userID), \(postID), \(from), \(until), \(actor.principal.login), \(timestamp(actor.at))) RETURNING id
+                VALUES (\(userID), \(postID), \(from), \(until), \(actor.principal.login), \(timestamp(actor.recordedAt))) RETURNING id
                 """)
             guard let holding = try Self.holdings(db, today: actor.today, where: "h.id = \(id)").first else {
                 throw PGError.unexpectedResult("the holding just granted is not there")
@@ -127,7 +147,7 @@ public struct Directory: Sendable {
 
     /// Ends every holding of `post` by `login` that has not ended. Removing the last administrator is a conflict.
     public func revoke(login: String, post: String, by actor: Actor) async throws -> [PostHolding] {
-        try await serialised { db in
+        try await serialised(actor) { db, actor in
             let userID = try Self.userID(login, db)
             let postID = try resolvePost(post, db)
             let open: PGQuery = """
@@ -138,7 +158,7 @@ public struct Directory: Sendable {
             guard let first = before.first else {
                 throw StoreError.notFound(kind: "holding of \"\(post)\" by", key: login)
             }
-            try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.at)) WHERE \(open)")
+            try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.recordedAt)) WHERE \(open)")
             try Self.requireAdminRemains(db, today: actor.today, change: "revoking \(first.post) from \(login)")
             let after = before.map { var h = $0; h.revokedBy = actor.principal.login; h.current = false; return h }
             try AuditLog.record(db, actor, object: login, before: before, after: after, message: "revoked \(first.post)")
@@ -158,13 +178,13 @@ public struct Directory: Sendable {
     /// Registers each login that is not yet a user and makes sure it holds the admin post
     /// today. Used at start for the administrators named in the configuration.
     public func ensureAdmins(_ admins: [(login: String, name: String)], by actor: Actor) async throws -> [String] {
-        try await serialised { db in
+        try await serialised(actor) { db, actor in
             var added: [String] = []
             for admin in admins {
                 if try !db.exists("SELECT 1 FROM users WHERE login = \(admin.login)") {
                     try db.execute("""
                         INSERT INTO users (login, name, created_at, created_by)
-                        VALUES (\(admin.login), \(admin.name), \(timestamp(actor.at)), \(actor.principal.login))
+                        VALUES (\(admin.login), \(admin.name), \(timestamp(actor.recordedAt)), \(actor.principal.login))
                         """)
                 }
                 let userID = try Self.userID(admin.login, db)
@@ -176,7 +196,7 @@ public struct Directory: Sendable {
                 try db.execute("UPDATE users SET disabled_at = NULL, disabled_by = NULL WHERE id = \(userID)")
                 try db.execute("""
                     INSERT INTO post_holders (user_id, post_id, valid_from, granted_by, granted_at)
-                    SELECT \(userID), id, \(actor.today)::date, \(actor.principal.login), \(timestamp(actor.at)) FROM posts WHERE name = \(Policy.adminPost)
+                    SELECT \(userID), id, \(actor.today)::date, \(actor.principal.login), \(timestamp(actor.recordedAt)) FROM posts WHERE name = \(Policy.adminPost)
                     """)
                 try AuditLog.record(db, actor, object: admin.login, after: ["post": Policy.adminPost],
                                     message: "bootstrap administrator from the daemon's configuration")
@@ -188,11 +208,12 @@ public struct Directory: Sendable {
 
     // MARK: helpers
 
-    /// Runs a change in a transaction that holds the directory's lock.
-    private func serialised<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    /// Runs a change by `actor` in a transaction that holds the directory's lock, then
+    /// confirms the actor (`Actor.confirmed`).
+    private func serialised<T: Sendable>(_ actor: Actor, _ body: @escaping @Sendable (PGConnection, Actor) throws -> T) async throws -> T {
         try await pool.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            return try body(db)
+            return try body(db, try actor.confirmed(db))
         }
     }
 

@@ -18,7 +18,7 @@ public struct FigureStore: Sendable {
     /// Stores the first figure for a period.
     public func submit(code: String, period: Period, value: Double, note: String?, by actor: Actor) async throws -> (String, PeriodStatus) {
         let graceDays = self.graceDays()
-        return try await pool.transaction { db in
+        return try await pool.transaction(confirming: actor) { db, actor in
             let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
             if let current = try currentRevision(indicator.id, period, db) {
                 throw StoreError.conflict("""
@@ -41,7 +41,7 @@ public struct FigureStore: Sendable {
     /// Stores a new revision of a period's figure. `revision` must be the current one.
     public func correct(code: String, period: Period, value: Double, reason: String, revision: Int, note: String?,
                         by actor: Actor) async throws -> (String, PeriodStatus) {
-        try await pool.transaction { db in
+        try await pool.transaction(confirming: actor) { db, actor in
             let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
             guard !reason.allSatisfy(\.isWhitespace) else {
                 throw StoreError.invalid(param: "reason", "a correction needs a reason")
@@ -70,7 +70,7 @@ public struct FigureStore: Sendable {
 
     /// Marks a period's current revision checked by the actor (an administrator).
     public func validate(code: String, period: Period, revision: Int?, by actor: Actor) async throws -> (String, PeriodStatus) {
-        try await pool.transaction { db in
+        try await pool.transaction(confirming: actor) { db, actor in
             let indicator = try IndicatorFacts.load(code, db)
             guard let current = try currentRevision(indicator.id, period, db) else {
                 throw StoreError.notFound(kind: "figure of \(indicator.code) for", key: period.description)
@@ -82,7 +82,7 @@ public struct FigureStore: Sendable {
             if current.validatedBy == nil {
                 try db.execute("""
                     INSERT INTO figure_validations (figure_id, validated_by, validated_at)
-                    SELECT id, \(actor.principal.login), \(timestamp(actor.at)) FROM figures
+                    SELECT id, \(actor.principal.login), \(timestamp(actor.recordedAt)) FROM figures
                     WHERE indicator_id = \(indicator.id) AND period = \(period) AND revision = \(current.revision)
                     """)
                 let stored = try storedRevision(indicator.id, period, db)
@@ -128,7 +128,7 @@ public struct FigureStore: Sendable {
     /// Sets a period's target (and optionally the indicator's tolerance), keeping the change.
     public func setTarget(code: String, period: Period, value: Double, tolerance: Double?, reason: String,
                           by actor: Actor) async throws -> (String, TargetChange) {
-        try await pool.transaction { db in
+        try await pool.transaction(confirming: actor) { db, actor in
             let indicator = try IndicatorFacts.load(code, db)
             try FigureRules.checkTargetPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear, lastYear: indicator.lastYear)
             try FigureRules.checkValue(value, unit: indicator.unit)
@@ -150,7 +150,7 @@ public struct FigureStore: Sendable {
             let change = try db.one(TargetChange.self, """
                 INSERT INTO target_changes (indicator_id, period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, changed_at)
                 VALUES (\(indicator.id), \(period), \(oldValue), \(value), \(indicator.tolerance), \(newTolerance), \(reason),
-                        \(actor.principal.login), \(timestamp(actor.at)))
+                        \(actor.principal.login), \(timestamp(actor.recordedAt)))
                 RETURNING \(Self.targetChangeColumns)
                 """)
             try AuditLog.record(db, actor, object: indicator.code, before: ["value": oldValue, "tolerance": indicator.tolerance],
@@ -181,7 +181,7 @@ public struct FigureStore: Sendable {
             try db.execute("""
                 INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late)
                 VALUES (\(indicator.id), \(period), \(revision), \(value), \(note), \(reason), \(actor.principal.login),
-                        \(actor.principal.uid), \(timestamp(actor.at)), \(late))
+                        \(actor.principal.uid), \(timestamp(actor.recordedAt)), \(late))
                 """)
         } catch let error as PGError where error.isConflict {
             throw StoreError.conflict("someone else stored revision \(revision) of \(indicator.code) \(period) at the same moment",

@@ -14,7 +14,7 @@ public struct TaskStore: Sendable {
             throw StoreError.invalid(param: "progress", "progress is a percentage from 0 to 100")
         }
         guard !note.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "note", "a task update needs a note") }
-        return try await pool.transaction { db in
+        return try await pool.transaction(confirming: actor) { db, actor in
             let task = try Self.load(code, actor, db)
             let newStatus = status ?? task.summary.status
             // Completing a task completes its work.
@@ -26,7 +26,7 @@ public struct TaskStore: Sendable {
             try db.execute("""
                 INSERT INTO task_changes (task_id, kind, old_status, new_status, old_progress, new_progress, note, changed_by, changed_at)
                 VALUES (\(task.id), 'update', \(task.summary.status), \(newStatus), \(task.summary.progress), \(newProgress), \(note),
-                        \(actor.principal.login), \(timestamp(actor.at)))
+                        \(actor.principal.login), \(timestamp(actor.recordedAt)))
                 """)
             let after = try Self.summary(task.id, db, today: actor.today)
             try AuditLog.record(db, actor, object: after.code, before: task.summary, after: after,
@@ -38,7 +38,7 @@ public struct TaskStore: Sendable {
     /// Moves the target date, keeping the old one and the reason.
     public func reschedule(code: String, to date: CalendarDate, reason: String, by actor: Actor) async throws -> TaskSummary {
         guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "reason", "a new target date needs a reason") }
-        return try await pool.transaction { db in
+        return try await pool.transaction(confirming: actor) { db, actor in
             let task = try Self.load(code, actor, db)
             if task.summary.targetDate == date {
                 throw StoreError.conflict("\(task.summary.code) is already due on \(date)", hint: nil)
@@ -47,7 +47,7 @@ public struct TaskStore: Sendable {
             try db.execute("""
                 INSERT INTO task_changes (task_id, kind, old_date, new_date, note, changed_by, changed_at)
                 VALUES (\(task.id), 'reschedule', \(task.summary.targetDate)::date, \(date)::date, \(reason), \(actor.principal.login),
-                        \(timestamp(actor.at)))
+                        \(timestamp(actor.recordedAt)))
                 """)
             let after = try Self.summary(task.id, db, today: actor.today)
             try AuditLog.record(db, actor, object: after.code, before: ["targetDate": task.summary.targetDate?.description],

@@ -72,7 +72,7 @@ public struct Dispatcher: Sendable {
         } catch _ where method.access == .anyone {
             principal = Principal(login: identity.user, uid: identity.uid, pid: identity.pid, standing: .unregistered, posts: [])
         }
-        return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, at: now))
+        return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, access: method.access, at: now))
     }
 
     /// Audits a refused attempt with what it asked for; a failure to audit is logged, never hidden.

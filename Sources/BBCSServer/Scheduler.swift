@@ -37,7 +37,7 @@ public struct Scheduler: Sendable {
     /// One run, as `principal` (the daemon itself on the timer, an administrator on demand).
     public func run(as principal: Principal) async throws -> Outcome {
         let (reminders, mail) = settings()
-        let actor = Actor(principal: principal, method: "scheduler.run", at: clock())
+        let actor = Actor(principal: principal, method: "scheduler.run", access: .admin, at: clock())
         let created = try await store.generate(settings: reminders, mail: mail != nil, by: actor)
         var mailed = 0, failed = 0
         if let mail {

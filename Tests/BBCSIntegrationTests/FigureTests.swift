@@ -210,7 +210,8 @@ struct FigureTests {
         #expect(before["value"] == .number(12) && after["value"] == .number(13))
         #expect(after["reason"] == .string("duplicate removed"))
         #expect(try c.call(AuditListRequest(user: currentLogin, limit: 1)).entries.count == 1)
-        #expect(try c.call(AuditListRequest(object: "ComS_044", since: CalendarDate(year: 2026, month: 7, day: 11))).entries.isEmpty)
+        // The trail carries real times (not the rehearsal's): nothing is recorded from tomorrow on.
+        #expect(try c.call(AuditListRequest(object: "ComS_044", since: CalendarDate(Date()).adding(days: 1))).entries.isEmpty)
         #expect(c.error(AuditListRequest(limit: 0))?.code == .invalidParams)
     }
 
@@ -277,6 +278,23 @@ struct FigureTests {
         // The note of the corrected revision carries over and satisfies the rule.
         let again = try c.call(FigureCorrectRequest(code: "ComS_001", period: period, value: 2410, reason: "Recount again", revision: 2))
         #expect(again.status.figure?.note == "Two estates added")
+    }
+
+    /// With `--now`, the rules judge by the daemon's clock, but the audit trail and the figure
+    /// carry the real time of the change.
+    @Test func rehearsalsRecordRealTimes() throws {
+        let c = try client()
+        let before = Date()
+        let stored = try c.call(FigureSubmitRequest(code: "ComS_012d", period: Period("2026/27 Q1")!, value: 90, note: "Rehearsal"))
+        let london = DateFormatter()
+        london.locale = Locale(identifier: "en_GB_POSIX")
+        london.timeZone = TimeZone(identifier: "Europe/London")
+        london.dateFormat = "yyyy-MM-dd"
+        let realDay = london.string(from: before)
+        #expect(stored.status.figure?.submittedAt.hasPrefix(realDay) == true, "\(stored.status.figure?.submittedAt ?? "-")")
+        let audit = try #require(c.call(AuditListRequest(object: "ComS_012d", limit: 1)).entries.first)
+        #expect(audit.method == "figure.submit" && audit.at.hasPrefix(realDay), "\(audit.at)")
+        #expect(stored.status.figure?.late == false)   // judged on 10 July 2026, the rehearsal's day
     }
 
     /// A period has ended once its last day is over: not on that day.

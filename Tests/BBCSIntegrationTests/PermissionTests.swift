@@ -194,6 +194,39 @@ struct PermissionTests {
         #expect(audit.first?.outcome == .unauthenticated && audit.first?.method == "indicator.list")
     }
 
+    /// Permission is decided in the transaction that writes: a revoke of the holding a figure
+    /// relies on cannot commit between the daemon reading the owner's posts and storing the
+    /// figure. The figure's write is held on a lock of the figures table while the revoke is
+    /// asked for; the revoke must wait for the figure, not slip in before it.
+    @Test func aRevokeCannotSlipBetweenThePermissionCheckAndTheWrite() throws {
+        let blocker = try PGConnection(conninfo: daemon.database)
+        try blocker.query("BEGIN")
+        try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
+        func waitingOnLocks() throws -> Int {
+            try db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").int(0, 0)
+        }
+        func eventually(_ condition: () throws -> Bool) throws -> Bool {
+            for _ in 0..<200 { if try condition() { return true }; usleep(50_000) }
+            return false
+        }
+        let (ctl, socket, owner, daemon, db) = (self.ctl, daemon.socketPath, accounts[.owner1]!, daemon, db)
+        let submit = Background {
+            try runProgram("/usr/bin/setpriv", ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups", "--",
+                                                ctl, "--socket", socket, "figure", "submit", "ComS_011", "2025/26 Q4", "400", "--note", "Q4"])
+        }
+        #expect(try eventually { try waitingOnLocks() == 1 }, "the submission never reached the figures table")
+        let revoke = Background { try daemon.client().call(PostRevokeRequest(login: Role.owner1.login, post: Self.ownerPost1)) }
+        // Without the write's own confirmation the revoke commits at once; with it, it waits.
+        _ = try eventually { try waitingOnLocks() == 2 || db.query("SELECT 1 FROM audit WHERE method = 'post.revoke'").count > 0 }
+        try blocker.query("COMMIT")
+        let submitted = try submit.value()
+        _ = try revoke.value()
+        #expect(submitted.status == 0, "\(submitted.err)")
+        let order = try db.query("SELECT method FROM audit WHERE outcome = 'ok' AND method IN ('figure.submit', 'post.revoke') ORDER BY id")
+        #expect(try order.map { try order.text($0, 0) } == ["figure.submit", "post.revoke"],
+                "the revoke committed before the figure it should have stopped")
+    }
+
     /// E-mail addresses are for administrators, and for each user's own row.
     @Test func emailAddressesAreShownToAdministratorsAndToTheirOwner() throws {
         func emails(as role: Role) throws -> [String: String] {
