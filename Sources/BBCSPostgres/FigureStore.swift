@@ -72,6 +72,10 @@ public struct FigureStore: Sendable {
     public func validate(code: String, period: Period, revision: Int?, by actor: Actor) async throws -> (String, PeriodStatus) {
         try await pool.transaction(confirming: actor) { db, actor in
             let indicator = try IndicatorFacts.load(code, db)
+            // A figure kept from before a re-import changed the indicator's frequency or the
+            // plan's years is history: it can be read, not validated.
+            try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
+                                        lastYear: indicator.lastYear, endedBy: nil)
             guard let current = try currentRevision(indicator.id, period, db) else {
                 throw StoreError.notFound(kind: "figure of \(indicator.code) for", key: period.description)
             }

@@ -89,3 +89,43 @@ struct IndicatorTests {
         #expect(error?.message.contains("ComS_999") == true)
     }
 }
+
+/// A re-import that changes an indicator's frequency, or the plan's years, under figures
+/// already stored: every read still answers (figures outside the new shape are left out),
+/// and the daemon keeps running.
+@Suite("indicators after the plan changes shape")
+struct IndicatorReshapeTests {
+    @Test func readsSurviveAChangedFrequencyAndShorterYears() throws {
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        let c = try daemon.client()
+        _ = try c.call(FigureSubmitRequest(code: "ComS_011", period: Period("2026/27 Q1")!, value: 440))
+        _ = try c.call(FigureSubmitRequest(code: "ComS_012", period: Period("2025/26 Q4")!, value: 90))
+        var plan = try JSONSerialization.jsonObject(with: Data(shippedPlanText.utf8)) as? [String: Any] ?? [:]
+        var indicators = plan["indicators"] as? [[String: Any]] ?? []
+        for index in indicators.indices where indicators[index]["code"] as? String == "ComS_011" {
+            indicators[index]["frequency"] = "annual"
+        }
+        plan["indicators"] = indicators
+        if var header = plan["plan"] as? [String: Any] {
+            header["firstYear"] = "2026/27"
+            plan["plan"] = header
+        }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: plan), as: UTF8.self)
+        let imported = try c.call(PlanImportRequest(content: text, source: "reshaped.json"))
+        #expect(imported.changedRows > 0)
+        #expect(try c.call(IndicatorShowRequest(code: "ComS_011")).indicator.frequency == .annual)
+        for code in ["ComS_011", "ComS_012"] {
+            let shown = Result { try c.call(IndicatorShowRequest(code: code)) }
+            if case .failure(let error) = shown { #expect(!"\(error)".contains("internal"), "\(code): \(error)") }
+        }
+        _ = try c.call(IndicatorListRequest())
+        // The quarter's figure stays history: validating it is refused, not a crash.
+        let validate = try #require(c.error(FigureValidateRequest(code: "ComS_011", period: Period("2026/27 Q1")!)))
+        #expect(validate.code == .invalidParams && validate.data?["param"] == "period", "\(validate)")
+        let outside = try #require(c.error(FigureValidateRequest(code: "ComS_012", period: Period("2025/26 Q4")!)))
+        #expect(outside.code == .invalidParams, "\(outside)")
+        _ = try c.call(ReportRequest(period: Period("2026/27 Q1")!))
+        #expect(daemon.process.isRunning)
+        #expect(try c.call(HelloRequest()).server == "bbcsd")
+    }
+}
