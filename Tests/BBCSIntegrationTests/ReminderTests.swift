@@ -292,7 +292,7 @@ struct ReminderTests {
             "\(currentLogin) strategy_renewal 90d 2026-12-31 superseded", "\(currentLogin) strategy_renewal 90d 2026-12-15",
         ])
         let inbox = try c.call(ReminderListRequest()).reminders.filter { $0.subject == name }
-        #expect(inbox.count == 1 && inbox[0].title == "\(name) is due for renewal in 74 days (2026-12-15)")
+        #expect(inbox.count == 1 && inbox[0].title == "[escalated] \(name) is due for renewal in 74 days (2026-12-15)")
         #expect(try c.call(ReminderListRequest(all: true)).reminders.filter { $0.subject == name && $0.supersededAt != nil }.count == 1)
     }
 
