@@ -24,8 +24,8 @@ public struct ReminderStore: Sendable {
         let posts: [Int]
     }
 
-    /// What the reminders stand on on a day: the reminders due, and the date each subject's
-    /// steps count from now, one (kind, subject, date) for every kind the subject's reminders take.
+    /// A day's reminders: those due, and the date each subject's steps now count from, as
+    /// one (kind, subject, date) for every kind its reminders take.
     private struct Schedule {
         var due: [Candidate] = []
         var kinds: [ReminderKind] = []
@@ -138,6 +138,7 @@ public struct ReminderStore: Sendable {
             """).map { ($0.code, $0.loadedOn) })
         for indicator in try UnfilledPeriods.load(where: "true", db) {
             let trackedFrom = settings.figuresTracked(loadedOn: loaded[indicator.code] ?? today)
+            // Only an ended period can have been reminded.
             for p in indicator.periods where p.end < today {
                 let subject = "\(indicator.code) \(p)"
                 schedule.track(subject, ReminderKind.ofFigure, from: Performance.dueDate(of: p, graceDays: settings.figureGraceDays))
