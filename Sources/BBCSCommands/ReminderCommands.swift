@@ -10,9 +10,11 @@ struct Reminders: ParsableCommand {
         subcommands: [List.self, Ack.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List your reminders not yet acknowledged.")
+        static let configuration = CommandConfiguration(
+            abstract: "List your reminders not yet acknowledged.",
+            discussion: "A reminder whose date has since moved (a rescheduled task, a new renewal date) is superseded: it leaves the list and is shown with --all.")
         @OptionGroup var connection: Connection
-        @Flag(help: "Include acknowledged reminders.") var all = false
+        @Flag(help: "Include acknowledged and superseded reminders.") var all = false
         @Flag(help: "Every reminder whose mail keeps failing, with the error (administrators).") var failed = false
 
         func run() throws {
@@ -23,7 +25,8 @@ struct Reminders: ParsableCommand {
                     if failed {
                         table.add("\(m.id)", m.recipient, "\(m.mailAttempts)", m.mailLastError ?? "", m.title)
                     } else {
-                        table.add("\(m.id)", m.dueDate.description, m.ackedAt == nil ? "new" : "acknowledged", m.title)
+                        let state = m.supersededAt != nil ? "superseded" : m.ackedAt == nil ? "new" : "acknowledged"
+                        table.add("\(m.id)", m.dueDate.description, state, m.title)
                     }
                 }
                 print(table.render())

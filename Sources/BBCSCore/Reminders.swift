@@ -6,6 +6,13 @@ public enum ReminderKind: String, Codable, Sendable, CaseIterable {
     case figureDue = "figure_due"
     case figureOverdue = "figure_overdue"
     case strategyRenewal = "strategy_renewal"
+
+    /// The kinds one task's reminders take (the subject is its code).
+    public static let ofTask: [ReminderKind] = [.taskDue, .taskDueToday, .taskOverdue]
+    /// The kinds one figure's reminders take (the subject is "CODE PERIOD").
+    public static let ofFigure: [ReminderKind] = [.figureDue, .figureOverdue]
+    /// The kinds one strategy's reminders take (the subject is its name).
+    public static let ofStrategy: [ReminderKind] = [.strategyRenewal]
 }
 
 /// When reminders fall due: lead times before a date, weekly after it.
@@ -19,13 +26,21 @@ public struct ReminderSettings: Sendable, Equatable {
     public var strategyLeadDays: [Int] = [90, 28]
     /// Days after a period ends before its figure is due.
     public var figureGraceDays: Int = 30
+    /// Figures of periods that ended before this day are not chased; nil: from the day the
+    /// plan was first loaded (see ``figuresTracked(loadedOn:)``).
+    public var figuresTrackedFrom: CalendarDate?
 
     public init() {}
+
+    /// The first day a period may end on and still have its figure chased, for a plan first
+    /// loaded on `loadedOn`: go-live does not remind of every quarter before it.
+    public func figuresTracked(loadedOn: CalendarDate) -> CalendarDate { figuresTrackedFrom ?? loadedOn }
 }
 
-/// The reminder a subject calls for on a day: its kind, its step (unique per subject and
-/// recipient, so a step is recorded once however often the scheduler runs), the date it is
-/// about, and whether administrators hear of it too.
+/// The reminder a subject calls for on a day: its kind, its step, the date the step counts
+/// from, and whether administrators hear of it too. (kind, subject, recipient, step, date)
+/// is recorded once however often the scheduler runs; a subject whose date moves is
+/// reminded afresh for the new date.
 public struct ReminderStep: Sendable, Equatable {
     public var kind: ReminderKind
     public var step: String
@@ -40,6 +55,11 @@ public struct ReminderStep: Sendable, Equatable {
 /// Which reminder each subject calls for on `today`. Only the latest step that has come due
 /// is named: a daemon that was down over a lead time catches up with one reminder, not a
 /// burst of stale ones.
+///
+/// A recorded reminder holds while the date it counts from is still its subject's date
+/// (``ReminderStep/dueDate``: a task's target, a figure's due date, a strategy's renewal).
+/// Once the date moves, the reminder is superseded unless already acknowledged, and the new
+/// date's steps are reminded; should the date move back, its reminders hold again.
 public enum ReminderRules {
     /// A task with a target date, still open (not completed, deferred or cancelled).
     public static func task(target: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
@@ -53,9 +73,10 @@ public enum ReminderRules {
     }
 
     /// A figure not yet submitted for a period: due once the period has ended, overdue
-    /// weekly after its due date.
-    public static func figure(period: Period, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
-        guard today > period.end else { return nil }
+    /// weekly after its due date; never for a period that ended before `trackedFrom`
+    /// (``ReminderSettings/figuresTracked(loadedOn:)``).
+    public static func figure(period: Period, today: CalendarDate, trackedFrom: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
+        guard today > period.end, period.end >= trackedFrom else { return nil }
         let due = Performance.dueDate(of: period, graceDays: settings.figureGraceDays)
         if today <= due { return ReminderStep(kind: .figureDue, step: "due", dueDate: due) }
         return overdue(.figureOverdue, due: due, today: today, settings: settings)
@@ -149,17 +170,20 @@ public struct Reminder: Codable, Sendable, Equatable {
     public var escalated: Bool
     public var createdAt: String
     public var ackedAt: String?
+    /// When its date moved before it was acknowledged: out of the inbox and not mailed, kept
+    /// for `all`.
+    public var supersededAt: String?
     public var mailState: MailState
     public var mailAttempts: Int
     public var mailLastError: String?
     public var mailSentAt: String?
 
     public init(id: Int, kind: ReminderKind, subject: String, recipient: String, step: String, dueDate: CalendarDate, title: String,
-                body: String, escalated: Bool, createdAt: String, ackedAt: String?, mailState: MailState, mailAttempts: Int,
-                mailLastError: String?, mailSentAt: String?) {
+                body: String, escalated: Bool, createdAt: String, ackedAt: String?, supersededAt: String? = nil, mailState: MailState,
+                mailAttempts: Int, mailLastError: String?, mailSentAt: String?) {
         self.id = id; self.kind = kind; self.subject = subject; self.recipient = recipient; self.step = step
         self.dueDate = dueDate; self.title = title; self.body = body; self.escalated = escalated; self.createdAt = createdAt
-        self.ackedAt = ackedAt; self.mailState = mailState; self.mailAttempts = mailAttempts
+        self.ackedAt = ackedAt; self.supersededAt = supersededAt; self.mailState = mailState; self.mailAttempts = mailAttempts
         self.mailLastError = mailLastError; self.mailSentAt = mailSentAt
     }
 }

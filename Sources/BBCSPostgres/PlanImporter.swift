@@ -11,6 +11,8 @@ public enum PlanImporter {
     public static func importPlan(_ doc: PlanDocument, into pool: PGPool, by actor: Actor) async throws -> ImportSummary {
         try await pool.transaction { db in
             let summary = try write(doc, db)
+            // The first load's day, from which figures are chased by default (figures_tracked_from).
+            try db.execute("UPDATE plans SET loaded_on = \(actor.today)::date WHERE code = \(summary.plan) AND loaded_on IS NULL")
             if summary.changedRows > 0 {
                 try AuditLog.record(db, actor, object: summary.plan, after: summary, message: "plan imported")
             }

@@ -2,8 +2,8 @@ import BBCSCore
 import Foundation
 
 /// Reminders: generated from tasks, figures and strategies on a day, each recorded once
-/// under (kind, subject, recipient, step); read and acknowledged in inboxes; mailed with
-/// retries.
+/// under (kind, subject, recipient, step, due date); superseded when their date moves; read
+/// and acknowledged in inboxes; mailed with retries.
 public struct ReminderStore: Sendable {
     let pool: PGPool
 
@@ -24,8 +24,24 @@ public struct ReminderStore: Sendable {
         let posts: [Int]
     }
 
-    /// Records every reminder due on the actor's day that is not recorded yet; returns how
-    /// many were new. `mail` marks them for the mail command where recipients have an address.
+    /// A day's reminders: those due, and the date each subject's steps now count from, as
+    /// one (kind, subject, date) for every kind its reminders take.
+    private struct Schedule {
+        var due: [Candidate] = []
+        var kinds: [ReminderKind] = []
+        var subjects: [String] = []
+        var dates: [CalendarDate] = []
+
+        mutating func track(_ subject: String, _ kinds: [ReminderKind], from date: CalendarDate) {
+            self.kinds += kinds
+            subjects += Array(repeating: subject, count: kinds.count)
+            dates += Array(repeating: date, count: kinds.count)
+        }
+    }
+
+    /// Records every reminder due on the actor's day that is not recorded yet, and marks
+    /// superseded those whose date has moved; returns how many were new. `mail` marks them for
+    /// the mail command where recipients have an address.
     public func generate(settings: ReminderSettings, mail: Bool, by actor: Actor) async throws -> Int {
         try await pool.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
@@ -34,9 +50,19 @@ public struct ReminderStore: Sendable {
             let postNames = try Self.postNames(db)
             let adminPost = try db.one(Int.self, "SELECT id FROM posts WHERE name = \(Policy.adminPost)")
             let admins = holders[adminPost] ?? []
+            let schedule = try Self.schedule(today: today, settings: settings, db)
+
+            // A reminder holds while its date is its subject's: one whose date moved is
+            // superseded (unless acknowledged), one whose date came back holds again.
+            let superseded = try db.execute("""
+                UPDATE reminders r SET superseded_at = CASE WHEN r.due_date = c.due THEN NULL ELSE \(timestamp(actor.at)) END
+                FROM unnest(\(schedule.kinds)::text[], \(schedule.subjects)::text[], \(schedule.dates)::date[]) AS c(kind, subject, due)
+                WHERE r.kind = c.kind AND r.subject = c.subject AND r.acked_at IS NULL
+                  AND ((r.due_date <> c.due AND r.superseded_at IS NULL) OR (r.due_date = c.due AND r.superseded_at IS NOT NULL))
+                """).affectedRows
 
             var created = 0
-            for candidate in try Self.candidates(today: today, settings: settings, db) {
+            for candidate in schedule.due {
                 let holding = Set(candidate.posts.flatMap { holders[$0] ?? [] })
                 var recipients = holding.map { ($0, false) }
                 let text = holding.isEmpty ? candidate.text.unheld(posts: candidate.posts.compactMap { postNames[$0] }) : candidate.text
@@ -53,14 +79,14 @@ public struct ReminderStore: Sendable {
                                 \(candidate.step.dueDate)::date, \((escalated ? text.escalated : text).title), \(text.body), \(escalated),
                                 \(timestamp(actor.at)), \(mailState), \(recipient.email),
                                 \(timestamp(mailNextAt)))
-                        ON CONFLICT (kind, subject, recipient, step) DO NOTHING
+                        ON CONFLICT (kind, subject, recipient, step, due_date) DO NOTHING
                         """)
                     created += inserted.affectedRows
                 }
             }
-            if created > 0 {
-                try AuditLog.record(db, actor, object: nil, after: ["created": "\(created)", "day": today.description],
-                                    message: "\(created) reminders recorded")
+            if created > 0 || superseded > 0 {
+                try AuditLog.record(db, actor, object: nil, after: ["created": "\(created)", "superseded": "\(superseded)", "day": today.description],
+                                    message: "\(created) reminders recorded, \(superseded) superseded or restored")
             }
             return created
         }
@@ -80,10 +106,15 @@ public struct ReminderStore: Sendable {
         let postIDs: [Int]
     }
 
-    /// What calls for a reminder on `today`: open dated tasks, figures not submitted for
-    /// ended periods, strategies with a renewal date.
-    private static func candidates(today: CalendarDate, settings: ReminderSettings, _ db: PGConnection) throws -> [Candidate] {
-        var candidates: [Candidate] = []
+    private struct LoadedRow: Decodable {
+        let code: String
+        let loadedOn: CalendarDate
+    }
+
+    /// What calls for a reminder on `today` (open dated tasks, figures not submitted for
+    /// ended periods, strategies with a renewal date), and the date each counts from.
+    private static func schedule(today: CalendarDate, settings: ReminderSettings, _ db: PGConnection) throws -> Schedule {
+        var schedule = Schedule()
         let tasks = try db.rows(TaskRow.self, """
             SELECT t.code, t.action, to_char(t.target_date, 'YYYY-MM-DD') AS target_date,
                    coalesce((SELECT array_agg(tp.post_id ORDER BY tp.position) FROM task_posts tp WHERE tp.task_id = t.id), '{}') AS post_ids
@@ -92,18 +123,28 @@ public struct ReminderStore: Sendable {
             ORDER BY t.plan_id, t.position
             """)
         for task in tasks {
+            schedule.track(task.code, ReminderKind.ofTask, from: task.targetDate)
             guard let step = ReminderRules.task(target: task.targetDate, today: today, settings: settings) else { continue }
-            candidates.append(Candidate(
+            schedule.due.append(Candidate(
                 step: step, subject: task.code,
                 text: .task(code: task.code, action: task.action, target: task.targetDate, kind: step.kind, today: today),
                 posts: task.postIDs))
         }
 
+        // The day each indicator's plan was first loaded (today for a plan loaded before that was recorded).
+        let loaded = Dictionary(uniqueKeysWithValues: try db.rows(LoadedRow.self, """
+            SELECT i.code, to_char(coalesce(pl.loaded_on, \(today)::date), 'YYYY-MM-DD') AS loaded_on
+            FROM indicators i JOIN plans pl ON pl.id = i.plan_id
+            """).map { ($0.code, $0.loadedOn) })
         for indicator in try UnfilledPeriods.load(where: "true", db) {
-            for p in indicator.periods {
-                guard let step = ReminderRules.figure(period: p, today: today, settings: settings) else { continue }
-                candidates.append(Candidate(
-                    step: step, subject: "\(indicator.code) \(p)",
+            let trackedFrom = settings.figuresTracked(loadedOn: loaded[indicator.code] ?? today)
+            // Only an ended period can have been reminded.
+            for p in indicator.periods where p.end < today {
+                let subject = "\(indicator.code) \(p)"
+                schedule.track(subject, ReminderKind.ofFigure, from: Performance.dueDate(of: p, graceDays: settings.figureGraceDays))
+                guard let step = ReminderRules.figure(period: p, today: today, trackedFrom: trackedFrom, settings: settings) else { continue }
+                schedule.due.append(Candidate(
+                    step: step, subject: subject,
                     text: .figure(code: indicator.code, title: indicator.title, period: p, step: step, today: today),
                     posts: [indicator.ownerPostID]))
             }
@@ -116,13 +157,14 @@ public struct ReminderStore: Sendable {
             FROM strategies s WHERE s.renewal_date IS NOT NULL ORDER BY s.plan_id, s.position
             """)
         for strategy in strategies {
+            schedule.track(strategy.name, ReminderKind.ofStrategy, from: strategy.renewalDate)
             guard let step = ReminderRules.strategy(renewal: strategy.renewalDate, today: today, settings: settings) else { continue }
-            candidates.append(Candidate(
+            schedule.due.append(Candidate(
                 step: step, subject: strategy.name,
                 text: .strategy(name: strategy.name, renewalText: strategy.renewalText, renewal: strategy.renewalDate, today: today),
                 posts: strategy.postIDs))
         }
-        return candidates
+        return schedule
     }
 
     private struct HolderRow: Decodable {
@@ -156,21 +198,25 @@ public struct ReminderStore: Sendable {
     private static let columns: PGQuery = """
         SELECT id, kind, subject, recipient, step, to_char(due_date, 'YYYY-MM-DD') AS due_date, title, body, escalated,
                \(londonTime("created_at")) AS created_at, \(londonTime("acked_at")) AS acked_at,
+               \(londonTime("superseded_at")) AS superseded_at,
                mail_state, mail_attempts, mail_last_error, \(londonTime("mail_sent_at")) AS mail_sent_at
         FROM reminders
         """
 
-    /// The recipient's reminders, not yet acknowledged unless `all`, oldest due first.
+    /// The recipient's reminders, neither acknowledged nor superseded unless `all`, oldest due first.
     public func inbox(of login: String, all: Bool) async throws -> [Reminder] {
         try await pool.withConnection { db in
-            try db.rows(Reminder.self, "\(Self.columns) WHERE recipient = \(login) AND (\(all) OR acked_at IS NULL) ORDER BY due_date, id")
+            try db.rows(Reminder.self, """
+                \(Self.columns) WHERE recipient = \(login) AND (\(all) OR (acked_at IS NULL AND superseded_at IS NULL)) ORDER BY due_date, id
+                """)
         }
     }
 
-    /// Every reminder whose mail has failed at least once and not yet gone through.
+    /// Every reminder whose mail has failed at least once and not yet gone through (superseded
+    /// ones are no longer sent).
     public func failingMail() async throws -> [Reminder] {
         try await pool.withConnection { db in
-            try db.rows(Reminder.self, "\(Self.columns) WHERE mail_state = 'pending' AND mail_attempts > 0 ORDER BY id")
+            try db.rows(Reminder.self, "\(Self.columns) WHERE \(Self.mailPending) AND mail_attempts > 0 ORDER BY id")
         }
     }
 
@@ -192,6 +238,9 @@ public struct ReminderStore: Sendable {
 
     // MARK: mail
 
+    /// Reminders whose mail is still to go: pending, and about a date that still holds.
+    private static let mailPending: PGQuery = "mail_state = 'pending' AND superseded_at IS NULL"
+
     /// A reminder's mail, leased to one sender until `lease` has passed.
     public struct Mail: Sendable, Decodable {
         public let id: Int
@@ -206,7 +255,7 @@ public struct ReminderStore: Sendable {
         try await pool.transaction { db in
             try db.rows(Mail.self, """
                 UPDATE reminders SET mail_next_at = \(timestamp(now)) + make_interval(secs => \(Double(lease.components.seconds))::double precision)
-                WHERE id IN (SELECT id FROM reminders WHERE mail_state = 'pending' AND mail_next_at <= \(timestamp(now))
+                WHERE id IN (SELECT id FROM reminders WHERE \(Self.mailPending) AND mail_next_at <= \(timestamp(now))
                              ORDER BY mail_next_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id, mail_to AS "to", title, body, mail_attempts AS attempts
                 """)

@@ -2,9 +2,9 @@ import BBCSCore
 
 public struct ReminderListRequest: RequestType {
     public static let method = "reminder.list"
-    public static let summary = "The caller's reminders not yet acknowledged (all with all); with failed, every reminder whose mail keeps failing (administrators)."
+    public static let summary = "The caller's reminders neither acknowledged nor superseded by a moved date (all with all); with failed, every reminder whose mail keeps failing (administrators)."
     public static let parameters = [
-        ParameterInfo("all", "boolean", "include acknowledged reminders"),
+        ParameterInfo("all", "boolean", "include acknowledged and superseded reminders"),
         ParameterInfo("failed", "boolean", "every recipient's reminders whose mail has failed and is being retried (administrators)"),
     ]
     public static let access = Access.registered

@@ -38,12 +38,48 @@ struct ReminderRulesTests {
 
     @Test func figureSteps() {
         let q1 = Period("2025/26 Q1")!   // ends 30 June, due 30 July
-        #expect(ReminderRules.figure(period: q1, today: day("2025-06-30"), settings: settings) == nil)
-        #expect(ReminderRules.figure(period: q1, today: day("2025-07-01"), settings: settings)
+        let tracked = day("2025-04-01")
+        #expect(ReminderRules.figure(period: q1, today: day("2025-06-30"), trackedFrom: tracked, settings: settings) == nil)
+        #expect(ReminderRules.figure(period: q1, today: day("2025-07-01"), trackedFrom: tracked, settings: settings)
                 == ReminderStep(kind: .figureDue, step: "due", dueDate: day("2025-07-30")))
-        #expect(ReminderRules.figure(period: q1, today: day("2025-07-30"), settings: settings)?.step == "due")
-        #expect(ReminderRules.figure(period: q1, today: day("2025-07-31"), settings: settings)
+        #expect(ReminderRules.figure(period: q1, today: day("2025-07-30"), trackedFrom: tracked, settings: settings)?.step == "due")
+        #expect(ReminderRules.figure(period: q1, today: day("2025-07-31"), trackedFrom: tracked, settings: settings)
                 == ReminderStep(kind: .figureOverdue, step: "week-1", dueDate: day("2025-07-30")))
+    }
+
+    /// Go-live: periods that ended before figures are tracked are never chased; one ending on
+    /// the day itself is.
+    @Test func figuresAreChasedFromTheDayTheyAreTracked() {
+        let q1 = Period("2025/26 Q1")!, q2 = Period("2025/26 Q2")!   // end 30 June and 30 September 2025
+        let today = day("2026-04-02")
+        #expect(ReminderRules.figure(period: q1, today: today, trackedFrom: day("2025-07-01"), settings: settings) == nil)
+        #expect(ReminderRules.figure(period: q1, today: today, trackedFrom: day("2025-06-30"), settings: settings)?.kind == .figureOverdue)
+        #expect(ReminderRules.figure(period: q2, today: today, trackedFrom: day("2025-07-01"), settings: settings)?.kind == .figureOverdue)
+    }
+
+    /// Unset, `figures_tracked_from` is the day the plan was first loaded.
+    @Test func figuresAreTrackedFromThePlansFirstLoadUnlessSet() {
+        var settings = self.settings
+        #expect(settings.figuresTracked(loadedOn: day("2026-04-02")) == day("2026-04-02"))
+        settings.figuresTrackedFrom = day("2025-04-01")
+        #expect(settings.figuresTracked(loadedOn: day("2026-04-02")) == day("2025-04-01"))
+    }
+
+    /// The step a moved date calls for counts from the new date, so it is another reminder
+    /// from the same step for the old date.
+    @Test func aMovedDateCallsForItsOwnSteps() {
+        let old = ReminderRules.task(target: day("2026-03-31"), today: day("2026-03-04"), settings: settings)
+        let moved = ReminderRules.task(target: day("2026-03-20"), today: day("2026-03-04"), settings: settings)
+        #expect(old?.step == "28d" && moved?.step == "28d")
+        #expect(old?.dueDate == day("2026-03-31") && moved?.dueDate == day("2026-03-20"))
+        let renewal = ReminderRules.strategy(renewal: day("2026-12-15"), today: day("2026-10-02"), settings: settings)
+        #expect(renewal == ReminderStep(kind: .strategyRenewal, step: "90d", dueDate: day("2026-12-15")))
+    }
+
+    /// Each kind belongs to exactly one subject's family, so a moved date supersedes only its own.
+    @Test func everyKindBelongsToOneSubject() {
+        let families = ReminderKind.ofTask + ReminderKind.ofFigure + ReminderKind.ofStrategy
+        #expect(families.count == ReminderKind.allCases.count && Set(families) == Set(ReminderKind.allCases))
     }
 
     @Test func strategySteps() {

@@ -1,4 +1,5 @@
 @testable import BBCSServer
+import BBCSCore
 import Configuration
 import Foundation
 import BBCSTestSupport
@@ -67,6 +68,24 @@ struct ConfigFileTests {
         #expect(refusal { _ = try ConfigFile.text("scheduler_interval = 1", path: "t").layer() }?.key == "scheduler_interval")
     }
 
+    /// `figures_tracked_from` is a day, as a TOML date or quoted; unset, the plan's first load decides.
+    @Test func figuresTrackedFromIsADay() throws {
+        #expect(try resolve(file: "database = \"x\"\nfigures_tracked_from = 2026-04-01").reminders.figuresTrackedFrom
+                == CalendarDate(year: 2026, month: 4, day: 1))
+        #expect(try resolve(file: "database = \"x\"\nfigures_tracked_from = \"2025-04-01\"").reminders.figuresTrackedFrom
+                == CalendarDate(year: 2025, month: 4, day: 1))
+        #expect(try resolve(environment: ["BBCS_DATABASE": "x", "BBCS_FIGURES_TRACKED_FROM": "2025-10-01"]).reminders.figuresTrackedFrom
+                == CalendarDate(year: 2025, month: 10, day: 1))
+        #expect(try resolve(file: "database = \"x\"").reminders.figuresTrackedFrom == nil)
+        for bad in ["figures_tracked_from = \"2026-02-30\"", "figures_tracked_from = \"April\"", "figures_tracked_from = 20260401",
+                    "figures_tracked_from = 2026-04-01T09:00:00Z"] {
+            let error = refusal { _ = try ConfigFile.text(bad, path: "t").layer() }
+            #expect(error?.key == "figures_tracked_from" && error?.problem == "expected a date, e.g. 2026-04-01", "\(bad): \(String(describing: error))")
+        }
+        #expect(refusal { _ = try resolve(environment: ["BBCS_DATABASE": "x", "BBCS_FIGURES_TRACKED_FROM": "soon"]) }?.description
+                == "environment variable BBCS_FIGURES_TRACKED_FROM: figures_tracked_from: expected a date, e.g. 2026-04-01")
+    }
+
     /// Real TOML: escapes, literal and multi-line strings.
     @Test func theFileIsTOML() throws {
         let config = try resolve(file: #"""
@@ -107,6 +126,7 @@ struct ConfigFileTests {
             case .octal(let range): (String(range.upperBound, radix: 8), .int(range.upperBound))
             case .texts: ("a", .stringArray(["a"]))
             case .integers(let range): ("\(range.upperBound)", .intArray([range.upperBound]))
+            case .date: ("2026-04-01", .string("2026-04-01"))
             }
             let settings = try SettingSources(flags: [:], environment: [setting.variable: raw]).resolve()
             #expect(settings.values[setting.name]?.content == value, "\(setting.variable) is not read")

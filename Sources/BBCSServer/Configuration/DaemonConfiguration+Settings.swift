@@ -1,3 +1,4 @@
+import BBCSCore
 import Foundation
 import Logging
 
@@ -30,6 +31,7 @@ extension DaemonConfiguration {
         logLevel = settings.string("log_level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
         shutdownTimeout = settings.int("shutdown_timeout").map { .seconds($0) } ?? shutdownTimeout
         reminders.figureGraceDays = settings.int("figure_grace_days") ?? reminders.figureGraceDays
+        reminders.figuresTrackedFrom = settings.string("figures_tracked_from").flatMap(CalendarDate.init(iso:))
         reminders.taskLeadDays = settings.ints("task_reminder_days") ?? reminders.taskLeadDays
         reminders.strategyLeadDays = settings.ints("strategy_reminder_days") ?? reminders.strategyLeadDays
         reminders.escalateAfterDays = settings.int("overdue_escalation_days") ?? reminders.escalateAfterDays

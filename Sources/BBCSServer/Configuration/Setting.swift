@@ -1,3 +1,4 @@
+import BBCSCore
 import Configuration
 import Foundation
 import TOMLKit
@@ -20,6 +21,8 @@ public struct Setting: Sendable {
         case texts
         /// Whole numbers, each in a range: `[28, 7, 1]` in the file, `28,7,1` elsewhere.
         case integers(ClosedRange<Int>)
+        /// A day, held as `2026-04-01`: a TOML date or a quoted one in the file, bare elsewhere.
+        case date
     }
 
     /// When a changed value takes effect.
@@ -78,6 +81,8 @@ extension Setting {
         switch kind {
         case .text, .choice:
             return try checked(.string(raw))
+        case .date:
+            return try checked(.string(trimmed))
         case .integer:
             guard let number = Int(trimmed) else { throw SettingProblem(message: "expected a whole number") }
             return try checked(.int(number))
@@ -100,6 +105,12 @@ extension Setting {
         switch kind {
         case .text, .choice:
             guard let string = toml.string else { throw SettingProblem(message: "expected a quoted string") }
+            return try checked(.string(string))
+        case .date:
+            if let date = toml.date {
+                return try checked(.string(CalendarDate(year: date.year, month: date.month, day: date.day).description))
+            }
+            guard let string = toml.string else { throw SettingProblem(message: "expected a date, e.g. 2026-04-01") }
             return try checked(.string(string))
         case .integer, .octal:
             guard let number = toml.int else { throw SettingProblem(message: "expected a whole number") }
@@ -130,6 +141,8 @@ extension Setting {
             throw SettingProblem(message: "must be from \(Self.octal(range.lowerBound)) to \(Self.octal(range.upperBound))")
         case (.integers(let range), .intArray(let numbers)) where !numbers.allSatisfy(range.contains):
             throw SettingProblem(message: "each number must be from \(range.lowerBound) to \(range.upperBound)")
+        case (.date, .string(let string)) where CalendarDate(iso: string) == nil:
+            throw SettingProblem(message: "expected a date, e.g. 2026-04-01")
         default:
             return ConfigValue(content, isSecret: isSecret)
         }
@@ -139,7 +152,7 @@ extension Setting {
     func read(from reader: ConfigReader) -> ConfigValue? {
         let key = ConfigKey(configKey.components)
         let content: ConfigContent? = switch kind {
-        case .text, .choice: reader.string(forKey: key, isSecret: isSecret).map(ConfigContent.string)
+        case .text, .choice, .date: reader.string(forKey: key, isSecret: isSecret).map(ConfigContent.string)
         case .integer, .octal: reader.int(forKey: key, isSecret: isSecret).map(ConfigContent.int)
         case .texts: reader.stringArray(forKey: key, isSecret: isSecret).map(ConfigContent.stringArray)
         case .integers: reader.intArray(forKey: key, isSecret: isSecret).map(ConfigContent.intArray)
@@ -173,6 +186,7 @@ extension Setting {
         case .octal(let range): "octal \(Self.octal(range.lowerBound)) to \(Self.octal(range.upperBound))"
         case .texts: "list of strings"
         case .integers(let range): "list, each \(range.lowerBound) to \(range.upperBound)"
+        case .date: "date, YYYY-MM-DD"
         }
     }
 }

@@ -26,6 +26,8 @@ extension Setting {
                 "Unix logins made administrators at start (--admin LOGIN, repeatable, adds one)."),
         Setting("figure_grace_days", .integer(0...366), default: 30, flag: "--figure-grace-days", .live,
                 "Days after a period ends before its figure is due."),
+        Setting("figures_tracked_from", .date, .live,
+                "Figures of periods that ended before this day are not reminded (default: the day the plan was first loaded)."),
         Setting("shutdown_timeout", .integer(1...3600), default: 10, flag: "--shutdown-timeout", .live,
                 "Seconds SIGTERM waits for requests in flight."),
         Setting("task_reminder_days", .integers(1...366), default: .intArray([28, 7, 1]), .live,
