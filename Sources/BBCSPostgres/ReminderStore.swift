@@ -55,7 +55,7 @@ public struct ReminderStore: Sendable {
             // A reminder holds while its date is its subject's: one whose date moved is
             // superseded (unless acknowledged), one whose date came back holds again.
             let superseded = try db.execute("""
-                UPDATE reminders r SET superseded_at = CASE WHEN r.due_date = c.due THEN NULL ELSE \(timestamp(actor.at)) END
+                UPDATE reminders r SET superseded_at = CASE WHEN r.due_date = c.due THEN NULL ELSE \(timestamp(actor.recordedAt)) END
                 FROM unnest(\(schedule.kinds)::text[], \(schedule.subjects)::text[], \(schedule.dates)::date[]) AS c(kind, subject, due)
                 WHERE r.kind = c.kind AND r.subject = c.subject AND r.acked_at IS NULL
                   AND ((r.due_date <> c.due AND r.superseded_at IS NULL) OR (r.due_date = c.due AND r.superseded_at IS NOT NULL))
@@ -77,7 +77,7 @@ public struct ReminderStore: Sendable {
                                                mail_state, mail_to, mail_next_at)
                         VALUES (\(candidate.step.kind), \(candidate.subject), \(recipient.login), \(candidate.step.step),
                                 \(candidate.step.dueDate)::date, \((escalated ? text.escalated : text).title), \(text.body), \(escalated),
-                                \(timestamp(actor.at)), \(mailState), \(recipient.email),
+                                \(timestamp(actor.recordedAt)), \(mailState), \(recipient.email),
                                 \(timestamp(mailNextAt)))
                         ON CONFLICT (kind, subject, recipient, step, due_date) DO NOTHING
                         """)
@@ -222,14 +222,14 @@ public struct ReminderStore: Sendable {
 
     /// Acknowledges one of the actor's own reminders.
     public func acknowledge(_ id: Int, by actor: Actor) async throws -> Reminder {
-        try await pool.transaction { db in
+        try await pool.transaction(confirming: actor) { db, actor in
             guard let before = try db.first(Reminder.self, """
                 \(Self.columns) WHERE id = \(id) AND recipient = \(actor.principal.login) FOR UPDATE
                 """) else {
                 throw StoreError.notFound(kind: "reminder of yours numbered", key: "\(id)")
             }
             guard before.ackedAt == nil else { return before }
-            try db.execute("UPDATE reminders SET acked_at = \(timestamp(actor.at)) WHERE id = \(id)")
+            try db.execute("UPDATE reminders SET acked_at = \(timestamp(actor.recordedAt)) WHERE id = \(id)")
             let after = try db.one(Reminder.self, "\(Self.columns) WHERE id = \(id)")
             try AuditLog.record(db, actor, object: "reminder \(id)", before: ["acked": false], after: ["acked": true], message: after.title)
             return after
