@@ -47,7 +47,8 @@ public func formatValue(_ value: Double?, percent: Bool, decimals: Int = 2) -> S
 /// layout keeps newlines and tabs (a CR LF is a newline); without, they become spaces.
 /// Every text layout, and every line bbcsctl prints, passes through here.
 public func printable(_ text: String, lineBreaks: Bool = true) -> String {
-    func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+    // General category Cc: exactly C0, DEL and C1.
+    func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.generalCategory == .control }
     guard text.unicodeScalars.contains(where: isControl) else { return text }
     var out = String.UnicodeScalarView()
     var scalars = text.unicodeScalars.makeIterator()
