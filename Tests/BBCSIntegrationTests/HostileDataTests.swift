@@ -10,7 +10,7 @@ import Testing
 /// the daemon's clock at 10 July 2026: values beyond what their unit allows are refused where
 /// they come in; values stored beyond those bounds, and stored text carrying terminal escapes
 /// or spreadsheet formulas, still print for every reader, harmlessly.
-@Suite("values and text that cannot hurt readers")
+@Suite("values and text that cannot hurt readers, over the socket")
 struct HostileDataTests {
     static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
     static let formats = ["text", "markdown", "html", "csv", "json"]
