@@ -2,6 +2,7 @@ import ArgumentParser
 import BBCSClient
 import BBCSCore
 import BBCSProtocol
+import BBCSReport
 import Foundation
 
 /// Options every command takes.
@@ -33,7 +34,7 @@ struct Connection: ParsableArguments {
             } else {
                 var text = "bbcsctl: \(error)\n"
                 if case .server(let wire) = error, let hint = HintCommand.line(for: wire) { text += "  \(hint)\n" }
-                FileHandle.standardError.write(Data(text.utf8))
+                FileHandle.standardError.write(Data(printable(text).utf8))
             }
             throw ExitCode(Exit.status(for: error))
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Red, amber, green against target; grey when there is nothing to judge.
 public enum RAG: String, Codable, Sendable, CaseIterable {
     case green, amber, red, grey
@@ -79,13 +81,38 @@ public struct FigureRuleViolation: Error, Sendable, Equatable, CustomStringConve
 
 /// The rules a submitted figure or target must meet before it is stored.
 public enum FigureRules {
-    /// The value suits the indicator's unit: counts are whole numbers from 0, percentages
-    /// numbers from 0 (a plan may report above 100%).
+    /// The largest count a figure or target may be: 2^53 - 1, so every count is a whole
+    /// number that a Double (and every JSON reader) holds exactly.
+    public static let largestCount: Double = 9_007_199_254_740_991
+
+    /// The largest percentage a figure or target may be: a plan may report above 100%
+    /// (a rise of 250%), not without end.
+    public static let largestPercent: Double = 1_000_000
+
+    /// The value suits the indicator's unit: counts are whole numbers from 0 to
+    /// `largestCount`, percentages numbers from 0 to `largestPercent`.
     public static func checkValue(_ value: Double, unit: IndicatorUnit, param: String = "value") throws(FigureRuleViolation) {
         guard value.isFinite else { throw FigureRuleViolation(param, "\(param) must be a number") }
-        guard value >= 0 else { throw FigureRuleViolation(param, "\(param) must not be negative (got \(format(value)))") }
-        if unit == .count && value != value.rounded() {
-            throw FigureRuleViolation(param, "\(param) of a count must be a whole number (got \(format(value)))")
+        guard value >= 0 else { throw FigureRuleViolation(param, "\(param) must be a number from 0 up (got \(format(value)))") }
+        switch unit {
+        case .count:
+            guard value == value.rounded() else {
+                throw FigureRuleViolation(param, "\(param) of a count must be a whole number (got \(format(value)))")
+            }
+            guard value <= largestCount else {
+                throw FigureRuleViolation(param, "\(param) of a count must be at most \(format(largestCount)) (got \(format(value)))")
+            }
+        case .percent:
+            guard value <= largestPercent else {
+                throw FigureRuleViolation(param, "\(param) of a percentage must be at most \(format(largestPercent)) (got \(format(value)))")
+            }
+        }
+    }
+
+    /// An indicator's tolerance is a percentage of target from 0 to 100.
+    public static func checkTolerance(_ tolerance: Double, param: String = "tolerance") throws(FigureRuleViolation) {
+        guard tolerance >= 0 && tolerance <= 100 else {
+            throw FigureRuleViolation(param, "\(param) is a percentage of target from 0 to 100")
         }
     }
 
@@ -123,11 +150,18 @@ public enum FigureRules {
     /// A note is needed when a figure is red: the reader must learn why.
     public static func checkNote(_ note: String?, rag: RAG, value: Double, target: Double?) throws(FigureRuleViolation) {
         guard rag == .red, (note ?? "").allSatisfy(\.isWhitespace) else { return }
-        throw FigureRuleViolation("note", "\(format(value)) is red against the target of \(target.map(format) ?? "-"); a note explaining it is required")
+        throw FigureRuleViolation("note", "\(format(value)) is red against the target of \(target.map { format($0) } ?? "-"); a note explaining it is required")
     }
 
-    /// Numbers as people write them: no ".0" on whole numbers.
-    public static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    /// Numbers as people write them: whole numbers without ".0" (in digits below 2^63, beyond
+    /// as Swift writes them, "1e+19"), others as Swift writes them or with `decimals` places.
+    /// Total over every Double, since stored data may hold what no rule lets in today:
+    /// "NaN", "∞" and "-∞" for the values that are not numbers.
+    public static func format(_ value: Double, decimals: Int? = nil) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : value < 0 ? "-∞" : "∞" }
+        // Int64 holds every whole Double of magnitude below 2^63 exactly.
+        if value == value.rounded() { return abs(value) < 0x1p63 ? String(Int64(value)) : String(value) }
+        // Only values below 2^52 have a fraction, so the fixed form stays short.
+        return decimals.map { String(format: "%.\(min(max($0, 0), 17))f", value) } ?? String(value)
     }
 }

@@ -247,8 +247,8 @@ extension PlanDocument {
                 throw fail("\(at).serviceArea", "\"\(indicator.serviceArea)\" is not one of the file's serviceAreas")
             }
             try requirePost(indicator.ownerPost, "\(at).ownerPost")
-            if let tolerance = indicator.tolerance, !(tolerance >= 0 && tolerance <= 100) {
-                throw fail("\(at).tolerance", "must be a percentage from 0 to 100")
+            if let tolerance = indicator.tolerance {
+                do { try FigureRules.checkTolerance(tolerance) } catch { throw fail("\(at).tolerance", error.message) }
             }
             if let parent = indicator.parent {
                 guard let canonical = indicatorCodes[parent], canonical != indicator.code else {
@@ -261,9 +261,9 @@ extension PlanDocument {
                         throw fail("\(at).\(field).\(key)", "is not a financial year like \"2025/26\"")
                     }
                     guard let value else { continue }
-                    guard value.isFinite, value >= 0 else { throw fail("\(at).\(field).\(key)", "must be a number from 0 up") }
-                    if indicator.unit == .count, value.rounded() != value {
-                        throw fail("\(at).\(field).\(key)", "\(value) is not a whole number, and the unit is count")
+                    // The bounds a figure or target set over the socket meets.
+                    do { try FigureRules.checkValue(value, unit: indicator.unit, param: String(field.dropLast())) } catch {
+                        throw fail("\(at).\(field).\(key)", error.message)
                     }
                 }
             }

@@ -143,12 +143,14 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
 
 extension Performance {
     /// Year to date of a quarterly indicator at `period`: the year's quarters so far, counts
-    /// summed and percentages averaged; nil when none has a figure.
+    /// summed and percentages averaged; nil when none has a figure, or when stored figures
+    /// beyond today's bounds add up to more than a Double holds (no reply could carry it).
     public static func yearToDate(at period: Period, unit: IndicatorUnit, values: [Period: Double]) -> Double? {
         guard let quarter = period.quarter else { return nil }
         let known = (1...quarter).compactMap { values[Period(startYear: period.startYear, quarter: $0)] }
         guard !known.isEmpty else { return nil }
         let total = known.reduce(0, +)
-        return unit == .count ? total : total / Double(known.count)
+        let result = unit == .count ? total : total / Double(known.count)
+        return result.isFinite ? result : nil
     }
 }

@@ -136,9 +136,7 @@ public struct FigureStore: Sendable {
             let indicator = try IndicatorFacts.load(code, db)
             try FigureRules.checkTargetPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear, lastYear: indicator.lastYear)
             try FigureRules.checkValue(value, unit: indicator.unit)
-            if let tolerance, !(tolerance >= 0 && tolerance <= 100) {
-                throw StoreError.invalid(param: "tolerance", "tolerance is a percentage of target from 0 to 100")
-            }
+            if let tolerance { try FigureRules.checkTolerance(tolerance) }
             guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "reason", "a target change needs a reason") }
             let oldValue = try db.first(Double.self, """
                 SELECT value FROM indicator_values WHERE indicator_id = \(indicator.id) AND kind = 'target' AND period = \(period) FOR UPDATE

@@ -13,7 +13,7 @@ public struct FigureSubmitRequest: RequestType {
     public static let parameters = [
         ParameterInfo("code", "string", required: true, "indicator code"),
         ParameterInfo("period", "period", required: true, "\"2025/26\" for annual indicators, \"2025/26 Q2\" for quarterly"),
-        ParameterInfo("value", "number", required: true, "counts: whole numbers from 0; percentages: from 0"),
+        ParameterInfo("value", "number", required: true, "counts: whole numbers from 0 to 2^53 - 1; percentages: from 0 to 1000000"),
         ParameterInfo("note", "string", "commentary; required when the figure is red"),
     ]
     public static let access = Access.owner

@@ -178,7 +178,8 @@ struct Chart {
         guard !points.isEmpty, let maxValue = values.max() else {
             return svg + "<text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" text-anchor=\"middle\">no figures yet</text></svg>"
         }
-        let ceiling = niceCeiling(max(maxValue, 1))
+        // Finite even over stored values near Double's limit, so every coordinate is a number.
+        let ceiling = min(niceCeiling(max(maxValue, 1)), .greatestFiniteMagnitude)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func x(_ index: Int) -> Double { left + (points.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(points.count - 1)) }
         func y(_ value: Double) -> Double { top + plotHeight * (1 - value / ceiling) }
@@ -225,11 +226,11 @@ struct Chart {
     }
 }
 
-/// Text for HTML content and attribute values.
+/// Text for HTML content and attribute values, control characters replaced (`printable`).
 func escape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
-    for ch in text {
+    for ch in printable(text) {
         switch ch {
         case "&": out += "&amp;"
         case "<": out += "&lt;"

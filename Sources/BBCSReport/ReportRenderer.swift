@@ -168,7 +168,7 @@ struct TextReport {
                 let notes = section.indicators.filter { $0.commentary != nil }
                 if !notes.isEmpty {
                     out.append(md ? "Commentary:" : "Commentary:")
-                    for i in notes { item("\(i.code): \(i.commentary!)") }
+                    for i in notes { item("\(i.code): \(i.commentary ?? "")") }
                     out.append("")
                 }
             }
@@ -185,22 +185,19 @@ struct TextReport {
             table(["Task", "Strategic risks", "Threat", "Mitigation"],
                   report.risks.map { [$0.task, $0.strategicRisks.map(String.init).joined(separator: ", "), $0.threat, $0.mitigation] })
         }
-        return out.joined(separator: "\n").trimmingCharacters(in: .newlines) + "\n"
+        return printable(out.joined(separator: "\n").trimmingCharacters(in: .newlines)) + "\n"
     }
 }
 
 /// CSV for spreadsheets: one row per indicator and per task, in report order, with a
-/// `record` column saying which; RFC 4180 quoting.
+/// `record` column saying which; RFC 4180 quoting; no cell a spreadsheet would run as a formula.
 enum CSVReport {
     static let headers = ["record", "section", "code", "title", "period", "figure", "target", "rag", "since_previous",
                           "since_year_earlier", "year_to_date", "due_date", "overdue", "validated", "late", "owner", "commentary",
                           "status", "progress", "target_date", "overdue_days", "slipped_times", "slipped_days", "responsible"]
 
     static func render(_ report: PerformanceReport) -> String {
-        func number(_ value: Double?) -> String {
-            guard let value else { return "" }
-            return value == value.rounded() ? String(Int64(value)) : String(value)
-        }
+        func number(_ value: Double?) -> String { value.map { FigureRules.format($0) } ?? "" }
         var rows = [headers]
         for section in report.sections {
             for i in section.indicators {
@@ -220,6 +217,21 @@ enum CSVReport {
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
         }
-        return rows.map { $0.map(quote).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return rows.map { $0.map { quote(cell($0)) }.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A field as a spreadsheet should show it: control characters replaced (`printable`,
+    /// newlines kept), and one that starts like a formula (`=`, `+`, `-`, `@`, tab or CR, as
+    /// OWASP lists) prefixed with `'` so it stays text, unless it is a plain number such as -5.
+    static func cell(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), !isPlainNumber(field) else {
+            return printable(field)
+        }
+        return "'" + printable(field)
+    }
+
+    /// An optional minus, digits, an optional fraction and exponent: "-5", "12.5", "1e+19".
+    static func isPlainNumber(_ text: String) -> Bool {
+        text.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil
     }
 }

@@ -1,3 +1,4 @@
+import BBCSCore
 import Foundation
 
 /// Aligned plain-text tables for people.
@@ -13,9 +14,10 @@ public struct Table: Sendable {
     public mutating func add(_ cells: String...) { rows.append(cells) }
 
     public func render() -> String {
+        let headers = self.headers.map { printable($0, lineBreaks: false) }
         let cut = rows.map { row in
             row.enumerated().map { index, cell in
-                let flat = cell.replacingOccurrences(of: "\n", with: " ")
+                let flat = printable(cell, lineBreaks: false)
                 return index < row.count - 1 && flat.count > maxWidth ? String(flat.prefix(maxWidth - 1)) + "…" : flat
             }
         }
@@ -32,16 +34,41 @@ public struct Table: Sendable {
 }
 
 /// A number as the plan prints it: whole numbers without decimals, others with `decimals`,
-/// percents with "%"; "-" for none.
+/// percents with "%"; "-" for none. Total: any Double prints (`FigureRules.format`).
 public func formatValue(_ value: Double?, percent: Bool, decimals: Int = 2) -> String {
     guard let value else { return "-" }
-    let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.\(decimals)f", value)
+    let text = FigureRules.format(value, decimals: decimals)
     return percent ? text + "%" : text
 }
 
+/// `text` safe to print on a terminal or lay out for a reader: every control character (C0,
+/// DEL, C1), with which stored names, notes and reasons could move the cursor, retitle the
+/// window or hide lines behind ANSI escape sequences, becomes U+FFFD. With `lineBreaks` a
+/// layout keeps newlines and tabs (a CR LF is a newline); without, they become spaces.
+/// Every text layout, and every line bbcsctl prints, passes through here.
+public func printable(_ text: String, lineBreaks: Bool = true) -> String {
+    // General category Cc: exactly C0, DEL and C1.
+    func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.generalCategory == .control }
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = String.UnicodeScalarView()
+    var scalars = text.unicodeScalars.makeIterator()
+    var next = scalars.next()
+    while let scalar = next {
+        next = scalars.next()
+        switch scalar {
+        case "\r" where next == "\n": continue
+        case "\n", "\t": out.append(lineBreaks ? scalar : " ")
+        case _ where isControl(scalar): out.append("\u{FFFD}")
+        default: out.append(scalar)
+        }
+    }
+    return String(out)
+}
+
 /// Text wrapped at `width`, every line indented; lines after the first of a "- " item hang
-/// under its text.
+/// under its text. Newlines in `text` are spaces; its control characters are replaced (`printable`).
 public func wrap(_ text: String, width: Int = 88, indent: String = "  ") -> String {
+    let text = printable(text, lineBreaks: false)
     var lines: [String] = []
     var current = ""
     let hanging = text.hasPrefix("- ") ? indent + "  " : indent

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 
 /// How reminders are mailed: a shell command reading one message (headers, blank line,
-/// body) on standard input, e.g. `/usr/sbin/sendmail -t`.
+/// body) on standard input, e.g. `/usr/sbin/sendmail -t -i`.
 public struct MailSettings: Sendable, Equatable {
     public var command: String
     public var timeout: Duration
@@ -79,17 +79,11 @@ public struct Scheduler: Sendable {
     }
 
     static func compose(_ mail: ReminderStore.Mail) -> String {
-        """
-        To: \(mail.to)
-        Subject: [bbcs] \(mail.title.replacingOccurrences(of: "\n", with: " "))
-        Content-Type: text/plain; charset=utf-8
-        Auto-Submitted: auto-generated
+        MailMessage.compose(to: mail.to, subject: "[bbcs] " + mail.title, body: """
+            \(mail.body)
 
-        \(mail.body)
-
-        -- 
-        bbcs reminder \(mail.id); acknowledge it with: bbcsctl reminders ack \(mail.id)
-
-        """
+            -- 
+            bbcs reminder \(mail.id); acknowledge it with: bbcsctl reminders ack \(mail.id)
+            """)
     }
 }

@@ -37,7 +37,7 @@ extension Setting {
         Setting("overdue_escalation_days", .integer(0...366), default: 14, .live,
                 "Days a task is overdue before administrators are reminded too."),
         Setting("mail_command", .text, default: "", .live,
-                "Shell command each reminder is piped to, e.g. \"/usr/sbin/sendmail -t\"; empty: inbox only."),
+                "Shell command each reminder is piped to, e.g. \"/usr/sbin/sendmail -t -i\"; empty: inbox only."),
         Setting("mail_timeout", .integer(1...600), default: 30, .live,
                 "Seconds the mail command may run before it is retried later."),
         Setting("scheduler_interval", .integer(10...86400), default: 300, .live,

