@@ -79,6 +79,7 @@ struct PlanCommand: ParsableCommand {
 /// One row or value an import changes, for people: `changed task BCRPASB_27 target date: 2026-03-31 → 2026-06-30`.
 func describe(_ change: ImportChange) -> String {
     let what = "\(change.kind.rawValue) \(rowNames[change.table] ?? words(change.table)) \(change.object)"
+        + (change.key.map { " (\(text($0)))" } ?? "")
     switch change.kind {
     case .added: return "\(what): \(text(change.after))"
     case .removed: return "\(what): \(text(change.before))"

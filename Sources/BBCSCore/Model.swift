@@ -224,6 +224,9 @@ public struct ImportChange: Codable, Sendable, Equatable {
     public var table: String
     /// The code or name the row belongs to: `ComS_011`, `BCRPASB_27`, a post, a strategy.
     public var object: String
+    /// For `changed`, the row's other key columns when the object has several rows in the
+    /// table: `{"kind": "target", "period": "2025/26"}`, `{"position": 2}`.
+    public var key: JSONValue?
     /// The column, for `changed`.
     public var field: String?
     /// The column's values for `changed`; the whole row for `added` (after) and `removed`
@@ -231,8 +234,9 @@ public struct ImportChange: Codable, Sendable, Equatable {
     /// parents and the plan are named, not numbered.
     public var before: JSONValue?
     public var after: JSONValue?
-    public init(kind: Kind, table: String, object: String, field: String?, before: JSONValue?, after: JSONValue?) {
-        self.kind = kind; self.table = table; self.object = object; self.field = field; self.before = before; self.after = after
+    public init(kind: Kind, table: String, object: String, key: JSONValue? = nil, field: String?, before: JSONValue?, after: JSONValue?) {
+        self.kind = kind; self.table = table; self.object = object; self.key = key; self.field = field
+        self.before = before; self.after = after
     }
 }
 

@@ -280,8 +280,8 @@ private struct Named: Decodable {
 
 extension RowChange {
     /// The summary's entries: the whole row when added or removed, each column that differs
-    /// when changed. Ids in `names` (by column) become names; the row's own id and its link
-    /// to `object` are left out.
+    /// when changed, with the key columns that tell the row from its object's others. Ids in
+    /// `names` (by column) become names; the row's own id and its link to `object` are left out.
     fileprivate func entries(_ names: [String: [Int: String]]) -> [ImportChange] {
         func named(_ column: String, _ value: JSONValue) -> JSONValue {
             guard case .number(let n) = value, let id = Int(exactly: n), let name = names[column]?[id] else { return value }
@@ -293,12 +293,15 @@ extension RowChange {
             return .object(Dictionary(uniqueKeysWithValues: kept.map { ($0.key, named($0.key, $0.value)) }))
         }
         guard kind == .changed, case .object(let old)? = before, case .object(let new)? = after else {
-            return [ImportChange(kind: kind, table: table, object: object, field: nil, before: shown(before), after: shown(after))]
+            return [ImportChange(kind: kind, table: table, object: object, key: nil, field: nil, before: shown(before), after: shown(after))]
         }
+        let keyColumns = key.filter { $0 != link && new[$0] != .string(object) }
+        let which: JSONValue? = keyColumns.isEmpty ? nil : .object(Dictionary(uniqueKeysWithValues: keyColumns.map { ($0, new[$0] ?? .null) }))
         return Set(old.keys).union(new.keys).sorted().compactMap { column in
             let was = old[column] ?? .null, now = new[column] ?? .null
             guard was != now else { return nil }
-            return ImportChange(kind: .changed, table: table, object: object, field: column, before: named(column, was), after: named(column, now))
+            return ImportChange(kind: .changed, table: table, object: object, key: which, field: column,
+                                before: named(column, was), after: named(column, now))
         }
     }
 }

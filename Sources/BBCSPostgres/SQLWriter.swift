@@ -24,6 +24,9 @@ struct RowSync {
         let keyWhere = Self.list(key, separator: " AND ") { "\(identifier: $0) = \($1)" }
         let returning = Row.columns(id: returningID)
         let link = key.map(\.0).first { $0.hasSuffix("_id") }
+        func change(_ before: JSONValue?, _ after: JSONValue) -> RowChange {
+            RowChange(table: table, object: object, key: key.map(\.0), link: link, before: before, after: after)
+        }
         let identity = ([table] + key.map { $0.1.pgText ?? "" }).joined(separator: "\u{1F}")
         guard let existing = try db.first(Row.self, "SELECT \(returning) FROM \(identifier: table) t WHERE \(keyWhere) FOR UPDATE") else {
             let columns = Self.list(key + values, separator: ", ") { column, _ in "\(identifier: column)" }
@@ -31,7 +34,7 @@ struct RowSync {
             let inserted = try db.one(Row.self, """
                 INSERT INTO \(identifier: table) AS t (\(columns)) VALUES (\(placeholders)) RETURNING \(returning)
                 """)
-            record(RowChange(table: table, object: object, link: link, before: nil, after: inserted.row), as: identity)
+            record(change(nil, inserted.row), as: identity)
             return inserted.id ?? 0
         }
         guard !values.isEmpty else { return existing.id ?? 0 }
@@ -40,7 +43,7 @@ struct RowSync {
         if let updated = try db.first(Row.self, """
             UPDATE \(identifier: table) AS t SET \(sets) WHERE \(keyWhere) AND (\(differs)) RETURNING \(returning)
             """) {
-            record(RowChange(table: table, object: object, link: link, before: existing.row, after: updated.row), as: identity)
+            record(change(existing.row, updated.row), as: identity)
         }
         return existing.id ?? 0
     }
@@ -52,7 +55,7 @@ struct RowSync {
             DELETE FROM \(identifier: table) AS t WHERE \(identifier: parent.column) = \(parent.id) AND (\(condition))
             RETURNING \(Row.columns(id: false))
             """)
-        changes += deleted.map { RowChange(table: table, object: object, link: parent.column, before: $0.row, after: nil) }
+        changes += deleted.map { RowChange(table: table, object: object, key: [], link: parent.column, before: $0.row, after: nil) }
     }
 
     /// Deletes the rows of `table` under `parent` at `count` or more: what a list that
@@ -93,6 +96,8 @@ struct RowChange {
     var table: String
     /// The code or name the row belongs to.
     var object: String
+    /// The columns that find the row, for an upserted one.
+    var key: [String]
     /// The column linking the row to its object's row (`task_id`), if it has one.
     var link: String?
     var before: JSONValue?

@@ -248,7 +248,7 @@ struct PlanImportTests {
             "rows would change; dry run, nothing written",
             "changed task BCRPASB_27 target date: 2026-03-31 → 2026-09-30",
             "changed indicator ComS_011 owner post: Head of Communities and Community Safety → Licensing Manager",
-            "changed indicator value ComS_011 value: 1850 → 1234",
+            "changed indicator value ComS_011 (kind target, period 2025/26) value: 1850 → 1234",
             "removed strategy \(removed.name): ",
             "BCRPASB_28 target date 2026-06-30 (the file says 2026-03-31): moved with task reschedule",
         ] {
