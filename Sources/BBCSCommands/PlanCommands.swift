@@ -77,7 +77,7 @@ struct PlanCommand: ParsableCommand {
 }
 
 /// One row or value an import changes, for people: `changed task BCRPASB_27 target date: 2026-03-31 → 2026-06-30`.
-func describe(_ change: ImportChange) -> String {
+private func describe(_ change: ImportChange) -> String {
     let what = "\(change.kind.rawValue) \(rowNames[change.table] ?? words(change.table)) \(change.object)"
         + (change.key.map { " (\(text($0)))" } ?? "")
     switch change.kind {
@@ -88,8 +88,9 @@ func describe(_ change: ImportChange) -> String {
     }
 }
 
-/// A value an import kept, for people: `task BCRPASB_27 target date 2026-06-30 (the file says 2026-03-31): rescheduled by ...`.
-func describe(_ kept: ImportKept) -> String {
+/// A value an import kept, for people:
+/// `BCRPASB_28 target date 2026-06-30 (the file says 2026-03-31): moved with task reschedule by alice at 2026-04-10T09:00:00`.
+private func describe(_ kept: ImportKept) -> String {
     let field = kept.period.map { "\(words(kept.field)) \($0)" } ?? words(kept.field)
     let why: String
     switch kept.why {

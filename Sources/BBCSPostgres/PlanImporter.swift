@@ -79,6 +79,9 @@ public enum PlanImporter {
         var indicatorIDs: [String: Int] = [:]
         for (position, indicator) in doc.indicators.enumerated() {
             let code = indicator.code
+            // Locked first, as target.set's tolerance does, so a change committed meanwhile is seen below;
+            // a target set meanwhile is guarded in the write (`unless`).
+            try db.execute("SELECT 1 FROM indicators WHERE code = \(code) FOR UPDATE")
             let adminSet = try db.rows(AdminSet.self, AdminSet.query(code: code))
             var keptTargets = Set<String>()
             var values: [(String, any PGParameter)] = [
@@ -115,7 +118,7 @@ public enum PlanImporter {
                 let present = values.compactMap { key, value in value.map { (key, $0) } }
                 for (period, value) in present {
                     try sync.upsert("indicator_values", object: code, key: [("indicator_id", id), ("kind", kind), ("period", period)],
-                                    values: [("value", value)], returningID: false)
+                                    values: [("value", value)], unless: "set_by_admin", returningID: false)
                 }
                 try sync.delete("indicator_values", of: ("indicator_id", id), object: code, where: """
                     kind = \(kind) AND NOT set_by_admin AND NOT (period = ANY(\(present.map { $0.0 })::text[]))
@@ -140,6 +143,8 @@ public enum PlanImporter {
                 ("outcome", task.outcome), ("target_text", task.targetText),
                 ("budget_comment", task.budgetComment), ("is_new", task.isNew), ("position", position),
             ]
+            // Locked first, as task.reschedule does, so a move committed meanwhile is seen below.
+            try db.execute("SELECT 1 FROM tasks WHERE code = \(code) FOR UPDATE")
             if let moved = try db.first(Rescheduled.self, Rescheduled.query(code: code)) {
                 if moved.targetDate != task.targetDate {
                     kept.append(ImportKept(object: code, field: "target_date", file: JSONValue(task.targetDate?.description),
@@ -289,8 +294,8 @@ extension RowChange {
         }
         func shown(_ row: JSONValue?) -> JSONValue? {
             guard case .object(let columns)? = row else { return row }
-            let kept = columns.filter { column, _ in column != "id" && column != link }
-            return .object(Dictionary(uniqueKeysWithValues: kept.map { ($0.key, named($0.key, $0.value)) }))
+            let visible = columns.filter { column, _ in column != "id" && column != link }
+            return .object(Dictionary(uniqueKeysWithValues: visible.map { ($0.key, named($0.key, $0.value)) }))
         }
         guard kind == .changed, case .object(let old)? = before, case .object(let new)? = after else {
             return [ImportChange(kind: kind, table: table, object: object, key: nil, field: nil, before: shown(before), after: shown(after))]

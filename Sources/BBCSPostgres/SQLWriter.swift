@@ -15,12 +15,13 @@ struct RowSync {
     /// Rows inserted, updated or deleted, by table.
     var counts: [String: Int] { changes.reduce(into: [:]) { counts, change in counts[change.table, default: 0] += 1 } }
 
-    /// Inserts or updates the row of `table` with `key`, writing only when a value differs;
-    /// `object` is the code or name the row belongs to. Returns the row's `id` when
-    /// `returningID` is set (the table must have one).
+    /// Inserts or updates the row of `table` with `key`, writing only when a value differs
+    /// and `unless` does not hold for the row (checked by the UPDATE itself, so a concurrent
+    /// change that makes it hold is never overwritten); `object` is the code or name the
+    /// row belongs to. Returns the row's `id` when `returningID` is set (the table must have one).
     @discardableResult
     mutating func upsert(_ table: String, object: String, key: [(String, any PGParameter)], values: [(String, any PGParameter)],
-                         returningID: Bool = true) throws -> Int {
+                         unless guardCondition: PGQuery = "false", returningID: Bool = true) throws -> Int {
         let keyWhere = Self.list(key, separator: " AND ") { "\(identifier: $0) = \($1)" }
         let returning = Row.columns(id: returningID)
         let link = key.map(\.0).first { $0.hasSuffix("_id") }
@@ -41,7 +42,8 @@ struct RowSync {
         let sets = Self.list(values, separator: ", ") { "\(identifier: $0) = \($1)" }
         let differs = Self.list(values, separator: " OR ") { "\(identifier: $0) IS DISTINCT FROM \($1)" }
         if let updated = try db.first(Row.self, """
-            UPDATE \(identifier: table) AS t SET \(sets) WHERE \(keyWhere) AND (\(differs)) RETURNING \(returning)
+            UPDATE \(identifier: table) AS t SET \(sets) WHERE \(keyWhere) AND (\(differs)) AND NOT (\(guardCondition))
+            RETURNING \(returning)
             """) {
             record(change(existing.row, updated.row), as: identity)
         }
@@ -50,7 +52,7 @@ struct RowSync {
 
     /// Deletes the rows of `table` under `parent` (its column and id) that match `condition`;
     /// `object` is the code or name they belong to.
-    mutating func delete(_ table: String, of parent: (column: String, id: Int), object: String, where condition: PGQuery = "true") throws {
+    mutating func delete(_ table: String, of parent: (column: String, id: Int), object: String, where condition: PGQuery) throws {
         let deleted = try db.rows(Row.self, """
             DELETE FROM \(identifier: table) AS t WHERE \(identifier: parent.column) = \(parent.id) AND (\(condition))
             RETURNING \(Row.columns(id: false))
