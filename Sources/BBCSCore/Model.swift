@@ -196,15 +196,74 @@ public struct PostSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// What a plan import changed, by kind of row.
+/// What a plan import changed (for a dry run: would change), and what it kept.
 public struct ImportSummary: Codable, Sendable, Equatable {
     public var plan: String
+    /// Nothing was written: `changes` and `rows` are what the import would make.
+    public var dryRun: Bool
     /// Rows inserted, updated or deleted, by table; empty when the import changed nothing.
     public var changes: [String: Int]
+    /// Each row added or removed, and each column changed, table by table in import order.
+    public var rows: [ImportChange]
+    /// What the file would have changed but did not, because someone changed it through bbcs.
+    public var kept: [ImportKept]
     public var indicators: Int
     public var tasks: Int
-    public init(plan: String, changes: [String: Int], indicators: Int, tasks: Int) {
-        self.plan = plan; self.changes = changes; self.indicators = indicators; self.tasks = tasks
+    public init(plan: String, dryRun: Bool, changes: [String: Int], rows: [ImportChange], kept: [ImportKept], indicators: Int, tasks: Int) {
+        self.plan = plan; self.dryRun = dryRun; self.changes = changes; self.rows = rows; self.kept = kept
+        self.indicators = indicators; self.tasks = tasks
     }
     public var changedRows: Int { changes.values.reduce(0, +) }
+}
+
+/// One row a plan import adds or removes, or one column it changes.
+public struct ImportChange: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case added, removed, changed }
+    public var kind: Kind
+    /// The row's table, e.g. `indicator_values`, `task_posts`.
+    public var table: String
+    /// The code or name the row belongs to: `ComS_011`, `BCRPASB_27`, a post, a strategy.
+    public var object: String
+    /// For `changed`, the row's other key columns when the object has several rows in the
+    /// table: `{"kind": "target", "period": "2025/26"}`, `{"position": 2}`.
+    public var key: JSONValue?
+    /// The column, for `changed`.
+    public var field: String?
+    /// The column's values for `changed`; the whole row for `added` (after) and `removed`
+    /// (before), without its id and the link to `object`. Posts, service areas, objectives,
+    /// parents and the plan are named, not numbered.
+    public var before: JSONValue?
+    public var after: JSONValue?
+    public init(kind: Kind, table: String, object: String, key: JSONValue? = nil, field: String?, before: JSONValue?, after: JSONValue?) {
+        self.kind = kind; self.table = table; self.object = object; self.key = key; self.field = field
+        self.before = before; self.after = after
+    }
+}
+
+/// A value the plan file would have changed and the import kept: someone changed it through bbcs.
+public struct ImportKept: Codable, Sendable, Equatable {
+    public enum Reason: String, Codable, Sendable {
+        /// The task's target date was moved with `task.reschedule`.
+        case rescheduled
+        /// The target or tolerance was set with `target.set`.
+        case setByAdmin = "set_by_admin"
+    }
+    /// A task's or an indicator's code.
+    public var object: String
+    /// `target_date`, `target` or `tolerance`.
+    public var field: String
+    /// The target's period, for `target`.
+    public var period: Period?
+    /// What the file says (null when it gives none) and what stays.
+    public var file: JSONValue
+    public var kept: JSONValue
+    public var why: Reason
+    /// Who made the change that stays, and when (Europe/London local time), where recorded.
+    public var by: String?
+    public var at: String?
+    public init(object: String, field: String, period: Period? = nil, file: JSONValue, kept: JSONValue, why: Reason,
+                by: String?, at: String?) {
+        self.object = object; self.field = field; self.period = period; self.file = file; self.kept = kept; self.why = why
+        self.by = by; self.at = at
+    }
 }

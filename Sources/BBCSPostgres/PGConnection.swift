@@ -80,6 +80,13 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` inside BEGIN/ROLLBACK: it sees its own writes, and none of them is kept.
+    public func rolledBack<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        defer { if isHealthy { _ = try? execute("ROLLBACK") } }
+        return try body()
+    }
+
     private func send(_ sql: String, _ values: [String?]) throws -> PGResult {
         let cStrings = values.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }

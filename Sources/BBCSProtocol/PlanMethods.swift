@@ -12,15 +12,19 @@ public struct PlanShowRequest: RequestType {
 
 public struct PlanImportRequest: RequestType {
     public static let method = "plan.import"
-    public static let summary = "Load a plan data file in one transaction; importing the same file twice changes nothing."
+    public static let summary = "Load a plan data file in one transaction, auditing each row it changes; task dates and targets changed through bbcs stay and are reported; dryRun only lists the changes."
     public static let parameters = [
         ParameterInfo("content", "string", required: true, "the plan file's JSON text (Config/plans/FORMAT.md)"),
         ParameterInfo("source", "string", "the file's name, for messages"),
+        ParameterInfo("dryRun", "boolean", "list what the import would change and keep, writing nothing"),
     ]
     public static let access = Access.admin
     public static let mutates = true
     public var content: String
     public var source: String?
-    public init(content: String, source: String? = nil) { self.content = content; self.source = source }
+    public var dryRun: Bool?
+    public init(content: String, source: String? = nil, dryRun: Bool? = nil) {
+        self.content = content; self.source = source; self.dryRun = dryRun
+    }
     public typealias Response = ImportSummary
 }

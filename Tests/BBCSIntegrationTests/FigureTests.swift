@@ -198,7 +198,8 @@ struct FigureTests {
         let period = Period("2025/26 Q1")!
         _ = try c.call(FigureSubmitRequest(code: "ComS_044", period: period, value: 12))
         _ = try c.call(FigureCorrectRequest(code: "ComS_044", period: period, value: 13, reason: "duplicate removed", revision: 1))
-        let entries = try c.call(AuditListRequest(object: "coms_044")).entries
+        // The plan's first import audited the indicator's rows too, before these.
+        let entries = try c.call(AuditListRequest(object: "coms_044")).entries.filter { $0.method != "plan.import" }
         #expect(entries.map(\.method) == ["figure.correct", "figure.submit"])
         let correction = entries[0]
         #expect(correction.login == currentLogin && correction.uid == getuid() && correction.outcome == .ok)

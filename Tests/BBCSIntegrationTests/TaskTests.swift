@@ -27,7 +27,8 @@ struct TaskTests {
         #expect(history.changes.map(\.note) == ["Plan drafted", "Adopted by Cabinet"])
         #expect(history.changes[1].oldProgress == 40 && history.changes[1].newProgress == 100)
         #expect(history.changes.allSatisfy { $0.changedBy == currentLogin })
-        let audit = try c.call(AuditListRequest(object: "BCRP")).entries
+        // The plan's first import audited the task's rows too, before these.
+        let audit = try c.call(AuditListRequest(object: "BCRP")).entries.filter { $0.method != "plan.import" }
         #expect(audit.map(\.method) == ["task.update", "task.update"])
     }
 
