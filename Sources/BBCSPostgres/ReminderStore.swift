@@ -43,7 +43,7 @@ public struct ReminderStore: Sendable {
     /// superseded those whose date has moved; returns how many were new. `mail` marks them for
     /// the mail command where recipients have an address.
     public func generate(settings: ReminderSettings, mail: Bool, by actor: Actor) async throws -> Int {
-        try await pool.transaction { db in
+        try await pool.transaction(confirming: actor) { db, actor in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             let today = actor.today
             let holders = try Self.holders(today, db)
