@@ -88,6 +88,13 @@ struct HostileDataTests {
                 SELECT id, $1, 1, $2::numeric, 'stored by hand', 'test' FROM indicators WHERE code = $3
                 """, [period, value, code])
         }
+        // Not a number and infinity are refused by the database itself, whoever writes.
+        for value in ["NaN", "Infinity"] {
+            #expect(throws: PGError.self) { try insertFigure("ComS_011", "2025/26 Q3", value) }
+            #expect(throws: PGError.self) {
+                _ = try db.query("UPDATE indicator_values SET value = $1::numeric WHERE kind = 'target' AND period = '2025/26'", [value])
+            }
+        }
         try insertFigure("ComS_011", "2025/26 Q1", "1e19")
         try insertFigure("ComS_011", "2025/26 Q2", "1e19")
         // Two quarters near Double's limit: their year to date would be infinite.
