@@ -6,8 +6,10 @@ public struct Period: Hashable, Comparable, Sendable, CustomStringConvertible, C
     /// 1...4, or nil for the whole year.
     public let quarter: Int?
 
+    /// Any year: text is parsed only for 1900 to 9998, but `previous` and `yearEarlier` step
+    /// past that (the year before "1900/01" is "1899/00"), so nothing here may trap on a year.
+    /// `quarter` comes from code, always 1...4.
     public init(startYear: Int, quarter: Int? = nil) {
-        precondition((1900...9998).contains(startYear), "year out of range")
         precondition(quarter.map { (1...4).contains($0) } ?? true, "quarter out of range")
         self.startYear = startYear
         self.quarter = quarter

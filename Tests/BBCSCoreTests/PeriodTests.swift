@@ -28,6 +28,9 @@ struct PeriodTests {
     }
 
     @Test func previousAndYearEarlier() {
+        // The earliest year text may name still has a year before it: no trap.
+        #expect(Period("1900/01")?.previous.description == "1899/00")
+        #expect(Period("1900/01 Q1")?.previous.yearEarlier.description == "1898/99 Q4")
         #expect(Period(startYear: 2025, quarter: 1).previous == Period(startYear: 2024, quarter: 4))
         #expect(Period(startYear: 2025, quarter: 3).previous == Period(startYear: 2025, quarter: 2))
         #expect(Period(startYear: 2025).previous == Period(startYear: 2024))

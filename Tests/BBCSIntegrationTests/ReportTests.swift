@@ -76,6 +76,17 @@ struct ReportTests {
         #expect(asb.chart.last?.actual == 600 && asb.chart.last?.target == 462.5)
     }
 
+    /// The earliest period text may name: the report answers, whatever it says, and the
+    /// daemon keeps serving (its year before used to trap).
+    @Test func theEarliestPeriodDoesNotStopTheDaemon() throws {
+        let c = try Self.daemon.client()
+        for text in ["1900/01", "1900/01 Q1"] {
+            _ = Result { try c.call(ReportRequest(period: Period(text)!)) }
+        }
+        #expect(Self.daemon.process.isRunning)
+        #expect(try c.call(HelloRequest()).server == "bbcsd")
+    }
+
     @Test func anObjectiveLimitsTheReport() throws {
         let cs3 = try report("CS3")
         #expect(cs3.objective == "CS3")
