@@ -184,9 +184,15 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var before: JSONValue?
     public var after: JSONValue?
     public var message: String?
+    /// How many identical refused attempts the row stands for (1 but in a refusal storm),
+    /// made from `at` to `lastAt`.
+    public var attempts: Int
+    /// Europe/London local time of the last attempt a row of several stands for.
+    public var lastAt: String?
     public init(id: Int, at: String, login: String, uid: UInt32, pid: Int32, method: String, object: String?,
-                outcome: Outcome, before: JSONValue?, after: JSONValue?, message: String?) {
+                outcome: Outcome, before: JSONValue?, after: JSONValue?, message: String?, attempts: Int = 1, lastAt: String? = nil) {
         self.id = id; self.at = at; self.login = login; self.uid = uid; self.pid = pid; self.method = method
         self.object = object; self.outcome = outcome; self.before = before; self.after = after; self.message = message
+        self.attempts = attempts; self.lastAt = lastAt
     }
 }

@@ -14,12 +14,53 @@ public struct AuditLog: Sendable {
         try insert(db, actor, object: object, outcome: .ok, before: before.map(jsonText), after: after.map(jsonText), message: message)
     }
 
-    /// Records a refused attempt, in a transaction of its own (the attempt's was rolled back or never began).
-    /// `params` is the request's parameters as JSON text, kept as the attempt's "after".
-    public func recordRefusal(_ actor: Actor, object: String?, params: String?, denial: Denial) async throws {
-        try await pool.withConnection { db in
-            try Self.insert(db, actor, object: object, outcome: denial.unauthenticated ? .unauthenticated : .denied,
-                            before: nil, after: params, message: denial.message)
+    /// A refused attempt as its audit row holds it, every value cut to what the row and its
+    /// index can take (each cut marked in place with the size it had), or several identical
+    /// refusals standing as one row.
+    public struct Refusal: Sendable, Equatable {
+        public var login: String
+        public var uid: UInt32
+        /// The process of the (last) attempt.
+        public var pid: Int32
+        public var method: String
+        public var object: String?
+        public var outcome: AuditEntry.Outcome
+        /// The request's parameters as JSON text, kept as the row's "after".
+        public var params: String?
+        public var message: String
+        /// When the (first) attempt was made, in real time.
+        public var at: Date
+        /// How many attempts the row stands for, made from `at` to `lastAt`.
+        public var attempts = 1
+        public var lastAt: Date?
+
+        /// The refusal of `actor`'s attempt, with its request's `object` and `params` as sent.
+        public init(_ actor: Actor, object: String?, params: JSONValue?, denial: Denial) {
+            let p = actor.principal
+            self.init(login: p.login, uid: p.uid, pid: p.pid, method: actor.method, object: object.map { AuditLog.bounded($0, bytes: 200) },
+                      outcome: denial.unauthenticated ? .unauthenticated : .denied, params: params.map(AuditLog.paramsText),
+                      message: AuditLog.bounded(denial.message, bytes: 1000), at: actor.recordedAt)
+        }
+
+        public init(login: String, uid: UInt32, pid: Int32, method: String, object: String?, outcome: AuditEntry.Outcome,
+                    params: String?, message: String, at: Date, attempts: Int = 1, lastAt: Date? = nil) {
+            self.login = login; self.uid = uid; self.pid = pid; self.method = method; self.object = object
+            self.outcome = outcome; self.params = params; self.message = message; self.at = at
+            self.attempts = attempts; self.lastAt = lastAt
+        }
+    }
+
+    /// Records refused attempts, in a transaction of their own (each attempt's was rolled back or never began).
+    public func record(_ refusals: [Refusal]) async throws {
+        guard !refusals.isEmpty else { return }
+        try await pool.transaction { db in
+            for r in refusals {
+                try db.execute("""
+                    INSERT INTO audit (at, login, uid, pid, method, object, outcome, after, message, attempts, last_at)
+                    VALUES (\(timestamp(r.at)), \(r.login), \(r.uid), \(r.pid), \(r.method), \(r.object), \(r.outcome),
+                            \(r.params)::jsonb, \(r.message), \(r.attempts), \(timestamp(r.lastAt)))
+                    """)
+            }
         }
     }
 
@@ -28,8 +69,8 @@ public struct AuditLog: Sendable {
         let p = actor.principal
         try db.execute("""
             INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
-            VALUES (\(timestamp(actor.recordedAt)), \(p.login), \(p.uid), \(p.pid), \(actor.method), \(object), \(outcome),
-                    \(before)::jsonb, \(after)::jsonb, \(message))
+            VALUES (\(timestamp(actor.recordedAt)), \(p.login), \(p.uid), \(p.pid), \(actor.method), \(object.map { bounded($0, bytes: 200) }),
+                    \(outcome), \(before)::jsonb, \(after)::jsonb, \(message))
             """)
     }
 
@@ -48,7 +89,8 @@ public struct AuditLog: Sendable {
     public func entries(_ filter: Filter) async throws -> [AuditEntry] {
         try await pool.withConnection { db in
             try db.rows(AuditEntry.self, """
-                SELECT id, \(londonTime("at")) AS at, login, uid, pid, method, object, outcome, before, after, message
+                SELECT id, \(londonTime("at")) AS at, login, uid, pid, method, object, outcome, before, after, message,
+                       attempts, \(londonTime("last_at")) AS last_at
                 FROM audit
                 WHERE (\(filter.object)::text IS NULL OR lower(object) = lower(\(filter.object)))
                   AND (\(filter.login)::text IS NULL OR login = \(filter.login))
@@ -66,3 +108,95 @@ func jsonText(_ value: any Encodable) -> String {
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
 }
 
+
+extension AuditLog {
+    /// Longest JSON text of a refused request's parameters kept whole.
+    static let paramsBytes = 4096
+
+    /// `text` as a row can hold it: NUL (which PostgreSQL's text cannot) shown as "␀", and cut
+    /// after at most `bytes` bytes of UTF-8 with its full size noted: "ComS_0… (450,024 bytes)".
+    public static func bounded(_ text: String, bytes: Int) -> String {
+        let size = text.utf8.count
+        guard size > bytes || text.utf8.contains(0) else { return text }
+        var kept = String.UnicodeScalarView(), used = 0
+        for scalar in text.unicodeScalars {
+            let shown: Unicode.Scalar = scalar == "\0" ? "␀" : scalar
+            used += UTF8.width(shown)
+            if used > bytes { break }
+            kept.append(shown)
+        }
+        return size > bytes ? String(kept) + "… (\(grouped(size)) bytes)" : String(kept)
+    }
+
+    /// A refused request's parameters as jsonb text: whole when short, else valid JSON still,
+    /// within about `paramsBytes`, each long string cut and each long list or object ended
+    /// by a note of what was left out.
+    static func paramsText(_ params: JSONValue) -> String {
+        if let whole = try? encoded(params), whole.utf8.count <= paramsBytes, !whole.contains("\\u0000") { return whole }
+        var budget = paramsBytes
+        let shrunk = shrink(params, depth: 0, budget: &budget)
+        // An encoding failure (a number JSON cannot hold) leaves its size unknown, never the row unwritten.
+        return (try? encoded(shrunk)) ?? #"{"omitted":"parameters that could not be encoded"}"#
+    }
+
+    private static func encoded(_ value: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// `value` within `budget` bytes or so: each string at most 200 bytes, each key 64, at most
+    /// eight levels deep, each field of an object its share; what does not fit is one note
+    /// string in its place.
+    private static func shrink(_ value: JSONValue, depth: Int, budget: inout Int) -> JSONValue {
+        switch value {
+        case .null, .bool, .number:
+            budget -= 8
+            return value
+        case .string(let s):
+            let cut = bounded(s, bytes: max(16, min(200, budget)))
+            budget -= cut.utf8.count + 3
+            return .string(cut)
+        case .array(let items):
+            guard depth < 8 else { return .string("… (a list of \(grouped(items.count)))") }
+            budget -= 2
+            var kept: [JSONValue] = []
+            for item in items {
+                if budget <= 0 {
+                    kept.append(.string("… (\(grouped(items.count - kept.count)) more)"))
+                    break
+                }
+                kept.append(shrink(item, depth: depth + 1, budget: &budget))
+            }
+            return .array(kept)
+        case .object(let fields):
+            guard depth < 8 else { return .string("… (an object of \(grouped(fields.count)) keys)") }
+            budget -= 2
+            var kept: [String: JSONValue] = [:]
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if budget <= 0 {
+                    kept["…"] = .string("\(grouped(fields.count - index)) more keys")
+                    break
+                }
+                let name = bounded(field.key, bytes: 64)
+                budget -= name.utf8.count + 4
+                // A share for each field, so that a long one leaves room for those after it.
+                let share = max(32, budget / (fields.count - index))
+                var left = share
+                kept[name] = shrink(field.value, depth: depth + 1, budget: &left)
+                budget -= share - left
+            }
+            return .object(kept)
+        }
+    }
+
+    /// 450024 as "450,024", whatever the locale.
+    static func grouped(_ n: Int) -> String {
+        var digits = String(n.magnitude), groups: [Substring] = []
+        while digits.count > 3 {
+            groups.insert(digits.suffix(3), at: 0)
+            digits.removeLast(3)
+        }
+        return (n < 0 ? "-" : "") + ([Substring(digits)] + groups).joined(separator: ",")
+    }
+}

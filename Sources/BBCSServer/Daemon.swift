@@ -30,6 +30,8 @@ public struct DaemonConfiguration: Sendable {
     public var mail: MailSettings?
     /// How often the scheduler looks for reminders due.
     public var schedulerInterval: Duration = .seconds(300)
+    /// How refusal storms are collapsed in the audit trail and the log.
+    public var refusalLimits = RefusalThrottle.Limits()
     /// How long SIGTERM waits for requests in flight before the daemon exits regardless.
     public var shutdownTimeout: Duration = .seconds(10)
     /// The daemon's clock: real time, or a rehearsal's.
@@ -121,20 +123,29 @@ public final class Daemon: Service {
                                   clock: configuration.clock, logger: logger)
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
-        let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger)
+        let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
+                                    refusalLimits: { live.withLockedValue { $0.refusalLimits } })
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in
             notifier.ready(status: "serving")
         }
-        try await withThrowingTaskGroup(of: Void.self) { background in
-            // A daemon that was down over a due date catches up here, at once.
-            background.addTask {
-                await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
-                                                as: .daemon(uid: getuid(), pid: getpid()))
+        // Refusals counted but not yet written are written once no request can add to them.
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { background in
+                // A daemon that was down over a due date catches up here, at once.
+                background.addTask {
+                    await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
+                                                    as: .daemon(uid: getuid(), pid: getpid()))
+                }
+                background.addTask { await dispatcher.refusals.flushPeriodically() }
+                try await listener.run()
+                background.cancelAll()
             }
-            try await listener.run()
-            background.cancelAll()
+        } catch {
+            await dispatcher.refusals.flushAll()
+            throw error
         }
+        await dispatcher.refusals.flushAll()
     }
 
     /// Retries `body` while the database cannot be reached, with growing pauses, until

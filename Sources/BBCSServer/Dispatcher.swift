@@ -9,15 +9,17 @@ import Logging
 public struct Dispatcher: Sendable {
     let table: MethodTable
     let directory: Directory
-    let audit: AuditLog
+    /// Audits every refusal, collapsing a storm's repeats; the daemon flushes it as windows end and at shutdown.
+    public let refusals: RefusalThrottle
     let clock: @Sendable () -> Date
     let logger: Logger
     private let decoder: JSONDecoder
 
-    public init(table: MethodTable, pool: PGPool, clock: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(table: MethodTable, pool: PGPool, clock: @escaping @Sendable () -> Date, logger: Logger,
+                refusalLimits: @escaping @Sendable () -> RefusalThrottle.Limits = { RefusalThrottle.Limits() }) {
         self.table = table
         self.directory = Directory(pool: pool)
-        self.audit = AuditLog(pool: pool)
+        self.refusals = RefusalThrottle(audit: AuditLog(pool: pool), limits: refusalLimits, logger: logger)
         self.clock = clock
         self.logger = logger
         decoder = WireCoding.decoder()
@@ -75,16 +77,10 @@ public struct Dispatcher: Sendable {
         return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, access: method.access, at: now))
     }
 
-    /// Audits a refused attempt with what it asked for; a failure to audit is logged, never hidden.
+    /// Audits and logs a refused attempt with what it asked for, however large (cut to size in
+    /// the row); a storm of them through the throttle. A failure to audit is logged, never hidden.
     private func recordRefusal(_ denial: Denial, actor: Actor, call: RequestLine.Call) async {
-        do {
-            try await audit.recordRefusal(actor, object: call.subject, params: call.paramsForAudit(), denial: denial)
-        } catch {
-            logger.error("refusal not audited", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
-                                                           "error": "\(error)"])
-        }
-        logger.notice("refused", metadata: ["method": "\(actor.method)", "user": "\(actor.principal.login)",
-                                            "uid": "\(actor.principal.uid)", "missing": "\(denial.missing)"])
+        await refusals.record(AuditLog.Refusal(actor, object: call.subject, params: call.params, denial: denial), missing: denial.missing)
     }
 
     func errorLine(id: RequestID, _ error: ResponseError) -> Data {

@@ -53,11 +53,3 @@ struct RequestLine: Decodable {
 
     private struct Subject: Decodable { var code: String?; var login: String?; var post: String?; var name: String? }
 }
-
-extension RequestLine.Call {
-    /// The parameters as JSON text for the audit trail, at most 4 KiB.
-    func paramsForAudit() -> String? {
-        guard let params, let data = try? WireCoding.encoder().encode(params) else { return nil }
-        return data.count <= 4096 ? String(decoding: data, as: UTF8.self) : #"{"omitted_bytes":\#(data.count)}"#
-    }
-}

@@ -36,6 +36,8 @@ extension DaemonConfiguration {
         reminders.strategyLeadDays = settings.ints("strategy_reminder_days") ?? reminders.strategyLeadDays
         reminders.escalateAfterDays = settings.int("overdue_escalation_days") ?? reminders.escalateAfterDays
         schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
+        refusalLimits = RefusalThrottle.Limits(window: settings.int("refusal_window").map { .seconds($0) } ?? refusalLimits.window,
+                                               distinctPerUid: settings.int("refusal_distinct_limit") ?? refusalLimits.distinctPerUid)
         // An empty command, the default, means inbox only.
         if let command = settings.string("mail_command"), !command.trimmingCharacters(in: .whitespaces).isEmpty,
            let timeout = settings.int("mail_timeout") {

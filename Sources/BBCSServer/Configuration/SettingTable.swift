@@ -42,6 +42,10 @@ extension Setting {
                 "Seconds the mail command may run before it is retried later."),
         Setting("scheduler_interval", .integer(10...86400), default: 300, .live,
                 "Seconds between the scheduler's looks for reminders due."),
+        Setting("refusal_window", .integer(1...3600), default: 60, .live,
+                "Seconds over which one uid's identical refusals are audited and logged as one row and line with a count."),
+        Setting("refusal_distinct_limit", .integer(1...10000), default: 50, .live,
+                "Distinct refusals of one uid audited one by one in a window; the rest become one row with a count."),
     ]
 
     /// The key list of `bbcsd --help`: each key with its default, range, flag and reload,
