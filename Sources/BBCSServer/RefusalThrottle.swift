@@ -158,8 +158,8 @@ public final class RefusalThrottle: Sendable {
                                              "missing": "\(c.missing)"]
             if let last = c.row.lastAt {
                 metadata["attempts"] = "\(c.row.attempts)"
-                metadata["first"] = "\(c.row.at)"
-                metadata["last"] = "\(last)"
+                metadata["first"] = "\(c.row.at.ISO8601Format())"
+                metadata["last"] = "\(last.ISO8601Format())"
             }
             logger.notice("refused", metadata: metadata)
         }
