@@ -17,7 +17,7 @@ public struct AuditLog: Sendable {
     /// A refused attempt as its audit row holds it, every value cut to what the row and its
     /// index can take (each cut marked in place with the size it had), or several identical
     /// refusals standing as one row.
-    public struct Refusal: Sendable, Equatable {
+    public struct Refusal: Sendable {
         public var login: String
         public var uid: UInt32
         /// The process of the (last) attempt.
@@ -37,16 +37,11 @@ public struct AuditLog: Sendable {
         /// The refusal of `actor`'s attempt, with its request's `object` and `params` as sent.
         public init(_ actor: Actor, object: String?, params: JSONValue?, denial: Denial) {
             let p = actor.principal
-            self.init(login: p.login, uid: p.uid, pid: p.pid, method: actor.method, object: object.map { AuditLog.bounded($0, bytes: 200) },
-                      outcome: denial.unauthenticated ? .unauthenticated : .denied, params: params.map(AuditLog.paramsText),
-                      message: AuditLog.bounded(denial.message, bytes: 1000), at: actor.recordedAt)
-        }
-
-        public init(login: String, uid: UInt32, pid: Int32, method: String, object: String?, outcome: AuditEntry.Outcome,
-                    params: String?, message: String, at: Date, attempts: Int = 1, lastAt: Date? = nil) {
-            self.login = login; self.uid = uid; self.pid = pid; self.method = method; self.object = object
-            self.outcome = outcome; self.params = params; self.message = message; self.at = at
-            self.attempts = attempts; self.lastAt = lastAt
+            login = p.login; uid = p.uid; pid = p.pid; method = actor.method; at = actor.recordedAt
+            self.object = object.map { AuditLog.bounded($0, bytes: 200) }
+            outcome = denial.unauthenticated ? .unauthenticated : .denied
+            self.params = params.map(AuditLog.paramsText)
+            message = AuditLog.bounded(denial.message, bytes: 1000)
         }
     }
 
@@ -108,14 +103,13 @@ func jsonText(_ value: any Encodable) -> String {
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
 }
 
-
 extension AuditLog {
     /// Longest JSON text of a refused request's parameters kept whole.
     static let paramsBytes = 4096
 
     /// `text` as a row can hold it: NUL (which PostgreSQL's text cannot) shown as "␀", and cut
     /// after at most `bytes` bytes of UTF-8 with its full size noted: "ComS_0… (450,024 bytes)".
-    public static func bounded(_ text: String, bytes: Int) -> String {
+    static func bounded(_ text: String, bytes: Int) -> String {
         let size = text.utf8.count
         guard size > bytes || text.utf8.contains(0) else { return text }
         var kept = String.UnicodeScalarView(), used = 0

@@ -77,8 +77,8 @@ public struct Dispatcher: Sendable {
         return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, access: method.access, at: now))
     }
 
-    /// Audits and logs a refused attempt with what it asked for, however large (cut to size in
-    /// the row); a storm of them through the throttle. A failure to audit is logged, never hidden.
+    /// Audits and logs a refused attempt with what it asked for, cut to size however large,
+    /// through the throttle that collapses a storm. A failure to audit is logged, never hidden.
     private func recordRefusal(_ denial: Denial, actor: Actor, call: RequestLine.Call) async {
         await refusals.record(AuditLog.Refusal(actor, object: call.subject, params: call.params, denial: denial), missing: denial.missing)
     }

@@ -69,8 +69,9 @@ public final class RefusalThrottle: Sendable {
             var summary = beyond
             summary.row.method = beyond.methods.count == 1 ? beyond.row.method : "(several)"
             summary.row.object = nil
-            let methods = beyond.methods.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-            summary.row.params = #"{"methods":{\#(methods)}}"#
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            summary.row.params = (try? encoder.encode(["methods": beyond.methods])).map { String(decoding: $0, as: UTF8.self) }
             summary.row.message = "refusals unlike the \(distinctLimit) already recorded for this uid in the window"
             summary.missing = "-"
             return summary
