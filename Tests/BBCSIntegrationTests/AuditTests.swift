@@ -106,11 +106,15 @@ struct AuditTests {
         #expect(strangers[0].outcome == "unauthenticated" && strangers[0].attempts == 1 && strangers[0].lastAt == nil)
 
         let name = String(repeating: "P", count: 450_000)
+        var deep: Any = "bottom"
+        for _ in 0..<100 { deep = ["down": deep] }
         let requests = [try Self.line("post.add", ["name": name, "note": "a\u{0}b", "list": Array(0..<5000)]),
-                        try Self.line("user.disable", ["login": "x\u{0}y"])]
-        #expect(try Self.send(requests, as: Self.viewer, to: daemon) == ["permission_denied": 2])
+                        try Self.line("user.disable", ["login": "x\u{0}y"]),
+                        try Self.line("user.enable", ["login": String(repeating: "é", count: 100_000), "deep": deep,
+                                                      String(repeating: "k", count: 100_000): String(repeating: "🙂", count: 100_000)])]
+        #expect(try Self.send(requests, as: Self.viewer, to: daemon) == ["permission_denied": 3])
         let viewers = try Self.rows(db, Self.viewer)
-        try #require(viewers.count == 2, "two refusals, two rows")
+        try #require(viewers.count == 3, "three refusals, three rows")
         #expect(viewers[0].method == "post.add" && viewers[0].object?.hasSuffix("… (450,000 bytes)") == true)
         let after = try #require(Self.json(viewers[0].after), "the parameters stay JSON")
         #expect(after["note"] as? String == "a␀b")
@@ -120,6 +124,15 @@ struct AuditTests {
         #expect(try #require(viewers[0].after).utf8.count < 8192)
         #expect(viewers[1].method == "user.disable" && viewers[1].object == "x␀y")
         #expect(Self.json(viewers[1].after)?["login"] as? String == "x␀y")
+        // Cut between characters, never inside one; nesting and a long key are cut too.
+        #expect(viewers[2].object?.hasPrefix("éé") == true && viewers[2].object?.hasSuffix("é… (200,000 bytes)") == true)
+        let third = try #require(Self.json(viewers[2].after), "the parameters stay JSON")
+        #expect(try #require(viewers[2].after).utf8.count < 8192)
+        #expect(third.keys.contains { $0.hasPrefix("kkk") && $0.hasSuffix("… (100,000 bytes)") })
+        #expect(third.values.contains { ($0 as? String)?.hasSuffix("🙂… (400,000 bytes)") == true })
+        var level: Any? = third["deep"], depth = 0
+        while let next = (level as? [String: Any])?["down"] { level = next; depth += 1 }
+        #expect(depth < 100 && (level as? String)?.hasPrefix("…") == true, "\(depth) \(String(describing: level))")
 
         // The administrator reads them like any other row.
         let read = try daemon.client().call(AuditListRequest(user: Self.stranger)).entries
