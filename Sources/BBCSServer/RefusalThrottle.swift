@@ -46,7 +46,9 @@ public final class RefusalThrottle: Sendable {
         mutating func add(_ refusal: AuditLog.Refusal) {
             row.attempts += 1
             row.pid = refusal.pid
-            row.lastAt = refusal.at
+            // Requests running side by side may reach here out of the order of their times.
+            row.lastAt = max(row.lastAt ?? row.at, refusal.at)
+            row.at = min(row.at, refusal.at)
         }
     }
 
@@ -142,8 +144,7 @@ public final class RefusalThrottle: Sendable {
             let uids = windows.filter { entry in now.map { entry.value.ends <= $0 } ?? true }.map(\.key)
             return uids.compactMap { windows.removeValue(forKey: $0) }
         }
-        let rows = ended.flatMap(\.rows)
-        if !rows.isEmpty { await write(rows) }
+        for window in ended { await write(window.rows) }
     }
 
     /// One transaction for the rows, one "refused" line for each: a failure to audit is logged with the attempts lost.
