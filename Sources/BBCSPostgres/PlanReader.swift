@@ -30,6 +30,13 @@ public struct PlanReader: Sendable {
             """
     }
 
+    private struct BudgetRow: Decodable {
+        let description: String
+        let kind: BudgetKind
+        let comment: String
+        let amounts: [String: String?]
+    }
+
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
         try await pool.withConnection { db in
@@ -48,9 +55,14 @@ public struct PlanReader: Sendable {
                             UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id WHERE t.plan_id = \(plan.id)
                             UNION SELECT head_post_id FROM service_areas WHERE plan_id = \(plan.id) AND head_post_id IS NOT NULL) used) AS posts
                 """)
-            let budget = try db.rows(PlanDocument.BudgetLine.self, """
-                SELECT description, kind, comment, amounts FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
-                """)
+            // Amounts are read as text: a number stored by hand beyond a Double (1e400) is
+            // infinity to Double(_:), where a JSON decoder refuses the whole line.
+            let budget = try db.rows(BudgetRow.self, """
+                SELECT description, kind, comment,
+                       (SELECT coalesce(jsonb_object_agg(key, value #>> '{}'), '{}') FROM jsonb_each(amounts)) AS amounts
+                FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
+                """).map { PlanDocument.BudgetLine(description: $0.description, kind: $0.kind, amounts: $0.amounts.mapValues { $0.flatMap(Double.init) },
+                                                   comment: $0.comment) }
             return PlanOverview(
                 code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
                 priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,

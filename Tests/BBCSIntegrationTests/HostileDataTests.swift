@@ -119,6 +119,42 @@ struct HostileDataTests {
         #expect(line.value == 1.7e308 && line.yearToDate == nil)
     }
 
+    /// Numbers a Double cannot hold (a numeric of 1e400) and numbers near its limit, stored
+    /// by hand in every column a reader shows: figures, targets, target changes, baseline
+    /// actuals, budget amounts. Every bbcsctl reading prints them, as text and as JSON, and no
+    /// reply is `internal`.
+    @Test func storedValuesBeyondADoubleStillRender() throws {
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        func execute(_ sql: String, _ values: [String] = []) throws { _ = try db.query(sql, values) }
+        let indicator = "(SELECT id FROM indicators WHERE code = $1)"
+        for (code, period, value) in [("ComS_044", "2025/26 Q1", "1e400"), ("ComS_044", "2025/26 Q2", "1.7e308"),
+                                      ("ComS_049", "2025/26 Q1", "1e400")] {
+            try execute("INSERT INTO figures (indicator_id, period, revision, value, submitted_by) VALUES (\(indicator), $2, 1, $3::numeric, 'test')",
+                        [code, period, value])
+        }
+        for (code, kind, period, value) in [("ComS_044", "target", "2025/26", "1.7e308"), ("ComS_049", "target", "2025/26", "1e400"),
+                                            ("ComS_038", "actual", "2023/24", "1e400"), ("ComS_038", "actual", "2022/23", "1.7e308")] {
+            try execute("UPDATE indicator_values SET value = $4::numeric WHERE indicator_id = \(indicator) AND kind = $2 AND period = $3",
+                        [code, kind, period, value])
+        }
+        try execute("""
+            INSERT INTO target_changes (indicator_id, period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, changed_at)
+            VALUES (\(indicator), '2025/26', 1e400, 1.7e308, 5, 5, 'by hand', 'test', now())
+            """, ["ComS_044"])
+        try execute(#"UPDATE budget_lines SET amounts = '{"2025/26": 1e400, "2026/27": -1.7e308}' WHERE position = 0"#)
+
+        let readings = [["indicators"], ["indicator", "show", "ComS_044"], ["indicator", "show", "ComS_049"], ["indicator", "show", "ComS_038"],
+                        ["figure", "history", "ComS_044"], ["due", "--all"], ["target", "history", "ComS_044"], ["plan", "show"]]
+            + Self.formats.map { ["report", "--period", "2025/26 Q2", "--format", $0] }
+        for reading in readings {
+            #expect(!(try ctl(reading)).isEmpty, "\(reading)")
+            if !reading.contains("--format") { #expect(!(try ctl(["--json"] + reading)).isEmpty, "--json \(reading)") }
+        }
+        #expect(try ctl(["indicator", "show", "ComS_044"]).contains("1.7e+308"))
+        let report = try client().call(ReportRequest(period: Period("2025/26 Q2")!))
+        #expect(report.sections.flatMap(\.indicators).contains { $0.code == "ComS_044" && $0.value == 1.7e308 })
+    }
+
     /// Notes, names and titles carrying ANSI escapes (retitle the window, clear the screen,
     /// colour) and 8-bit controls print with them replaced, in every layout.
     @Test func storedTextPrintsWithoutTerminalControls() throws {
