@@ -106,8 +106,11 @@ struct InputBoundsTests {
         ("task.reschedule", #"{"code": "BCRPASB_27", "date": "0000-01-01", "reason": "r"}"#, "date"),
         ("figure.correct", #"{"code": "ComS_011", "period": "2025/26 Q1", "value": 1, "reason": "r", "revision": 4294967296}"#, "revision"),
         ("task.update", #"{"code": "BCRPASB_27", "progress": 2147483648, "note": "n"}"#, "progress"),
+        // Replies may carry a stored infinity as "Infinity"; no request may send one in.
+        ("figure.submit", #"{"code": "ComS_011", "period": "2025/26 Q1", "value": "Infinity"}"#, "value"),
+        ("target.set", #"{"code": "ComS_100", "period": "2026/27", "value": 450, "tolerance": "NaN", "reason": "r"}"#, "tolerance"),
     ])
-    func datesAndIntegersBeyondTheirRangeAreRefused(_ method: String, _ params: String, _ param: String) throws {
+    func datesAndNumbersBeyondTheirRangeAreRefused(_ method: String, _ params: String, _ param: String) throws {
         let refused = try error(method, json: params)
         #expect(refused.code == "invalid_params" && refused.param == param, "\(method): \(refused)")
     }
