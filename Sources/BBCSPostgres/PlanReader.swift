@@ -194,8 +194,8 @@ public struct PlanReader: Sendable {
             SELECT t.id, t.code, o.code AS objective, t.action,
                    coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
                              WHERE tp.task_id = t.id), '[]') AS responsible_posts,
-                   to_char(t.target_date, 'YYYY-MM-DD') AS target_date, t.target_text, t.status, t.progress, t.is_new,
-                   t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD') AS completed_on
+                   \(isoDate("t.target_date")) AS target_date, t.target_text, t.status, t.progress, t.is_new,
+                   t.outcome, t.budget_comment, \(isoDate("t.completed_on")) AS completed_on
             FROM tasks t JOIN objectives o ON o.id = t.objective_id
             """
     }
@@ -244,7 +244,7 @@ public struct PlanReader: Sendable {
     public func strategies() async throws -> [PlanDocument.Strategy] {
         try await pool.withConnection { db in
             try db.rows(PlanDocument.Strategy.self, """
-                SELECT s.name, s.purpose, s.renewal_text, to_char(s.renewal_date, 'YYYY-MM-DD') AS renewal_date,
+                SELECT s.name, s.purpose, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                        coalesce((SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id),
                                 '[]') AS responsible
                 FROM strategies s ORDER BY s.plan_id, s.position

@@ -155,6 +155,23 @@ struct HostileDataTests {
         #expect(report.sections.flatMap(\.indicators).contains { $0.code == "ComS_044" && $0.value == 1.7e308 })
     }
 
+    /// Dates stored by hand beyond year 9999 (PostgreSQL holds them to 5874897): every
+    /// reading of them prints, and the scheduler, which reads every task and strategy, runs.
+    @Test func storedDatesBeyondFourDigitsStillRead() throws {
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        _ = try db.query("UPDATE tasks SET target_date = '12345-06-30' WHERE code = 'BCRPASB_30'")
+        _ = try db.query("UPDATE strategies SET renewal_date = '5874897-12-31' WHERE position = 0")
+        #expect(try ctl(["task", "show", "BCRPASB_30"]).contains("12345-06-30"))
+        for reading in [["tasks"], ["strategies"], ["report", "--period", "2025/26 Q2"], ["scheduler", "run"]] {
+            #expect(!(try ctl(reading)).isEmpty, "\(reading)")
+        }
+        #expect(try client().call(StrategyListRequest()).strategies.contains { $0.renewalDate?.year == 5_874_897 })
+        // Dates that come in stay within four digits.
+        let refused = try #require(try client().error(TaskRescheduleRequest(code: "BCRPASB_30", date: CalendarDate(iso: "12345-07-31")!,
+                                                                            reason: "far")))
+        #expect(refused.code == .invalidParams && refused.data?["param"] == "date", "\(refused)")
+    }
+
     /// Notes, names and titles carrying ANSI escapes (retitle the window, clear the screen,
     /// colour) and 8-bit controls print with them replaced, in every layout.
     @Test func storedTextPrintsWithoutTerminalControls() throws {
