@@ -21,10 +21,10 @@ public enum StrictJSON {
     private static func firstNUL(_ value: Any, path: [PathKey]) -> [PathKey]? {
         if let text = value as? String { return text.utf8.contains(0) ? path : nil }
         if let object = value as? [String: Any] {
-            for key in object.keys.sorted() {
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 let at = path + [PathKey(stringValue: key)]
                 if key.utf8.contains(0) { return at }
-                if let value = object[key], let found = firstNUL(value, path: at) { return found }
+                if let found = firstNUL(value, path: at) { return found }
             }
         } else if let array = value as? [Any] {
             for (index, element) in array.enumerated() {

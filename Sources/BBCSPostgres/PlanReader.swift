@@ -61,8 +61,10 @@ public struct PlanReader: Sendable {
                 SELECT description, kind, comment,
                        (SELECT coalesce(jsonb_object_agg(key, value #>> '{}'), '{}') FROM jsonb_each(amounts)) AS amounts
                 FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
-                """).map { PlanDocument.BudgetLine(description: $0.description, kind: $0.kind, amounts: $0.amounts.mapValues { $0.flatMap(Double.init) },
-                                                   comment: $0.comment) }
+                """).map { row in
+                    PlanDocument.BudgetLine(description: row.description, kind: row.kind,
+                                            amounts: row.amounts.mapValues { $0.flatMap(Double.init) }, comment: row.comment)
+                }
             return PlanOverview(
                 code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
                 priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,

@@ -58,8 +58,7 @@ public struct ParameterInfo: Codable, Sendable, Equatable {
         let about = "parameter \"\(name)\""
         switch (type, value) {
         case ("date", .string(let text)):
-            if let date = CalendarDate(iso: text), let problem = InputBounds.problem(date: date) { return "\(about) \(problem)" }
-            return InputBounds.problem(text: text, maxLength: nil).map { "\(about) \($0)" }
+            return CalendarDate(iso: text).flatMap(InputBounds.problem(date:)).map { "\(about) \($0)" }
         case (_, .string(let text)):
             return InputBounds.problem(text: text, maxLength: maxLength).map { "\(about) \($0)" }
         case ("integer", .number(let number)):

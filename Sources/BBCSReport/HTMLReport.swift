@@ -185,7 +185,7 @@ struct Chart {
         // A stored value no Double holds reads as infinity: drawn at the top, never as "inf".
         func y(_ value: Double) -> Double {
             let fraction = value / ceiling
-            return top + plotHeight * (1 - (fraction.isFinite ? min(max(fraction, 0), 1) : fraction > 0 ? 1 : 0))
+            return top + plotHeight * (1 - (fraction.isFinite ? fraction : 1))
         }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         // Axes and gridlines at 0, half and the top.
