@@ -88,7 +88,11 @@ struct HostileDataTests {
                 SELECT id, $1, 1, $2::numeric, 'stored by hand', 'test' FROM indicators WHERE code = $3
                 """, [period, value, code])
         }
-        // Not a number and infinity are refused by the database itself, whoever writes.
+        // Not a number and infinity are refused by the database itself, whoever writes, and
+        // so is a period that names no year.
+        for period in ["2025/27 Q1", "0000/01", "9999/00"] {
+            #expect(throws: PGError.self) { try insertFigure("ComS_011", period, "1") }
+        }
         for value in ["NaN", "Infinity"] {
             #expect(throws: PGError.self) { try insertFigure("ComS_011", "2025/26 Q3", value) }
             #expect(throws: PGError.self) {
