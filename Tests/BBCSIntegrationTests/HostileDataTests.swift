@@ -149,7 +149,7 @@ struct HostileDataTests {
 
         let readings = [["indicators"], ["indicator", "show", "ComS_044"], ["indicator", "show", "ComS_049"], ["indicator", "show", "ComS_038"],
                         ["figure", "history", "ComS_044"], ["due", "--all"], ["target", "history", "ComS_044"], ["plan", "show"]]
-            + Self.formats.map { ["report", "--period", "2025/26 Q2", "--format", $0] }
+            + Self.formats.map { ["report", "--period", "2025/26 Q2", "--format", $0] } + [["report", "--period", "2025/26 Q2"]]
         for reading in readings {
             #expect(!(try ctl(reading)).isEmpty, "\(reading)")
             if !reading.contains("--format") { #expect(!(try ctl(["--json"] + reading)).isEmpty, "--json \(reading)") }

@@ -133,6 +133,19 @@ struct InputBoundsTests {
         #expect(!changes.contains { $0.note.hasPrefix("Phase one") })
     }
 
+    /// Clients learn the bounds from `system.describe`.
+    @Test func describeListsEachParametersBounds() throws {
+        let methods = try client().call(DescribeRequest()).methods
+        func parameter(_ method: String, _ name: String) -> ParameterInfo? {
+            methods.first { $0.name == method }?.params.first { $0.name == name }
+        }
+        #expect(parameter("post.add", "name")?.maxLength == InputBounds.nameLength)
+        #expect(parameter("task.update", "note")?.maxLength == InputBounds.textLength)
+        #expect(parameter("plan.import", "content")?.maxLength == nil)
+        #expect(parameter("task.list", "dueWithin").map { [$0.minimum, $0.maximum] } == [0, 36_525])
+        #expect(parameter("figure.correct", "revision")?.maximum == Int(Int32.max))
+    }
+
     /// Every text, date and integer parameter of every method, each in turn beyond its
     /// bounds, next to valid values for the required others: always `invalid_params` naming it.
     @Test(arguments: builtinRequests.map { $0.method })
