@@ -157,6 +157,14 @@ struct HostileDataTests {
         #expect(try ctl(["indicator", "show", "ComS_044"]).contains("1.7e+308"))
         let report = try client().call(ReportRequest(period: Period("2025/26 Q2")!))
         #expect(report.sections.flatMap(\.indicators).contains { $0.code == "ComS_044" && $0.value == 1.7e308 })
+
+        // Such values can be put right: a correction and a new target over them are stored.
+        let c = try client()
+        let corrected = c.error(FigureCorrectRequest(code: "ComS_044", period: Period("2025/26 Q1")!, value: 5, reason: "typed by hand",
+                                                     revision: 1, note: "n"))
+        #expect(corrected == nil, "\(String(describing: corrected))")
+        let target = c.error(TargetSetRequest(code: "ComS_049", period: Period("2025/26")!, value: 50, reason: "typed by hand"))
+        #expect(target == nil, "\(String(describing: target))")
     }
 
     /// Dates stored by hand beyond year 9999 (PostgreSQL holds them to 5874897): every
