@@ -13,10 +13,12 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self.day = day
     }
 
-    /// Parses an ISO date "YYYY-MM-DD", refusing days that do not exist.
+    /// Parses an ISO date "YYYY-MM-DD", refusing days that do not exist. The year may have
+    /// up to seven digits, as PostgreSQL writes a date stored beyond 9999 (to 5874897), so
+    /// such a row still reads; what may come in is bounded apart (`InputBounds.dates`).
     public init?(iso text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+        guard parts.count == 3, (4...7).contains(parts[0].count), parts[1].count == 2, parts[2].count == 2,
               parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
               let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
               (1...12).contains(m), (1...CalendarDate.daysIn(year: y, month: m)).contains(d)

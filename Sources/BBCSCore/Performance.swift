@@ -141,9 +141,10 @@ public enum FigureRules {
         try checkWithinPlan(period, firstYear: firstYear, lastYear: lastYear)
     }
 
-    private static func checkWithinPlan(_ period: Period, firstYear: Period, lastYear: Period) throws(FigureRuleViolation) {
+    /// The period lies in the plan's years: every method taking a period holds it to them.
+    public static func checkWithinPlan(_ period: Period, firstYear: Period, lastYear: Period) throws(FigureRuleViolation) {
         guard period.year >= firstYear && period.year <= lastYear else {
-            throw FigureRuleViolation("period", "\(period) is outside the plan, which runs from \(firstYear) to \(lastYear)")
+            throw FigureRuleViolation("period", "\(period) is outside the plan's years \(firstYear) to \(lastYear)")
         }
     }
 

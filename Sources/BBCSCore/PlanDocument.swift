@@ -154,6 +154,12 @@ extension PlanDocument {
     /// The format version this build reads.
     public static let supportedFormat = 1
 
+    /// The years a plan may start and end in (the start years of 2000/01 to 2099/00), and
+    /// the most years it may span: a plan outside them is a typo, and would make every
+    /// reader walk centuries of periods.
+    public static let supportedYears = 2000...2099
+    public static let longestPlanYears = 20
+
     /// Decodes and validates a plan file's bytes.
     public static func load(from data: Data) throws(PlanFileError) -> PlanDocument {
         let document: PlanDocument
@@ -174,6 +180,14 @@ extension PlanDocument {
         func requireText(_ text: String, _ path: String) throws(PlanFileError) {
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw fail(path, "must not be empty") }
         }
+        // Names are indexed (posts, service areas, strategies): bounded as a request's are.
+        func requireName(_ text: String, _ path: String) throws(PlanFileError) {
+            try requireText(text, path)
+            if let problem = InputBounds.problem(text: text, maxLength: InputBounds.nameLength) { throw fail(path, problem) }
+        }
+        func requireDate(_ date: CalendarDate?, _ path: String) throws(PlanFileError) {
+            if let date, let problem = InputBounds.problem(date: date) { throw fail(path, problem) }
+        }
 
         guard format == Self.supportedFormat else {
             throw fail("format", "is \(format); this bbcs reads format \(Self.supportedFormat)")
@@ -186,18 +200,26 @@ extension PlanDocument {
         }
         // Aliases are the document's other spellings, spaces and all.
         func requireAlias(_ alias: String, _ path: String) throws(PlanFileError) {
-            guard !alias.trimmingCharacters(in: .whitespaces).isEmpty, alias.count <= 64 else { throw fail(path, "must be 1 to 64 characters") }
+            guard !alias.trimmingCharacters(in: .whitespaces).isEmpty, alias.unicodeScalars.count <= 64 else {
+                throw fail(path, "must be 1 to 64 characters")
+            }
         }
         try requireCode(plan.code, "plan.code")
         try requireText(plan.title, "plan.title")
         guard plan.firstYear.quarter == nil else { throw fail("plan.firstYear", "must be a year like \"2025/26\"") }
         guard plan.lastYear.quarter == nil else { throw fail("plan.lastYear", "must be a year like \"2025/26\"") }
         guard plan.firstYear <= plan.lastYear else { throw fail("plan.lastYear", "comes before plan.firstYear") }
+        let years = "must be a year from \(Period(startYear: Self.supportedYears.lowerBound)) to \(Period(startYear: Self.supportedYears.upperBound))"
+        guard Self.supportedYears.contains(plan.firstYear.startYear) else { throw fail("plan.firstYear", years) }
+        guard Self.supportedYears.contains(plan.lastYear.startYear) else { throw fail("plan.lastYear", years) }
+        guard plan.lastYear.startYear - plan.firstYear.startYear < Self.longestPlanYears else {
+            throw fail("plan.lastYear", "makes the plan run \(plan.lastYear.startYear - plan.firstYear.startYear + 1) years; at most \(Self.longestPlanYears)")
+        }
 
         // Posts: names and aliases together must be unique, so every spelling maps to one post.
         var postNames: [String: String] = [:]
         for (i, post) in posts.enumerated() {
-            try requireText(post.name, "posts[\(i)].name")
+            try requireName(post.name, "posts[\(i)].name")
             for (j, spelling) in ([post.name] + post.aliases).enumerated() {
                 let path = j == 0 ? "posts[\(i)].name" : "posts[\(i)].aliases[\(j - 1)]"
                 if let other = postNames[spelling] { throw fail(path, "\"\(spelling)\" already names post \"\(other)\"") }
@@ -210,7 +232,7 @@ extension PlanDocument {
 
         var areaNames = Set<String>()
         for (i, area) in serviceAreas.enumerated() {
-            try requireText(area.name, "serviceAreas[\(i)].name")
+            try requireName(area.name, "serviceAreas[\(i)].name")
             guard areaNames.insert(area.name).inserted else { throw fail("serviceAreas[\(i)].name", "\"\(area.name)\" appears twice") }
             if let head = area.head { try requirePost(head, "serviceAreas[\(i)].head") }
         }
@@ -289,6 +311,7 @@ extension PlanDocument {
             }
             try requireCode(task.code, "tasks[\(i)].code")
             guard objectiveCodes.contains(task.objective) else { throw fail("\(at).objective", "\"\(task.objective)\" is not one of the file's objectives") }
+            try requireDate(task.targetDate, "\(at).targetDate")
             try requireText(task.action, "\(at).action")
             guard !task.responsiblePosts.isEmpty else { throw fail("\(at).responsiblePosts", "must name at least one post") }
             for (j, post) in task.responsiblePosts.enumerated() { try requirePost(post, "\(at).responsiblePosts[\(j)]") }
@@ -302,10 +325,12 @@ extension PlanDocument {
 
         var strategyNames = Set<String>()
         for (i, strategy) in strategies.enumerated() {
-            try requireText(strategy.name, "strategies[\(i)].name")
+            try requireName(strategy.name, "strategies[\(i)].name")
+            try requireDate(strategy.renewalDate, "strategies[\(i)].renewalDate")
             guard strategyNames.insert(strategy.name).inserted else { throw fail("strategies[\(i)].name", "\"\(strategy.name)\" appears twice") }
             try requireText(strategy.renewalText, "strategies[\(i)].renewalText")
             guard !strategy.responsible.isEmpty else { throw fail("strategies[\(i)].responsible", "must name at least one post or body") }
+            for (j, name) in strategy.responsible.enumerated() { try requireName(name, "strategies[\(i)].responsible[\(j)]") }
         }
 
         var riskNumbers = Set<Int>()
@@ -321,7 +346,10 @@ extension PlanDocument {
                 guard let period = Period(key), period.quarter == nil else {
                     throw fail("budget[\(i)].amounts.\(key)", "is not a financial year like \"2025/26\"")
                 }
-                if let value, !value.isFinite { throw fail("budget[\(i)].amounts.\(key)", "must be a number") }
+                // Pounds, savings negative: bounded like a count, so every amount prints exactly.
+                if let value, !(abs(value) <= FigureRules.largestCount) {
+                    throw fail("budget[\(i)].amounts.\(key)", "must be a number from -\(FigureRules.format(FigureRules.largestCount)) to \(FigureRules.format(FigureRules.largestCount))")
+                }
             }
         }
     }

@@ -1,17 +1,37 @@
 import Foundation
 
 /// JSON decoding that also refuses keys the type does not know, so a misspelt field in a
-/// data file is an error rather than silently dropped.
+/// data file is an error rather than silently dropped, and text holding a NUL, which the
+/// database would cut short without a word.
 public enum StrictJSON {
     public static func decode<T: Codable>(_ type: T.Type, from data: Data) throws -> T {
         let value = try JSONDecoder().decode(T.self, from: data)
-        // What the type keeps of the input is what it encodes back; any other key is unknown.
         let original = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        if let path = firstNUL(original, path: []) {
+            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "contains a NUL character, which no text may hold"))
+        }
+        // What the type keeps of the input is what it encodes back; any other key is unknown.
         let kept = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value), options: [.fragmentsAllowed])
         if let path = firstUnknownKey(original, kept, path: []) {
             throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "is not a known field"))
         }
         return value
+    }
+
+    private static func firstNUL(_ value: Any, path: [PathKey]) -> [PathKey]? {
+        if let text = value as? String { return text.utf8.contains(0) ? path : nil }
+        if let object = value as? [String: Any] {
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                let at = path + [PathKey(stringValue: key)]
+                if key.utf8.contains(0) { return at }
+                if let found = firstNUL(value, path: at) { return found }
+            }
+        } else if let array = value as? [Any] {
+            for (index, element) in array.enumerated() {
+                if let found = firstNUL(element, path: path + [PathKey(intValue: index)]) { return found }
+            }
+        }
+        return nil
     }
 
     private static func firstUnknownKey(_ original: Any, _ kept: Any, path: [PathKey]) -> [PathKey]? {
@@ -22,7 +42,7 @@ public enum StrictJSON {
                     if object[key] is NSNull { continue }  // an optional given as null
                     return path + [PathKey(stringValue: key)]
                 }
-                if let found = firstUnknownKey(object[key]!, keptValue, path: path + [PathKey(stringValue: key)]) { return found }
+                if let value = object[key], let found = firstUnknownKey(value, keptValue, path: path + [PathKey(stringValue: key)]) { return found }
             }
         } else if let array = original as? [Any], let keptArray = kept as? [Any] {
             for (index, element) in array.enumerated() where index < keptArray.count {

@@ -262,7 +262,7 @@ public struct Directory: Sendable {
     /// Holdings matching `condition`; "current" is judged on `today`.
     private static func holdings(_ db: PGConnection, today: CalendarDate, where condition: PGQuery) throws -> [PostHolding] {
         try db.rows(PostHolding.self, """
-            SELECT u.login, p.name AS post, to_char(h.valid_from, 'YYYY-MM-DD') AS "from", to_char(h.valid_until, 'YYYY-MM-DD') AS until,
+            SELECT u.login, p.name AS post, \(isoDate("h.valid_from")) AS "from", \(isoDate("h.valid_until")) AS until,
                    \(heldOn(today)) AND u.disabled_at IS NULL AS current, h.granted_by, h.revoked_by
             FROM post_holders h JOIN users u ON u.id = h.user_id JOIN posts p ON p.id = h.post_id
             WHERE \(condition) ORDER BY h.valid_from, u.login, p.name, h.id

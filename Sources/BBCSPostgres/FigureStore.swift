@@ -105,6 +105,11 @@ public struct FigureStore: Sendable {
                 \(revisionQuery()) WHERE f.indicator_id = \(indicator.id) AND (\(period)::text IS NULL OR f.period = \(period))
                 ORDER BY f.period, f.revision
                 """)
+            // History is always readable: a period outside the plan's years is refused only
+            // when nothing is stored there (figures kept from before a re-import stay).
+            if let period, revisions.isEmpty {
+                try FigureRules.checkWithinPlan(period, firstYear: indicator.firstYear, lastYear: indicator.lastYear)
+            }
             return (indicator.code, revisions.sorted { ($0.period, $0.revision) < ($1.period, $1.revision) })
         }
     }

@@ -273,7 +273,7 @@ private struct Rescheduled: Decodable {
 
     static func query(code: String) -> PGQuery {
         """
-        SELECT to_char(t.target_date, 'YYYY-MM-DD') AS target_date, c.changed_by, \(londonTime("c.changed_at")) AS changed_at
+        SELECT \(isoDate("t.target_date")) AS target_date, c.changed_by, \(londonTime("c.changed_at")) AS changed_at
         FROM tasks t JOIN LATERAL (SELECT changed_by, changed_at FROM task_changes
                                    WHERE task_id = t.id AND kind = 'reschedule' ORDER BY id DESC LIMIT 1) c ON true
         WHERE t.code = \(code)

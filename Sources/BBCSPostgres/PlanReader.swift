@@ -30,6 +30,13 @@ public struct PlanReader: Sendable {
             """
     }
 
+    private struct BudgetRow: Decodable {
+        let description: String
+        let kind: BudgetKind
+        let comment: String
+        let amounts: [String: String?]
+    }
+
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
         try await pool.withConnection { db in
@@ -48,9 +55,16 @@ public struct PlanReader: Sendable {
                             UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id WHERE t.plan_id = \(plan.id)
                             UNION SELECT head_post_id FROM service_areas WHERE plan_id = \(plan.id) AND head_post_id IS NOT NULL) used) AS posts
                 """)
-            let budget = try db.rows(PlanDocument.BudgetLine.self, """
-                SELECT description, kind, comment, amounts FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
-                """)
+            // Amounts are read as text: a number stored by hand beyond a Double (1e400) is
+            // infinity to Double(_:), where a JSON decoder refuses the whole line.
+            let budget = try db.rows(BudgetRow.self, """
+                SELECT description, kind, comment,
+                       (SELECT coalesce(jsonb_object_agg(key, value #>> '{}'), '{}') FROM jsonb_each(amounts)) AS amounts
+                FROM budget_lines WHERE plan_id = \(plan.id) ORDER BY position
+                """).map { row in
+                    PlanDocument.BudgetLine(description: row.description, kind: row.kind,
+                                            amounts: row.amounts.mapValues { $0.flatMap(Double.init) }, comment: row.comment)
+                }
             return PlanOverview(
                 code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
                 priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,
@@ -182,8 +196,8 @@ public struct PlanReader: Sendable {
             SELECT t.id, t.code, o.code AS objective, t.action,
                    coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
                              WHERE tp.task_id = t.id), '[]') AS responsible_posts,
-                   to_char(t.target_date, 'YYYY-MM-DD') AS target_date, t.target_text, t.status, t.progress, t.is_new,
-                   t.outcome, t.budget_comment, to_char(t.completed_on, 'YYYY-MM-DD') AS completed_on
+                   \(isoDate("t.target_date")) AS target_date, t.target_text, t.status, t.progress, t.is_new,
+                   t.outcome, t.budget_comment, \(isoDate("t.completed_on")) AS completed_on
             FROM tasks t JOIN objectives o ON o.id = t.objective_id
             """
     }
@@ -232,7 +246,7 @@ public struct PlanReader: Sendable {
     public func strategies() async throws -> [PlanDocument.Strategy] {
         try await pool.withConnection { db in
             try db.rows(PlanDocument.Strategy.self, """
-                SELECT s.name, s.purpose, s.renewal_text, to_char(s.renewal_date, 'YYYY-MM-DD') AS renewal_date,
+                SELECT s.name, s.purpose, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                        coalesce((SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id),
                                 '[]') AS responsible
                 FROM strategies s ORDER BY s.plan_id, s.position

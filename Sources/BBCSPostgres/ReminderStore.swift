@@ -116,7 +116,7 @@ public struct ReminderStore: Sendable {
     private static func schedule(today: CalendarDate, settings: ReminderSettings, _ db: PGConnection) throws -> Schedule {
         var schedule = Schedule()
         let tasks = try db.rows(TaskRow.self, """
-            SELECT t.code, t.action, to_char(t.target_date, 'YYYY-MM-DD') AS target_date,
+            SELECT t.code, t.action, \(isoDate("t.target_date")) AS target_date,
                    coalesce((SELECT array_agg(tp.post_id ORDER BY tp.position) FROM task_posts tp WHERE tp.task_id = t.id), '{}') AS post_ids
             FROM tasks t
             WHERE t.target_date IS NOT NULL AND t.status NOT IN ('completed', 'deferred', 'cancelled')
@@ -151,7 +151,7 @@ public struct ReminderStore: Sendable {
         }
 
         let strategies = try db.rows(StrategyRow.self, """
-            SELECT s.name, s.renewal_text, to_char(s.renewal_date, 'YYYY-MM-DD') AS renewal_date,
+            SELECT s.name, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                    coalesce((SELECT array_agg(r.post_id ORDER BY r.position) FROM strategy_responsible r
                              WHERE r.strategy_id = s.id AND r.post_id IS NOT NULL), '{}') AS post_ids
             FROM strategies s WHERE s.renewal_date IS NOT NULL ORDER BY s.plan_id, s.position
@@ -196,7 +196,7 @@ public struct ReminderStore: Sendable {
     // MARK: inbox
 
     private static let columns: PGQuery = """
-        SELECT id, kind, subject, recipient, step, to_char(due_date, 'YYYY-MM-DD') AS due_date, title, body, escalated,
+        SELECT id, kind, subject, recipient, step, \(isoDate("due_date")) AS due_date, title, body, escalated,
                \(londonTime("created_at")) AS created_at, \(londonTime("acked_at")) AS acked_at,
                \(londonTime("superseded_at")) AS superseded_at,
                mail_state, mail_attempts, mail_last_error, \(londonTime("mail_sent_at")) AS mail_sent_at

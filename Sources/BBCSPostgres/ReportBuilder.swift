@@ -25,6 +25,7 @@ public struct ReportBuilder: Sendable {
         guard let plan = try db.first(PlanReader.PlanRow.self, "\(PlanReader.PlanRow.columns) ORDER BY imported_at DESC, id DESC LIMIT 1") else {
             throw StoreError.notFound(kind: "plan", key: "(none imported)")
         }
+        try FigureRules.checkWithinPlan(period, firstYear: plan.firstYear, lastYear: plan.lastYear)
         let firstYear = plan.firstYear
         let objectives = try db.rows(ObjectiveRow.self, "SELECT code, title FROM objectives WHERE plan_id = \(plan.id) ORDER BY position")
         if let objective, !objectives.contains(where: { $0.code == objective }) {

@@ -73,7 +73,7 @@ public struct TaskStore: Sendable {
     static func changes(where condition: PGQuery, _ db: PGConnection) throws -> [Owned<String, TaskChange>] {
         try db.rows(Owned<String, TaskChange>.self, """
             SELECT t.code AS owner, c.kind, c.old_status, c.new_status, c.old_progress, c.new_progress,
-                   to_char(c.old_date, 'YYYY-MM-DD') AS old_date, to_char(c.new_date, 'YYYY-MM-DD') AS new_date, c.note, c.changed_by,
+                   \(isoDate("c.old_date")) AS old_date, \(isoDate("c.new_date")) AS new_date, c.note, c.changed_by,
                    \(londonTime("c.changed_at")) AS changed_at
             FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE \(condition) ORDER BY c.id
             """)

@@ -7,7 +7,7 @@ public struct AuditListRequest: RequestType {
         ParameterInfo("object", "string", "an indicator code, login or post"),
         ParameterInfo("user", "string", "who acted"),
         ParameterInfo("since", "date", "on or after this day, YYYY-MM-DD (Europe/London)"),
-        ParameterInfo("limit", "integer", "most rows, 1 to 10000 (default 100)"),
+        ParameterInfo("limit", "integer", range: 1...10_000, "most rows, 1 to 10000 (default 100)"),
     ]
     public static let access = Access.admin
     public var object: String?

@@ -111,13 +111,21 @@ public struct ReplyEnvelope<Result: Decodable & Sendable>: Decodable, Sendable {
 }
 
 /// The encoders both ends use: compact, one line, stable key order, slashes unescaped
-/// (periods are written "2025/26").
+/// (periods are written "2025/26"). A stored number no Double holds (a numeric beyond
+/// 1.8e308 reads as infinity) still has a reply: JSON has no infinity, so it travels as the
+/// string "Infinity" ("-Infinity", "NaN"). No rule lets one in: a figure, target or
+/// tolerance sent so is refused.
 public enum WireCoding {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return encoder
     }
 
-    public static func decoder() -> JSONDecoder { JSONDecoder() }
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return decoder
+    }
 }

@@ -14,7 +14,7 @@ public struct FigureSubmitRequest: RequestType {
         ParameterInfo("code", "string", required: true, "indicator code"),
         ParameterInfo("period", "period", required: true, "\"2025/26\" for annual indicators, \"2025/26 Q2\" for quarterly"),
         ParameterInfo("value", "number", required: true, "counts: whole numbers from 0 to 2^53 - 1; percentages: from 0 to 1000000"),
-        ParameterInfo("note", "string", "commentary; required when the figure is red"),
+        ParameterInfo("note", "string", maxLength: InputBounds.textLength, "commentary; required when the figure is red"),
     ]
     public static let access = Access.owner
     public static let mutates = true
@@ -35,9 +35,9 @@ public struct FigureCorrectRequest: RequestType {
         ParameterInfo("code", "string", required: true, "indicator code"),
         ParameterInfo("period", "period", required: true, "the period corrected"),
         ParameterInfo("value", "number", required: true, "the corrected value"),
-        ParameterInfo("reason", "string", required: true, "why the figure changed"),
-        ParameterInfo("revision", "integer", required: true, "the current revision being corrected; a stale one is a conflict"),
-        ParameterInfo("note", "string", "new commentary; the previous revision's is kept when left out"),
+        ParameterInfo("reason", "string", required: true, maxLength: InputBounds.textLength, "why the figure changed"),
+        ParameterInfo("revision", "integer", required: true, range: 1...Int(Int32.max), "the current revision being corrected; a stale one is a conflict"),
+        ParameterInfo("note", "string", maxLength: InputBounds.textLength, "new commentary; the previous revision's is kept when left out"),
     ]
     public static let access = Access.owner
     public static let mutates = true
@@ -77,7 +77,7 @@ public struct FigureValidateRequest: RequestType {
     public static let parameters = [
         ParameterInfo("code", "string", required: true, "indicator code"),
         ParameterInfo("period", "period", required: true, "the period"),
-        ParameterInfo("revision", "integer", "the revision checked; a conflict when it is no longer current"),
+        ParameterInfo("revision", "integer", range: 1...Int(Int32.max), "the revision checked; a conflict when it is no longer current"),
     ]
     public static let access = Access.admin
     public static let mutates = true

@@ -19,17 +19,67 @@ extension RequestType {
     public static var mutates: Bool { false }
 }
 
-/// One parameter of a method, as `system.describe` lists it.
+/// One parameter of a method, as `system.describe` lists it, with the bounds the daemon
+/// holds it to before any handler runs (`RequestType.checkBounds`).
 public struct ParameterInfo: Codable, Sendable, Equatable {
     public var name: String
     public var type: String
     public var required: Bool
     public var description: String
-    public init(_ name: String, _ type: String, required: Bool = false, _ description: String) {
+    /// Longest text, in Unicode scalars (strings; nil for no limit but the line's).
+    public var maxLength: Int?
+    /// Smallest and largest value (integers).
+    public var minimum: Int?
+    public var maximum: Int?
+
+    /// A string is a name or code of at most `InputBounds.nameLength` unless `maxLength`
+    /// says otherwise (`.max` for none); an integer fits PostgreSQL's integer unless `range`
+    /// says otherwise.
+    public init(_ name: String, _ type: String, required: Bool = false, maxLength: Int? = nil, range: ClosedRange<Int>? = nil,
+                _ description: String) {
         self.name = name
         self.type = type
         self.required = required
         self.description = description
+        if type == "string" {
+            let length = maxLength ?? InputBounds.nameLength
+            self.maxLength = length == .max ? nil : length
+        }
+        if type == "integer" {
+            let range = range ?? Int(Int32.min)...Int(Int32.max)
+            minimum = range.lowerBound
+            maximum = range.upperBound
+        }
+    }
+
+    /// Why `value`, sent for this parameter, is beyond its bounds (a sentence), or nil.
+    /// Values of the wrong type are left to the parameter's own decoding to name.
+    public func problem(with value: JSONValue) -> String? {
+        let about = "parameter \"\(name)\""
+        switch (type, value) {
+        case ("date", .string(let text)):
+            return CalendarDate(iso: text).flatMap(InputBounds.problem(date:)).map { "\(about) \($0)" }
+        case (_, .string(let text)):
+            return InputBounds.problem(text: text, maxLength: maxLength).map { "\(about) \($0)" }
+        case ("integer", .number(let number)):
+            guard let minimum, let maximum, number < Double(minimum) || number > Double(maximum) else { return nil }
+            return "\(about) must be a whole number from \(minimum) to \(maximum)"
+        default:
+            return nil
+        }
+    }
+}
+
+extension RequestType {
+    /// Refuses parameters beyond their declared bounds (`ParameterInfo`) as `invalid_params`
+    /// naming the first, so no text with a NUL, no name too long to index, no date PostgreSQL
+    /// lacks and no integer wider than its column reaches a handler or SQL.
+    public static func checkBounds(_ params: JSONValue?) throws(ResponseError) {
+        guard case .object(let sent) = params else { return }
+        for parameter in parameters {
+            guard let value = sent[parameter.name], let problem = parameter.problem(with: value) else { continue }
+            throw ResponseError(.invalidParams, problem, data: ["param": parameter.name])
+        }
     }
 }
 

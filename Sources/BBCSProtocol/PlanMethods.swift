@@ -14,8 +14,8 @@ public struct PlanImportRequest: RequestType {
     public static let method = "plan.import"
     public static let summary = "Load a plan data file in one transaction, auditing each row it changes; task dates and targets changed through bbcs stay and are reported; dryRun only lists the changes."
     public static let parameters = [
-        ParameterInfo("content", "string", required: true, "the plan file's JSON text (Config/plans/FORMAT.md)"),
-        ParameterInfo("source", "string", "the file's name, for messages"),
+        ParameterInfo("content", "string", required: true, maxLength: .max, "the plan file's JSON text (Config/plans/FORMAT.md)"),
+        ParameterInfo("source", "string", maxLength: 4096, "the file's name, for messages"),
         ParameterInfo("dryRun", "boolean", "list what the import would change and keep, writing nothing"),
     ]
     public static let access = Access.admin

@@ -20,7 +20,7 @@ public struct ReminderListRequest: RequestType {
 public struct ReminderAckRequest: RequestType {
     public static let method = "reminder.ack"
     public static let summary = "Acknowledge one of the caller's reminders."
-    public static let parameters = [ParameterInfo("id", "integer", required: true, "the reminder's number")]
+    public static let parameters = [ParameterInfo("id", "integer", required: true, range: 1...Int(Int32.max), "the reminder's number")]
     public static let access = Access.registered
     public static let mutates = true
     public var id: Int

@@ -8,7 +8,7 @@ public struct TargetSetRequest: RequestType {
         ParameterInfo("period", "period", required: true, "a year of the plan, or a quarter of a quarterly indicator"),
         ParameterInfo("value", "number", required: true, "the target, from 0"),
         ParameterInfo("tolerance", "number", "amber band as a percentage of target, 0 to 100 (default 5)"),
-        ParameterInfo("reason", "string", required: true, "why the target changed"),
+        ParameterInfo("reason", "string", required: true, maxLength: InputBounds.textLength, "why the target changed"),
     ]
     public static let access = Access.admin
     public static let mutates = true

@@ -9,7 +9,7 @@ public struct TaskListRequest: RequestType {
         ParameterInfo("dueBefore", "date", "target date on or before, YYYY-MM-DD"),
         ParameterInfo("dueAfter", "date", "target date on or after, YYYY-MM-DD"),
         ParameterInfo("overdue", "boolean", "only open tasks past their target date"),
-        ParameterInfo("dueWithin", "integer", "only open tasks due from today to this many days ahead"),
+        ParameterInfo("dueWithin", "integer", range: 0...36_525, "only open tasks due from today to this many days ahead (at most 36525, a hundred years)"),
         ParameterInfo("mine", "boolean", "only tasks for which a post the caller holds is responsible"),
     ]
     public static let access = Access.registered
@@ -47,8 +47,8 @@ public struct TaskUpdateRequest: RequestType {
     public static let parameters = [
         ParameterInfo("code", "string", required: true, "task code"),
         ParameterInfo("status", "string", "not_started, on_track, at_risk, off_track, completed, deferred or cancelled"),
-        ParameterInfo("progress", "integer", "percentage done, 0 to 100 (completed sets 100 unless given)"),
-        ParameterInfo("note", "string", required: true, "what happened"),
+        ParameterInfo("progress", "integer", range: 0...100, "percentage done, 0 to 100 (completed sets 100 unless given)"),
+        ParameterInfo("note", "string", required: true, maxLength: InputBounds.textLength, "what happened"),
     ]
     public static let access = Access.owner
     public static let mutates = true
@@ -68,7 +68,7 @@ public struct TaskRescheduleRequest: RequestType {
     public static let parameters = [
         ParameterInfo("code", "string", required: true, "task code"),
         ParameterInfo("date", "date", required: true, "the new target date, YYYY-MM-DD"),
-        ParameterInfo("reason", "string", required: true, "why it moves"),
+        ParameterInfo("reason", "string", required: true, maxLength: InputBounds.textLength, "why it moves"),
     ]
     public static let access = Access.owner
     public static let mutates = true

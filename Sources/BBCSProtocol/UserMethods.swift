@@ -6,7 +6,7 @@ public struct UserAddRequest: RequestType {
     public static let parameters = [
         ParameterInfo("login", "string", required: true, "the Unix login; the account must exist on the daemon's host"),
         ParameterInfo("name", "string", "full name (default: the account's GECOS name)"),
-        ParameterInfo("email", "string", "where reminders are mailed"),
+        ParameterInfo("email", "string", maxLength: 254, "where reminders are mailed"),
     ]
     public static let access = Access.admin
     public static let mutates = true

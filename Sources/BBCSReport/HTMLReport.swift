@@ -182,7 +182,11 @@ struct Chart {
         let ceiling = min(niceCeiling(max(maxValue, 1)), .greatestFiniteMagnitude)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func x(_ index: Int) -> Double { left + (points.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(points.count - 1)) }
-        func y(_ value: Double) -> Double { top + plotHeight * (1 - value / ceiling) }
+        // A stored value no Double holds reads as infinity: drawn at the top, never as "inf".
+        func y(_ value: Double) -> Double {
+            let fraction = value / ceiling
+            return top + plotHeight * (1 - (fraction.isFinite ? fraction : 1))
+        }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         // Axes and gridlines at 0, half and the top.
         for fraction in [0.0, 0.5, 1.0] {

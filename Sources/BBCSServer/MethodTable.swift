@@ -1,3 +1,4 @@
+import BBCSCore
 import BBCSProtocol
 import Foundation
 
@@ -27,6 +28,7 @@ public struct MethodTable: Sendable {
         let empty = Result { try WireCoding.decoder().decode(R.self, from: Data("{}".utf8)) }
         entries[R.method] = Entry(info: MethodInfo(R.self)) { container in
             let request = try container.decodeIfPresent(R.self, forKey: .params) ?? empty.get()
+            try R.checkBounds(container.decodeIfPresent(JSONValue.self, forKey: .params))
             return { id, context in
                 try WireCoding.encoder().encode(ResultEnvelope(id: id, result: try await handler(request, context)))
             }

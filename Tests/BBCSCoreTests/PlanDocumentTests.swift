@@ -132,6 +132,38 @@ struct PlanDocumentTests {
         #expect(error(object)?.problem == "parents form a loop")
     }
 
+    /// Years a typo would give (the first parsable year, the last, a plan of decades) are
+    /// refused by name; the plan's own years and a twenty-year plan load.
+    @Test(arguments: [
+        ("1900/01", "2027/28", "plan.firstYear"), ("2025/26", "9998/99", "plan.lastYear"), ("1999/00", "2001/02", "plan.firstYear"),
+        ("2025/26", "2045/46", "plan.lastYear"), ("2025/26", "2044/45", nil), ("2000/01", "2019/20", nil),
+    ])
+    func thePlansYearsAreBounded(_ first: String, _ last: String, _ path: String?) throws {
+        var object = try shipped()
+        var header = object["plan"] as! [String: Any]
+        header["firstYear"] = first
+        header["lastYear"] = last
+        object["plan"] = header
+        #expect(error(object)?.path == path, "\(first) to \(last): \(String(describing: error(object)))")
+    }
+
+    @Test func textWithANULAnywhereIsRefused() throws {
+        var object = try shipped()
+        var indicators = object["indicators"] as! [[String: Any]]
+        indicators[3]["comments"] = "before\u{0}after"
+        object["indicators"] = indicators
+        #expect(error(object) == PlanFileError(path: "indicators[3].comments", problem: "contains a NUL character, which no text may hold"))
+    }
+
+    @Test func inputBoundsCountScalarsAndRefuseNUL() {
+        #expect(InputBounds.problem(text: String(repeating: "é", count: 200), maxLength: 200) == nil)
+        // One character of many combining marks is many scalars: what reaches an index is bounded.
+        #expect(InputBounds.problem(text: "e" + String(repeating: "\u{301}", count: 200), maxLength: 200) != nil)
+        #expect(InputBounds.problem(text: "a\u{0}", maxLength: nil) != nil)
+        #expect(InputBounds.problem(date: CalendarDate(iso: "0000-01-01")!) == "must be a date from 1900-01-01 to 9999-12-31")
+        #expect(InputBounds.problem(date: CalendarDate(iso: "9999-12-31")!) == nil)
+    }
+
     @Test func notJSONIsRefused() {
         #expect(throws: PlanFileError.self) { try PlanDocument.load(from: Data("{ nope".utf8)) }
     }

@@ -88,7 +88,11 @@ struct HostileDataTests {
                 SELECT id, $1, 1, $2::numeric, 'stored by hand', 'test' FROM indicators WHERE code = $3
                 """, [period, value, code])
         }
-        // Not a number and infinity are refused by the database itself, whoever writes.
+        // Not a number and infinity are refused by the database itself, whoever writes, and
+        // so is a period that names no year.
+        for period in ["2025/27 Q1", "0000/01", "9999/00"] {
+            #expect(throws: PGError.self) { try insertFigure("ComS_011", period, "1") }
+        }
         for value in ["NaN", "Infinity"] {
             #expect(throws: PGError.self) { try insertFigure("ComS_011", "2025/26 Q3", value) }
             #expect(throws: PGError.self) {
@@ -117,6 +121,67 @@ struct HostileDataTests {
         let report = try client().call(ReportRequest(period: Period("2025/26 Q2")!))
         let line = try #require(report.sections.flatMap(\.indicators).first { $0.code == "ComS_025" })
         #expect(line.value == 1.7e308 && line.yearToDate == nil)
+    }
+
+    /// Numbers a Double cannot hold (a numeric of 1e400) and numbers near its limit, stored
+    /// by hand in every column a reader shows: figures, targets, target changes, baseline
+    /// actuals, budget amounts. Every bbcsctl reading prints them, as text and as JSON, and no
+    /// reply is `internal`.
+    @Test func storedValuesBeyondADoubleStillRender() throws {
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        func execute(_ sql: String, _ values: [String] = []) throws { _ = try db.query(sql, values) }
+        let indicator = "(SELECT id FROM indicators WHERE code = $1)"
+        for (code, period, value) in [("ComS_044", "2025/26 Q1", "1e400"), ("ComS_044", "2025/26 Q2", "1.7e308"),
+                                      ("ComS_049", "2025/26 Q1", "1e400")] {
+            try execute("INSERT INTO figures (indicator_id, period, revision, value, submitted_by) VALUES (\(indicator), $2, 1, $3::numeric, 'test')",
+                        [code, period, value])
+        }
+        for (code, kind, period, value) in [("ComS_044", "target", "2025/26", "1.7e308"), ("ComS_049", "target", "2025/26", "1e400"),
+                                            ("ComS_038", "actual", "2023/24", "1e400"), ("ComS_038", "actual", "2022/23", "1.7e308")] {
+            try execute("UPDATE indicator_values SET value = $4::numeric WHERE indicator_id = \(indicator) AND kind = $2 AND period = $3",
+                        [code, kind, period, value])
+        }
+        try execute("""
+            INSERT INTO target_changes (indicator_id, period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, changed_at)
+            VALUES (\(indicator), '2025/26', 1e400, 1.7e308, 5, 5, 'by hand', 'test', now())
+            """, ["ComS_044"])
+        try execute(#"UPDATE budget_lines SET amounts = '{"2025/26": 1e400, "2026/27": -1.7e308}' WHERE position = 0"#)
+
+        let readings = [["indicators"], ["indicator", "show", "ComS_044"], ["indicator", "show", "ComS_049"], ["indicator", "show", "ComS_038"],
+                        ["figure", "history", "ComS_044"], ["due", "--all"], ["target", "history", "ComS_044"], ["plan", "show"]]
+            + Self.formats.map { ["report", "--period", "2025/26 Q2", "--format", $0] } + [["report", "--period", "2025/26 Q2"]]
+        for reading in readings {
+            #expect(!(try ctl(reading)).isEmpty, "\(reading)")
+            if !reading.contains("--format") { #expect(!(try ctl(["--json"] + reading)).isEmpty, "--json \(reading)") }
+        }
+        #expect(try ctl(["indicator", "show", "ComS_044"]).contains("1.7e+308"))
+        let report = try client().call(ReportRequest(period: Period("2025/26 Q2")!))
+        #expect(report.sections.flatMap(\.indicators).contains { $0.code == "ComS_044" && $0.value == 1.7e308 })
+
+        // Such values can be put right: a correction and a new target over them are stored.
+        let c = try client()
+        let corrected = c.error(FigureCorrectRequest(code: "ComS_044", period: Period("2025/26 Q1")!, value: 5, reason: "typed by hand",
+                                                     revision: 1, note: "n"))
+        #expect(corrected == nil, "\(String(describing: corrected))")
+        let target = c.error(TargetSetRequest(code: "ComS_049", period: Period("2025/26")!, value: 50, reason: "typed by hand"))
+        #expect(target == nil, "\(String(describing: target))")
+    }
+
+    /// Dates stored by hand beyond year 9999 (PostgreSQL holds them to 5874897): every
+    /// reading of them prints, and the scheduler, which reads every task and strategy, runs.
+    @Test func storedDatesBeyondFourDigitsStillRead() throws {
+        let db = try PGConnection(conninfo: Self.daemon.database)
+        _ = try db.query("UPDATE tasks SET target_date = '12345-06-30' WHERE code = 'BCRPASB_30'")
+        _ = try db.query("UPDATE strategies SET renewal_date = '5874897-12-31' WHERE position = 0")
+        #expect(try ctl(["task", "show", "BCRPASB_30"]).contains("12345-06-30"))
+        for reading in [["tasks"], ["strategies"], ["report", "--period", "2025/26 Q2"], ["scheduler", "run"]] {
+            #expect(!(try ctl(reading)).isEmpty, "\(reading)")
+        }
+        #expect(try client().call(StrategyListRequest()).strategies.contains { $0.renewalDate?.year == 5_874_897 })
+        // Dates that come in stay within four digits.
+        let refused = try #require(try client().error(TaskRescheduleRequest(code: "BCRPASB_30", date: CalendarDate(iso: "12345-07-31")!,
+                                                                            reason: "far")))
+        #expect(refused.code == .invalidParams && refused.data?["param"] == "date", "\(refused)")
     }
 
     /// Notes, names and titles carrying ANSI escapes (retitle the window, clear the screen,

@@ -7,10 +7,7 @@ extension MethodTable {
         register(TaskListRequest.self) { request, context in
             var filter = TaskFilter(post: request.post, status: request.status, dueBefore: request.dueBefore, dueAfter: request.dueAfter)
             filter.overdue = request.overdue ?? false
-            if let days = request.dueWithin {
-                guard days >= 0 else { throw ResponseError(.invalidParams, "dueWithin is a number of days from 0", data: ["param": "dueWithin"]) }
-                filter.dueWithinDays = days
-            }
+            filter.dueWithinDays = request.dueWithin
             if request.mine == true { filter.anyOfPosts = context.principal.posts.filter { $0 != Policy.adminPost } }
             return .init(tasks: try await stores.reader.tasks(filter, today: context.today))
         }
