@@ -92,7 +92,7 @@ public struct PostgresCluster: Sendable {
     }
 
     /// Starts the server on the private socket and waits until it accepts connections;
-    /// returns false when it was already running (so the caller knows not to stop it).
+    /// returns false when it was already running.
     @discardableResult
     public func start() async throws -> Bool {
         if await isRunning() { return false }

@@ -132,8 +132,8 @@ struct BBCSD: AsyncParsableCommand {
         }
         if let now { logger.notice("clock set", metadata: ["now": "\(now)"]) }
 
-        var cluster: PostgresCluster?
-        if let folder { cluster = try await startPrivateCluster(folder.cluster, logger: logger) }
+        let cluster = folder?.cluster
+        if let cluster { try await startPrivateCluster(cluster, logger: logger) }
         // From here on, every way out stops the private cluster.
         var failure: Error?
         do {
@@ -155,7 +155,7 @@ struct BBCSD: AsyncParsableCommand {
     /// `--dev DIR`'s private cluster, created if need be and started; one already running
     /// there was left by a daemon that is gone (the folder is claimed), so it is adopted.
     /// Either way this daemon stops it when it stops.
-    private func startPrivateCluster(_ cluster: PostgresCluster, logger: Logger) async throws -> PostgresCluster {
+    private func startPrivateCluster(_ cluster: PostgresCluster, logger: Logger) async throws {
         do {
             try await cluster.initializeIfNeeded()
         } catch let refusal as FolderRefusal {
@@ -174,7 +174,6 @@ struct BBCSD: AsyncParsableCommand {
             try? await cluster.stop()
             throw fatal("the private PostgreSQL cluster did not start: \(error)")
         }
-        return cluster
     }
 
     private func fatal(_ message: String) -> ExitCode {

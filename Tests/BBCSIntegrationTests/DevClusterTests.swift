@@ -96,6 +96,14 @@ struct DevDaemonTests {
             return pid
         }
 
+        /// True once `pid` has ended, waiting at most 10 s: PostgreSQL removes its pid file
+        /// (which is when pg_ctl stop returns) just before its process exits.
+        static func ends(_ pid: pid_t) -> Bool {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while isAlive(pid) && ContinuousClock.now < deadline { usleep(20_000) }
+            return !isAlive(pid)
+        }
+
         /// True while `pid` runs (a zombie waiting for its parent has ended).
         static func isAlive(_ pid: pid_t) -> Bool {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -212,6 +220,6 @@ struct DevDaemonTests {
         #expect(try Client(socketPath: work.socketPath).call(IndicatorListRequest()).indicators.count == shippedPlan.indicators.count)
         #expect(third.stop() == 0)
         #expect(work.postmaster == nil, "no PostgreSQL is left running from \(work.dir.path)")
-        #expect(!Workspace.isAlive(postmaster))
+        #expect(Workspace.ends(postmaster))
     }
 }
