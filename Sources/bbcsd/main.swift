@@ -13,8 +13,10 @@ struct BBCSD: AsyncParsableCommand {
         abstract: "The bbcs business-plan daemon: PostgreSQL behind a Unix socket.",
         discussion: """
             Run with --dev DIR to get a private PostgreSQL cluster in DIR, created and
-            started by the daemon, with the shipped plan loaded. Run with --config FILE
-            for a deployment.
+            started by the daemon (and stopped with it), with the shipped plan loaded: DIR
+            must be your own folder that no one else may write to, and its socket is yours
+            alone unless --socket-mode says otherwise. Run with --config FILE for a
+            deployment.
 
             Settings come from flags, then the environment (BBCS_ and the key in
             capitals: BBCS_POOL_SIZE=4, BBCS_ADMINS=alice,bob, BBCS_SOCKET_MODE=660),
