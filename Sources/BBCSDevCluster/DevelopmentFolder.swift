@@ -34,9 +34,29 @@ public struct DevelopmentFolder: Sendable {
             close(lock)
             throw FolderRefusal(path: directory.path, reason: "another bbcsd\(holder.isEmpty ? "" : " (pid \(holder))") is using it; stop that one first")
         }
+        // A daemon from before this lock, or one started by hand, shows by answering.
+        let socket = directory.appendingPathComponent("bbcsd.sock").path
+        if answers(socket) {
+            close(lock)
+            throw FolderRefusal(path: directory.path, reason: "another bbcsd already serves \(socket); stop that one first")
+        }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(lock, 0)
         _ = pwrite(lock, pid, pid.count, 0)
         return DevelopmentFolder(directory: directory)
+    }
+
+    /// True when something accepts connections on the Unix socket `path`.
+    private static func answers(_ path: String) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
     }
 }

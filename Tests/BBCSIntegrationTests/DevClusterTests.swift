@@ -210,6 +210,12 @@ struct DevDaemonTests {
         let second = try work.runToEnd()
         #expect(second.status == 1)
         #expect(Self.oneLine(second.errors) && second.errors.contains("another bbcsd (pid \(first.pid)) is using it"), "\(second.errors)")
+        // A daemon holding no lock (from before the lock, or its file removed) is seen answering.
+        try FileManager.default.removeItem(at: work.dir.appendingPathComponent("bbcsd.lock"))
+        let unlocked = try work.runToEnd()
+        #expect(unlocked.status == 1)
+        #expect(Self.oneLine(unlocked.errors) && unlocked.errors.contains("another bbcsd already serves \(work.socketPath)"),
+                "\(unlocked.errors)")
         #expect(work.postmaster == postmaster, "the running daemon's cluster is not touched")
         #expect(try Client(socketPath: work.socketPath).call(HelloRequest()).server.contains("bbcsd"))
 
