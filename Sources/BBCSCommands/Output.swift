@@ -41,3 +41,25 @@ private func write(_ text: String, to descriptor: Int32) -> Int32 {
         return 0
     }
 }
+
+/// Why the file `path` could not be read as text, in the system's words ("No such file or
+/// directory"): Foundation's error on Linux says neither which nor why.
+func readFailure(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    var byte: UInt8 = 0
+    return read(fd, &byte, 1) < 0 ? String(cString: strerror(errno)) : "it is not UTF-8 text"
+}
+
+/// Why the file `path` could not be written (atomically: through a new file beside it), in
+/// the system's words, found by checking what that write needed.
+func writeFailure(_ path: String) -> String {
+    var status = stat()
+    if stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR { return String(cString: strerror(EISDIR)) }
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+    if access(folder, W_OK) != 0 { return String(cString: strerror(errno)) }
+    if access(path, F_OK) == 0 && access(path, W_OK) != 0 { return String(cString: strerror(errno)) }
+    return "the write failed"
+}

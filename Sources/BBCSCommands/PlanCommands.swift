@@ -54,7 +54,7 @@ struct PlanCommand: ParsableCommand {
         func run() throws {
             let content: String
             do { content = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                writeError("bbcsctl: cannot read \(file): \(error.localizedDescription)\n")
+                writeError("bbcsctl: cannot read \(file): \(readFailure(file))\n")
                 throw ExitCode(Exit.usage)
             }
             writeError("\(dryRun ? "checking" : "importing") \(file) (\(content.utf8.count) bytes)…\n")

@@ -23,7 +23,7 @@ struct Report: ParsableCommand {
         let text = format.render(report)
         guard let output else { return writeOutput(text) }
         do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-            writeError("bbcsctl: cannot write \(output): \(error.localizedDescription)\n")
+            writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
             throw ExitCode(Exit.usage)
         }
         writeError("wrote \(output) (\(format.rawValue), \(text.utf8.count) bytes, \(report.summary.indicators) indicators)\n")

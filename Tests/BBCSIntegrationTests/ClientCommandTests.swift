@@ -112,6 +112,16 @@ struct ClientCommandTests {
         #expect(json.err.split(separator: "\n").count == 1, "\(json.err)")
     }
 
+    /// A file bbcsctl cannot read or write is named with the system's reason, in one sentence.
+    @Test func aFileThatFailsIsOneSentence() throws {
+        let read = try Self.daemon.ctl(["plan", "import", "/nonexistent/plan.json"])
+        #expect(read.status == 64)
+        #expect(read.err == "bbcsctl: cannot read /nonexistent/plan.json: No such file or directory\n")
+        let written = try Self.daemon.ctl(["report", "--period", "2025/26 Q2", "-o", "/nonexistent/q2.txt"])
+        #expect(written.status == 64)
+        #expect(written.err == "bbcsctl: cannot write /nonexistent/q2.txt: No such file or directory\n")
+    }
+
     /// The daemon names the method to call; the client writes the command line for people.
     @Test func aRefusalSaysWhichCommandToRun() throws {
         let first = try Self.daemon.ctl(["figure", "submit", "ComS_013", "2025/26 Q1", "20"])
