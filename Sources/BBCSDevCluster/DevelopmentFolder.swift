@@ -22,7 +22,8 @@ public struct DevelopmentFolder: Sendable {
         let folder = try OwnedFolder(directory.path, creatingWith: 0o755, owners: [geteuid()])
         let lock = openat(folder.descriptor, "bbcsd.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lock >= 0 else {
-            throw FolderRefusal(path: directory.path, reason: "its lock file bbcsd.lock cannot be opened (\(String(cString: strerror(errno))))")
+            throw FolderRefusal(path: directory.path,
+                                reason: "its lock file bbcsd.lock cannot be opened (\(String(cString: strerror(errno))))")
         }
         // The lock is held by this open descriptor, never closed, so it ends with the process
         // however it ends (a daemon killed with SIGKILL included); CLOEXEC keeps PostgreSQL from
@@ -32,7 +33,8 @@ public struct DevelopmentFolder: Sendable {
             let count = pread(lock, &buffer, buffer.count, 0)
             let holder = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
             close(lock)
-            throw FolderRefusal(path: directory.path, reason: "another bbcsd\(holder.isEmpty ? "" : " (pid \(holder))") is using it; stop that one first")
+            throw FolderRefusal(path: directory.path,
+                                reason: "another bbcsd\(holder.isEmpty ? "" : " (pid \(holder))") is using it; stop that one first")
         }
         // A daemon from before this lock, or one started by hand, shows by answering.
         let socket = directory.appendingPathComponent("bbcsd.sock").path

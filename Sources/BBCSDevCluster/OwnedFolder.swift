@@ -41,7 +41,7 @@ final class OwnedFolder {
             var entry = stat()
             let isLink = fstatat(parent, name, &entry, AT_SYMLINK_NOFOLLOW) == 0 && entry.st_mode & S_IFMT == S_IFLNK
             throw FolderRefusal(path: path, reason: isLink ? "it is a symbolic link, which bbcsd does not follow"
-                          : code == ENOTDIR ? "it is not a folder" : "it cannot be opened (\(String(cString: strerror(code))))")
+                                : code == ENOTDIR ? "it is not a folder" : "it cannot be opened (\(String(cString: strerror(code))))")
         }
         descriptor = fd
         var status = stat()
@@ -49,10 +49,12 @@ final class OwnedFolder {
             throw FolderRefusal(path: path, reason: "it cannot be examined (\(String(cString: strerror(errno))))")
         }
         guard owners.contains(status.st_uid) else {
-            throw FolderRefusal(path: path, reason: "it belongs to \(Self.login(status.st_uid)), not to \(owners.sorted().map(Self.login).joined(separator: " or "))")
+            let allowed = owners.sorted().map(Self.login).joined(separator: " or ")
+            throw FolderRefusal(path: path, reason: "it belongs to \(Self.login(status.st_uid)), not to \(allowed)")
         }
         guard status.st_mode & 0o022 == 0 else {
-            throw FolderRefusal(path: path, reason: "its group or other users may write to it (mode \(String(status.st_mode & 0o7777, radix: 8)))")
+            let mode = String(status.st_mode & 0o7777, radix: 8)
+            throw FolderRefusal(path: path, reason: "its group or other users may write to it (mode \(mode); chmod go-w \(path))")
         }
     }
 
