@@ -63,7 +63,7 @@ struct DevDaemonTests {
         var dir: URL { root.appendingPathComponent("dev") }
         var socketPath: String { dir.appendingPathComponent("bbcsd.sock").path }
         var bbcsd: String { binDirectory.appendingPathComponent("bbcsd").path }
-        private var started = 0
+        private var started: [ChildProcess] = []
 
         /// Runs `bbcsd --dev DIR` to its end (at most two minutes): a refusal or a failed start.
         func runToEnd(_ extra: [String] = [], program: String? = nil, workingDirectory: String? = nil) throws -> Program.Outcome {
@@ -75,9 +75,9 @@ struct DevDaemonTests {
 
         /// Starts `bbcsd --dev DIR` and waits until its socket answers.
         func start(_ extra: [String] = []) throws -> ChildProcess {
-            started += 1
             let process = try ChildProcess(bbcsd, ["--dev", dir.path, "--log-level", "debug"] + extra,
-                                           logPath: root.appendingPathComponent("bbcsd-\(started).log").path)
+                                           logPath: root.appendingPathComponent("bbcsd-\(started.count).log").path)
+            started.append(process)
             let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline {
                 guard process.isRunning else { throw HarnessError(description: "bbcsd --dev exited early:\n\(process.log)") }
@@ -118,7 +118,8 @@ struct DevDaemonTests {
         }
 
         deinit {
-            // A failed test must not leave a server running.
+            // A failed test must not leave a daemon or a server running.
+            for process in started where process.isRunning { process.stop(SIGKILL) }
             if let pid = postmaster { kill(pid, SIGQUIT) }
             try? FileManager.default.removeItem(at: root)
         }
