@@ -24,6 +24,8 @@ public struct BBCSCtl: ParsableCommand {
 
     /// Runs the command line of this process.
     public static func main() {
+        // A reader that stops early (`| head`) is a write failing with EPIPE (see `writeOutput`), not a kill.
+        signal(SIGPIPE, SIG_IGN)
         main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
     }
 

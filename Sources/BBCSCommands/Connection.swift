@@ -30,11 +30,12 @@ struct Connection: ParsableArguments {
             return try body(try Client(socketPath: socket ?? Client.defaultSocketPath))
         } catch let error as ClientError {
             if json, case .server(let wire) = error, let line = try? WireCoding.encoder().encode(["error": wire]) {
-                FileHandle.standardError.write(line + Data("\n".utf8))
+                writeError(String(decoding: line, as: UTF8.self) + "\n")
             } else {
-                var text = "bbcsctl: \(error)\n"
+                // One sentence, even when the message quotes a value with a line break in it.
+                var text = "bbcsctl: " + "\(error)".replacingOccurrences(of: "\n", with: "\u{FFFD}") + "\n"
                 if case .server(let wire) = error, let hint = HintCommand.line(for: wire) { text += "  \(hint)\n" }
-                FileHandle.standardError.write(Data(printable(text).utf8))
+                writeError(printable(text))
             }
             throw ExitCode(Exit.status(for: error))
         }
@@ -44,6 +45,6 @@ struct Connection: ParsableArguments {
 func printJSON(_ value: Any) {
     let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
     if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        writeOutput(String(decoding: data, as: UTF8.self) + "\n")
     }
 }

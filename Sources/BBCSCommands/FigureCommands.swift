@@ -58,7 +58,7 @@ struct FigureCommand: ParsableCommand {
             let revision = try self.revision ?? connection.session { client in
                 let history = try client.call(FigureHistoryRequest(code: code, period: period))
                 guard let current = history.revisions.last else {
-                    FileHandle.standardError.write(Data("bbcsctl: \(code) \(period) has no figure to correct; use `bbcsctl figure submit`\n".utf8))
+                    writeError("bbcsctl: \(code) \(period) has no figure to correct; use `bbcsctl figure submit`\n")
                     throw ExitCode(Exit.conflict)
                 }
                 return current.revision

@@ -54,10 +54,10 @@ struct PlanCommand: ParsableCommand {
         func run() throws {
             let content: String
             do { content = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("bbcsctl: cannot read \(file): \(error.localizedDescription)\n".utf8))
+                writeError("bbcsctl: cannot read \(file): \(readFailure(file))\n")
                 throw ExitCode(Exit.usage)
             }
-            FileHandle.standardError.write(Data("\(dryRun ? "checking" : "importing") \(file) (\(content.utf8.count) bytes)…\n".utf8))
+            writeError("\(dryRun ? "checking" : "importing") \(file) (\(content.utf8.count) bytes)…\n")
             try connection.run(PlanImportRequest(content: content, source: file, dryRun: dryRun ? true : nil)) { summary in
                 let counts = "\(summary.indicators) indicators, \(summary.tasks) tasks"
                 if summary.changedRows == 0 {

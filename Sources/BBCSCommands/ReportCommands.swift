@@ -21,11 +21,11 @@ struct Report: ParsableCommand {
     func run() throws {
         let report = try connection.session { try $0.call(ReportRequest(period: period, objective: objective)) }
         let text = format.render(report)
-        guard let output else { return FileHandle.standardOutput.write(Data(text.utf8)) }
+        guard let output else { return writeOutput(text) }
         do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-            FileHandle.standardError.write(Data("bbcsctl: cannot write \(output): \(error.localizedDescription)\n".utf8))
+            writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
             throw ExitCode(Exit.usage)
         }
-        FileHandle.standardError.write(Data("wrote \(output) (\(format.rawValue), \(text.utf8.count) bytes, \(report.summary.indicators) indicators)\n".utf8))
+        writeError("wrote \(output) (\(format.rawValue), \(text.utf8.count) bytes, \(report.summary.indicators) indicators)\n")
     }
 }

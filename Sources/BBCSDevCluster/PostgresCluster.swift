@@ -63,13 +63,11 @@ public struct PostgresCluster: Sendable {
     /// True when a cluster has been created in the folder.
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) }
 
-    /// Creates the cluster if the folder has none yet.
+    /// Creates the cluster if the folder has none yet. The folder (created if missing) and its
+    /// `run/` must be real folders of this process's user (or, as root, of the server's
+    /// account, which is then given both) that no one else may write to.
     public func initializeIfNeeded() async throws {
-        try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
-        if geteuid() == 0 {
-            guard let account = getpwnam(serverAccount) else { throw Failure.noAccount(serverAccount) }
-            for url in [directory, socketDirectory] { chown(url.path, account.pointee.pw_uid, account.pointee.pw_gid) }
-        }
+        try prepareFolders()
         guard !isInitialized else { return }
         let bin = await Self.binDirectory()
         guard FileManager.default.isExecutableFile(atPath: bin + "/initdb") else { throw Failure.missingBinaries(bin) }
@@ -77,8 +75,24 @@ public struct PostgresCluster: Sendable {
                                                "-E", "UTF8", "--no-locale", "--no-sync"])
     }
 
+    /// Opens the cluster's folder and `run/` without following a link, checks them, and as
+    /// root hands each descriptor (never a path) to the server's account.
+    private func prepareFolders() throws {
+        var account: (uid: uid_t, gid: gid_t)?
+        if geteuid() == 0 {
+            guard let entry = getpwnam(serverAccount) else { throw Failure.noAccount(serverAccount) }
+            account = (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        }
+        let owners = Set([geteuid()] + [account?.uid].compactMap { $0 })
+        try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let folder = try OwnedFolder(directory.path, creatingWith: 0o700, owners: owners)
+        if let account { try folder.handOver(to: account.uid, account.gid) }
+        let run = try folder.child("run", creatingWith: 0o700, owners: owners)
+        if let account { try run.handOver(to: account.uid, account.gid) }
+    }
+
     /// Starts the server on the private socket and waits until it accepts connections;
-    /// returns false when it was already running (so the caller knows not to stop it).
+    /// returns false when it was already running.
     @discardableResult
     public func start() async throws -> Bool {
         if await isRunning() { return false }
@@ -104,6 +118,14 @@ public struct PostgresCluster: Sendable {
         let admin = try PGConnection(conninfo: conninfo(database: "postgres"))
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
             try admin.execute("CREATE DATABASE \(identifier: database)")
+        }
+    }
+
+    /// `createDatabaseIfNeeded` on a thread of its own: libpq blocks, and Swift's cooperative
+    /// pool must not.
+    public func createDatabaseOffPool() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            Thread { continuation.resume(with: Result { try createDatabaseIfNeeded() }) }.start()
         }
     }
 

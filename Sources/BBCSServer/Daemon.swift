@@ -241,10 +241,20 @@ public final class Daemon: Service {
     private func importIfEmpty(_ url: URL) async throws {
         let count = try await pool.withConnection { db in try db.one(Int.self, "SELECT count(*) FROM plans") }
         guard count == 0 else { return }
-        let document = try PlanDocument.load(from: try Data(contentsOf: url))
+        // Foundation's error would name neither the file nor the reason.
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw PlanFileUnreadable(path: url.path) }
+        let document = try PlanDocument.load(from: data)
         let summary = try await PlanImporter.importPlan(document, into: pool, by: daemonActor("plan.import"))
         logger.info("imported plan", metadata: ["plan": "\(summary.plan)", "file": "\(url.path)",
                                                 "indicators": "\(summary.indicators)", "tasks": "\(summary.tasks)"])
+    }
+}
+
+/// The plan file to import at start cannot be read.
+struct PlanFileUnreadable: Error, CustomStringConvertible {
+    let path: String
+    var description: String {
+        "cannot read the plan file \(path): " + (access(path, R_OK) == 0 ? "it is not a readable file" : String(cString: strerror(errno)))
     }
 }
 

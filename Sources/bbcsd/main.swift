@@ -13,8 +13,10 @@ struct BBCSD: AsyncParsableCommand {
         abstract: "The bbcs business-plan daemon: PostgreSQL behind a Unix socket.",
         discussion: """
             Run with --dev DIR to get a private PostgreSQL cluster in DIR, created and
-            started by the daemon, with the shipped plan loaded. Run with --config FILE
-            for a deployment.
+            started by the daemon (and stopped with it), with the shipped plan loaded: DIR
+            must be your own folder that no one else may write to, and its socket is yours
+            alone unless --socket-mode says otherwise. Run with --config FILE for a
+            deployment.
 
             Settings come from flags, then the environment (BBCS_ and the key in
             capitals: BBCS_POOL_SIZE=4, BBCS_ADMINS=alice,bob, BBCS_SOCKET_MODE=660),
@@ -109,11 +111,11 @@ struct BBCSD: AsyncParsableCommand {
         } catch {
             throw configurationError("\(error)")
         }
-        var cluster: PostgresCluster?
-        if let dev {
-            let started = try await startPrivateCluster(in: URL(fileURLWithPath: dev).standardizedFileURL, logger: logger)
-            cluster = started.cluster
-            sources.development = started.defaults
+        let folder: DevelopmentFolder?
+        do { folder = try dev.map { try DevelopmentFolder.claim(URL(fileURLWithPath: $0)) } } catch { throw fatal("\(error)") }
+        if let folder {
+            sources.development = .development(database: folder.cluster.conninfo, directory: folder.directory,
+                                               plan: Resources.locate(Resources.defaultPlan))
             // Whoever runs a development daemon administers it, and so does root.
             let runner = getpwuid(getuid())?.pointee.pw_name.map { String(cString: $0) }
             sources.addedAdmins += [runner, "root"].compactMap { $0 }
@@ -125,16 +127,23 @@ struct BBCSD: AsyncParsableCommand {
 
         let configuration: DaemonConfiguration
         do { configuration = try sources.configuration() } catch {
-            if let cluster { try? await cluster.stop() }
             throw configurationError("\(error)")
+        }
+        if folder != nil && configuration.initialPlan == nil {
+            throw fatal("cannot find the shipped plan \(Resources.defaultPlan); give --plan FILE")
         }
         if let now { logger.notice("clock set", metadata: ["now": "\(now)"]) }
 
-        let daemon = Daemon(configuration: configuration, logger: logger, notifier: notifier)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let cluster = folder?.cluster
+        if let cluster { try await startPrivateCluster(cluster, logger: logger) }
+        // From here on, every way out stops the private cluster.
         var failure: Error?
-        do { try await group.run() } catch is CancellationError {} catch { failure = error }
+        do {
+            let daemon = Daemon(configuration: configuration, logger: logger, notifier: notifier)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } catch is CancellationError {} catch { failure = error }
         if let cluster {
             logger.info("stopping private postgresql")
             do { try await cluster.stop() } catch { logger.error("postgresql did not stop", metadata: ["error": "\(error)"]) }
@@ -145,22 +154,28 @@ struct BBCSD: AsyncParsableCommand {
         }
     }
 
-    /// `--dev DIR`: a private PostgreSQL cluster in DIR, created and started if need be (nil
-    /// when it was already running), and the settings it provides beneath the file.
-    private func startPrivateCluster(in dir: URL, logger: Logger) async throws -> (cluster: PostgresCluster?, defaults: SettingLayer) {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let embedded = PostgresCluster(directory: dir.appendingPathComponent("postgres"))
-        logger.info("starting private postgresql", metadata: ["dir": "\(embedded.directory.path)"])
-        var started: PostgresCluster?
+    /// `--dev DIR`'s private cluster, created if need be and started; one already running
+    /// there was left by a daemon that is gone (the folder is claimed), so it is adopted.
+    /// Either way this daemon stops it when it stops.
+    private func startPrivateCluster(_ cluster: PostgresCluster, logger: Logger) async throws {
         do {
-            try await embedded.initializeIfNeeded()
-            if try await embedded.start() { started = embedded }
-            try embedded.createDatabaseIfNeeded()
+            try await cluster.initializeIfNeeded()
+        } catch let refusal as FolderRefusal {
+            throw fatal("\(refusal)")
         } catch {
+            throw fatal("the private PostgreSQL cluster was not created: \(error)")
+        }
+        logger.info("starting private postgresql", metadata: ["dir": "\(cluster.directory.path)"])
+        do {
+            if try await !cluster.start() {
+                logger.notice("adopting the private postgresql left running by a daemon that is gone",
+                              metadata: ["dir": "\(cluster.directory.path)"])
+            }
+            try await cluster.createDatabaseOffPool()
+        } catch {
+            try? await cluster.stop()
             throw fatal("the private PostgreSQL cluster did not start: \(error)")
         }
-        guard let plan = Resources.locate(Resources.defaultPlan) else { throw fatal("cannot find \(Resources.defaultPlan); give --plan FILE") }
-        return (started, .development(database: embedded.conninfo, directory: dir, plan: plan))
     }
 
     private func fatal(_ message: String) -> ExitCode {

@@ -84,6 +84,44 @@ struct ClientCommandTests {
         #expect(result.err.contains("importing"))
     }
 
+    /// A reader that stops early: each listing (JSON, a report, a table) is longer than a pipe
+    /// holds (64 KiB) plus what `head` reads at once (8 KiB), so bbcsctl is still writing when
+    /// the pipe closes.
+    @Test(arguments: [["--json", "audit", "--limit", "1000"], ["report", "--period", "2025/26 Q2", "--format", "html"],
+                      ["audit", "--limit", "1000"]])
+    func aClosedPipeEndsTheListingQuietly(_ arguments: [String]) throws {
+        let ctl = binDirectory.appendingPathComponent("bbcsctl").path
+        let whole = try Self.daemon.ctl(arguments)
+        try #require(whole.status == 0 && whole.out.utf8.count > 80_000, "\(arguments) prints \(whole.out.utf8.count) bytes")
+        let result = try runProgram("/bin/bash", ["-c", "set -o pipefail; \"$@\" | head -1", "bash", ctl, "--socket", Self.daemon.socketPath]
+                                        + arguments)
+        #expect(result.status == 0, "\(arguments): \(result.status)")
+        #expect(result.err.isEmpty, "\(arguments): \(result.err)")
+        #expect(result.out == String(whole.out.prefix { $0 != "\n" }) + "\n")
+    }
+
+    /// A refusal is one line on stderr, even when the daemon's message quotes a line break typed by the caller.
+    @Test func aRefusalIsOneLine() throws {
+        let result = try Self.daemon.ctl(["indicator", "show", "ComS_999\nrm -rf ~"])
+        #expect(result.status == 3)
+        #expect(result.out.isEmpty)
+        #expect(result.err.hasPrefix("bbcsctl: ") && result.err.hasSuffix("\n"), "\(result.err)")
+        #expect(result.err.split(separator: "\n").count == 1, "\(result.err)")
+        let json = try Self.daemon.ctl(["--json", "indicator", "show", "ComS_999\nrm -rf ~"])
+        #expect(json.status == 3)
+        #expect(json.err.split(separator: "\n").count == 1, "\(json.err)")
+    }
+
+    /// A file bbcsctl cannot read or write is named with the system's reason, in one sentence.
+    @Test func aFileThatFailsIsOneSentence() throws {
+        let read = try Self.daemon.ctl(["plan", "import", "/nonexistent/plan.json"])
+        #expect(read.status == 64)
+        #expect(read.err == "bbcsctl: cannot read /nonexistent/plan.json: No such file or directory\n")
+        let written = try Self.daemon.ctl(["report", "--period", "2025/26 Q2", "-o", "/nonexistent/q2.txt"])
+        #expect(written.status == 64)
+        #expect(written.err == "bbcsctl: cannot write /nonexistent/q2.txt: No such file or directory\n")
+    }
+
     /// The daemon names the method to call; the client writes the command line for people.
     @Test func aRefusalSaysWhichCommandToRun() throws {
         let first = try Self.daemon.ctl(["figure", "submit", "ComS_013", "2025/26 Q1", "20"])

@@ -152,10 +152,10 @@ struct ConfigFileTests {
         let dev = SettingLayer.development(database: "host=/dev/postgres", directory: URL(fileURLWithPath: "/tmp/dev"),
                                            plan: URL(fileURLWithPath: "/tmp/plan.json"))
         let plain = try resolve(dev: dev)
-        #expect(plain.database == "host=/dev/postgres" && plain.endpoint == .path("/tmp/dev/bbcsd.sock", mode: 0o666))
+        #expect(plain.database == "host=/dev/postgres" && plain.endpoint == .path("/tmp/dev/bbcsd.sock", mode: 0o600))
         #expect(plain.initialPlan?.path == "/tmp/plan.json")
         let filed = try resolve(file: "socket = \"/file\"", dev: dev)
-        #expect(filed.database == "host=/dev/postgres" && filed.endpoint == .path("/file", mode: 0o666))
+        #expect(filed.database == "host=/dev/postgres" && filed.endpoint == .path("/file", mode: 0o600))
     }
 
     /// A daemon configured by nothing but a database runs with DaemonConfiguration's

@@ -67,11 +67,14 @@ public struct SettingLayer: Sendable {
     }))
 
     /// What `bbcsd --dev DIR` puts beneath the file: its private cluster, a socket in DIR that
-    /// every local user may connect to (the daemon decides what each may do), the shipped plan.
-    public static func development(database: String, directory: URL, plan: URL) -> SettingLayer {
-        SettingLayer(name: "dev", contents: [
+    /// only its own user may connect to (`--socket-mode 666` lets every local user in, and the
+    /// daemon decides what each may do), the shipped plan when it was found.
+    public static func development(database: String, directory: URL, plan: URL?) -> SettingLayer {
+        var contents: [String: ConfigContent] = [
             "database": .string(database), "socket": .string(directory.appendingPathComponent("bbcsd.sock").path),
-            "socket_mode": .int(0o666), "plan": .string(plan.path),
-        ])
+            "socket_mode": .int(0o600),
+        ]
+        contents["plan"] = plan.map { .string($0.path) }
+        return SettingLayer(name: "dev", contents: contents)
     }
 }

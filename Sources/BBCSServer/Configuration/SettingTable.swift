@@ -13,7 +13,7 @@ extension Setting {
         Setting("socket", .text, default: "/run/bbcs/bbcsd.sock", flag: "--socket", .restart,
                 "Socket path to listen on when not socket-activated."),
         Setting("socket_mode", .octal(0...0o777), default: 0o660, flag: "--socket-mode", .restart,
-                "Permission bits of that socket, in octal (666 with --dev)."),
+                "Permission bits of that socket, in octal (600 with --dev)."),
         Setting("max_line_bytes", .integer(1024...(64 << 20)), default: .int(defaultMaxLineBytes), .restart,
                 "Longest request line accepted, in bytes."),
         Setting("schema_dir", .text, flag: "--schema", .restart,
