@@ -61,6 +61,23 @@ public final class Client {
 
     deinit { close(fd) }
 
+    /// A decoding failure as one clause naming where it happened (a reply from another
+    /// version, usually), not Swift's multi-line dump.
+    public static func sentence(_ error: Error) -> String {
+        func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? "the reply" : "the reply's " + text.dropFirst()
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "\(path(context, key)) is missing"
+        case .valueNotFound(_, let context)?: return "\(path(context)) is null"
+        case .typeMismatch(let type, let context)?: return "\(path(context)) is not a \(type)"
+        case .dataCorrupted(let context)?: return "\(path(context)) is malformed"
+        default: return "\(error)".replacingOccurrences(of: "\n", with: " ")
+        }
+    }
+
     /// Sends `request` and returns its typed result, or throws the daemon's error.
     public func call<R: RequestType>(_ request: R) throws -> R.Response {
         let line = try send(request)
@@ -68,7 +85,7 @@ public final class Client {
         do {
             reply = try WireCoding.decoder().decode(ReplyEnvelope<R.Response>.self, from: line)
         } catch {
-            throw ClientError.protocolFailure("\(error)")
+            throw ClientError.protocolFailure(Self.sentence(error))
         }
         if let error = reply.error { throw ClientError.server(error) }
         guard let result = reply.result else { throw ClientError.protocolFailure("a reply with neither result nor error") }

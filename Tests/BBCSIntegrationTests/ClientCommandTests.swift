@@ -18,6 +18,30 @@ struct ClientCommandTests {
         #expect(result.out.isEmpty)
     }
 
+    /// A reply the client cannot read (another version's daemon) is one sentence naming the field, not a decoding dump.
+    @Test func unreadableReplyIsOneSentence() throws {
+        let socket = "/tmp/bbcs-odd-daemon-\(getpid()).sock"
+        unlink(socket)
+        defer { unlink(socket) }
+        // A daemon of sorts: answers each request with a result lacking every field.
+        let server = """
+            import json, os, socket, sys
+            s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + ".new"); s.listen(1)
+            os.rename(sys.argv[1] + ".new", sys.argv[1])  # there only once it listens
+            c, _ = s.accept(); f = c.makefile("rwb")
+            for line in f:
+                f.write(json.dumps({"id": json.loads(line)["id"], "result": {"odd": True}}).encode() + b"\\n"); f.flush()
+            """
+        let fake = try ChildProcess("/usr/bin/python3", ["-c", server, socket], logPath: socket + ".log")
+        defer { _ = fake.stop(SIGKILL); unlink(socket + ".log") }
+        for _ in 0..<200 where access(socket, F_OK) != 0 { usleep(50_000) }
+        let result = try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["--socket", socket, "whoami"])
+        #expect(result.status != 0)
+        #expect(result.err.split(separator: "\n").count == 1, "\(result.err)")
+        #expect(result.err.contains("the reply's result."), "\(result.err)")
+        #expect(!result.err.contains("CodingKeys"), "\(result.err)")
+    }
+
     @Test func socketComesFromTheEnvironment() throws {
         let result = try runProgram(binDirectory.appendingPathComponent("bbcsctl").path, ["whoami"],
                                     environment: ["BBCS_SOCKET": Self.daemon.socketPath])
