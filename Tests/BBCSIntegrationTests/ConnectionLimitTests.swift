@@ -97,12 +97,28 @@ enum DaemonProcess {
                   target.hasPrefix("socket:[") else { return nil }
             return String(target.dropFirst("socket:[".count).dropLast())
         })
-        let table = (try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8)) ?? ""
+        let table = wholeFile("/proc/net/unix")
         return table.split(separator: "\n").dropFirst().filter { line in
             // Num RefCount Protocol Flags Type St Inode Path
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             return fields.count >= 8 && fields[7] == socketPath && fields[5] != "01" && inodes.contains(String(fields[6]))
         }.count
+    }
+
+    /// A /proc table in as few reads as possible: between two reads the kernel's list moves,
+    /// and lines are skipped.
+    private static func wholeFile(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8 << 20)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The CPU time it has used, user and system, in seconds.
@@ -116,11 +132,18 @@ enum DaemonProcess {
     }
 }
 
-/// Waits until `condition` holds, or fails naming `what`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () throws -> Bool) throws {
+/// Waits until `condition` holds, or fails naming `what` and, if given, the daemon's
+/// connections and descriptors then.
+func waitUntil(_ what: String, timeout: Duration = .seconds(15), daemon: TestDaemon? = nil, _ condition: () throws -> Bool) throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
-        guard ContinuousClock.now < deadline else { throw HarnessError(description: "\(what) did not happen within \(timeout)") }
+        guard ContinuousClock.now < deadline else {
+            let state = daemon.map { d in
+                " (connections \(DaemonProcess.connections(d.process.pid, on: d.socketPath)), descriptors \(DaemonProcess.descriptors(d.process.pid)));"
+                    + " the log ends:\n" + d.process.log.suffix(4000)
+            }
+            throw HarnessError(description: "\(what) did not happen within \(timeout)" + (state ?? ""))
+        }
         usleep(50_000)
     }
 }
@@ -144,7 +167,7 @@ struct ConnectionLimitTests {
         let other = try TestAccounts.ensure("bbcs-t-limits")
         let daemon = try TestDaemon(plan: nil, environment: ["BBCS_MAX_CONNECTIONS": "5", "BBCS_MAX_CONNECTIONS_PER_UID": "3"])
         let pid = daemon.process.pid
-        try waitUntil("the start-up check's connection to close") { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
+        try waitUntil("the start-up check's connection to close", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
         let baseline = DaemonProcess.descriptors(pid)
 
         var mine = try (0..<3).map { _ in try RawConnection(daemon.socketPath) }
@@ -178,10 +201,10 @@ struct ConnectionLimitTests {
         #expect(error(lines.last)["code"] as? String == "too_many_connections" && detail(lines.last, "limit") == "max_connections",
                 "\(lines)")
 
-        try waitUntil("the other uid's connections to close") { DaemonProcess.connections(pid, on: daemon.socketPath) == 3 }
+        try waitUntil("the other uid's connections to close", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 3 }
         mine.removeAll()
-        try waitUntil("the daemon to close every connection") { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
-        try waitUntil("the daemon's descriptors to come back to \(baseline)") { DaemonProcess.descriptors(pid) <= baseline }
+        try waitUntil("the daemon to close every connection", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
+        try waitUntil("the daemon's descriptors to come back to \(baseline)", daemon: daemon) { DaemonProcess.descriptors(pid) <= baseline }
         // The counts went down with them: this uid is served again.
         #expect(try RawConnection(daemon.socketPath).hello())
     }
@@ -226,7 +249,7 @@ struct ConnectionLimitTests {
         #expect(sent > 1, "closed before the line went quiet")
 
         // The two still open fall idle too.
-        try waitUntil("the daemon to close every connection", timeout: .seconds(20)) {
+        try waitUntil("the daemon to close every connection", timeout: .seconds(20), daemon: daemon) {
             DaemonProcess.connections(daemon.process.pid, on: daemon.socketPath) == 0
         }
     }
@@ -239,7 +262,7 @@ struct ConnectionLimitTests {
         let daemon = try TestDaemon(plan: nil) { _ in [prlimit, "--nofile=64:64", "--"] }
         let pid = daemon.process.pid
         var held = try (0..<100).map { _ in try RawConnection(daemon.socketPath) }
-        try waitUntil("the daemon to use up its descriptors") { DaemonProcess.descriptors(pid) >= 62 }
+        try waitUntil("the daemon to use up its descriptors", daemon: daemon) { DaemonProcess.descriptors(pid) >= 62 }
         usleep(500_000)
         let before = DaemonProcess.cpuSeconds(pid)
         sleep(3)
