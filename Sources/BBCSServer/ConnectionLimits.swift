@@ -283,8 +283,13 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
 
     private static func newlines(in buffer: ByteBuffer) -> Int {
         buffer.withUnsafeReadableBytes { bytes in
+            guard var cursor = bytes.baseAddress else { return 0 }
+            let end = cursor + bytes.count
             var count = 0
-            for byte in bytes where byte == UInt8(ascii: "\n") { count += 1 }
+            while cursor < end, let found = memchr(cursor, Int32(UInt8(ascii: "\n")), end - cursor) {
+                count += 1
+                cursor = UnsafeRawPointer(found) + 1
+            }
             return count
         }
     }

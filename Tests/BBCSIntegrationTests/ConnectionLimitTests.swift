@@ -267,8 +267,9 @@ struct ConnectionLimitTests {
         let before = DaemonProcess.cpuSeconds(pid)
         sleep(3)
         let used = DaemonProcess.cpuSeconds(pid) - before
-        // Spinning on accept takes a whole core: about 3 s here.
-        #expect(used >= 0 && used < 0.5, "the daemon used \(used) s of CPU in 3 s at its descriptor limit")
+        // Spinning on accept takes what CPU it gets (1.5 s of these 3 on a busy two-core
+        // machine); waiting takes about 0.01 s.
+        #expect(used >= 0 && used < 0.3, "the daemon used \(used) s of CPU in 3 s at its descriptor limit")
         #expect(daemon.process.log.contains("out of file descriptors"))
         #expect(daemon.process.log.contains("the descriptor limit leaves no room for max_connections"))
 
