@@ -143,7 +143,8 @@ final class RefusalHandler: ChannelInboundHandler {
 /// Closes a connection that holds no request and has been silent for the idle timeout, or
 /// whose request line, once started, has no newline within the partial-line timeout; each
 /// gets one error line first. The clocks stand still while a request is in hand: then the
-/// daemon is the slow one, and it stops reading the socket until it has answered.
+/// daemon is the slow one, and it stops reading the socket until it has answered. Replies
+/// stuck behind a client that reads none of them start the idle clock again.
 ///
 /// Sits first in the pipeline, so it sees the raw bytes both ways: each request is one
 /// `\n`-terminated line in, each reply one line out.
@@ -165,6 +166,8 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
     /// When the unfinished line began, or when the daemon last caught up with its requests
     /// while that line waited.
     private var partialSince: NIODeadline?
+    /// False while replies wait for a client that does not read them.
+    private var writable = true
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
@@ -238,13 +241,27 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
         context.write(data, promise: promise)
     }
 
-    private var inHand: Bool { linesOut < linesIn }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writable = context.channel.isWritable
+        lastActivity = .now()
+        arm(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Whether the connection waits on its client: it holds no request, or the replies to
+    /// those it holds are not being read.
+    private var waitingOnClient: Bool { linesOut >= linesIn || !writable }
+
+    /// When the connection is closed unless something happens first.
+    private var deadline: NIODeadline {
+        if writable, let partialSince { partialSince + partial } else { lastActivity + idle }
+    }
 
     /// Makes sure a timer fires no later than the deadline now in force; a timer that fires
     /// early looks again and waits the rest.
     private func arm(_ context: ChannelHandlerContext) {
-        guard !inHand else { return }
-        let deadline = partialSince.map { $0 + partial } ?? lastActivity + idle
+        guard waitingOnClient else { return }
+        let deadline = self.deadline
         if let timerDeadline, timerDeadline <= deadline { return }
         timer?.cancel()
         schedule(at: deadline, context)
@@ -259,15 +276,13 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
         timer = nil
         timerDeadline = nil
         // With a request in hand the clock restarts when its reply is written.
-        guard context.channel.isActive, !inHand else { return }
-        let now = NIODeadline.now()
-        if let since = partialSince {
-            guard now >= since + partial else { return schedule(at: since + partial, context) }
+        guard context.channel.isActive, waitingOnClient else { return }
+        guard NIODeadline.now() >= deadline else { return schedule(at: deadline, context) }
+        if writable, partialSince != nil {
             close(context, reason: "partial_line_timeout",
                   ResponseError(.invalidRequest, "a request line must end with a newline within \(partialSeconds) seconds of its start; closing the connection",
                                 data: ["reason": "partial_line_timeout", "seconds": "\(partialSeconds)"]))
         } else {
-            guard now >= lastActivity + idle else { return schedule(at: lastActivity + idle, context) }
             close(context, reason: "idle_timeout",
                   ResponseError(.unavailable, "closing the connection after \(idleSeconds) seconds without a request; connect again to continue",
                                 data: ["reason": "idle_timeout", "seconds": "\(idleSeconds)"]))

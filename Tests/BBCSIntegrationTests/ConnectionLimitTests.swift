@@ -252,6 +252,17 @@ struct ConnectionLimitTests {
         try waitUntil("the daemon to close every connection", timeout: .seconds(20), daemon: daemon) {
             DaemonProcess.connections(daemon.process.pid, on: daemon.socketPath) == 0
         }
+
+        // Requests whose replies are never read: once the replies back up, the connection is
+        // as idle as a silent one.
+        let deaf = try RawConnection(daemon.socketPath)
+        try deaf.send(String(repeating: #"{"id":1,"method":"system.hello"}"# + "\n", count: 3000))
+        try waitUntil("the daemon to close a connection that reads nothing", timeout: .seconds(30), daemon: daemon) {
+            DaemonProcess.connections(daemon.process.pid, on: daemon.socketPath) == 0
+        }
+        var answered = 0
+        while try deaf.readLine() != nil { answered += 1 }
+        #expect(answered > 0 && answered < 3000)
     }
 
     /// Under a descriptor limit of 64, 100 clients: the daemon stops accepting and waits
