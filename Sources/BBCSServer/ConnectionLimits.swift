@@ -42,11 +42,11 @@ final class ConnectionCount: Sendable {
         let refusal: ResponseError? = state.withLockedValue { state in
             let refusal: ResponseError?
             if state.total >= limits.maxConnections {
-                refusal = ResponseError(.tooManyConnections, "bbcsd holds its maximum of \(limits.maxConnections) connections; try again shortly",
+                refusal = ResponseError(.tooManyConnections, "bbcsd already serves the \(limits.maxConnections) connections it allows at once; try again shortly",
                                         data: ["limit": "max_connections", "max": "\(limits.maxConnections)"])
             } else if state.byUID[uid, default: 0] >= limits.maxPerUID {
                 refusal = ResponseError(.tooManyConnections,
-                                        "uid \(uid) holds the maximum of \(limits.maxPerUID) connections one user may open; close some and try again",
+                                        "this user already has the \(limits.maxPerUID) connections one user may have open at once; close one and try again",
                                         data: ["limit": "max_connections_per_uid", "max": "\(limits.maxPerUID)"])
             } else {
                 state.total += 1
