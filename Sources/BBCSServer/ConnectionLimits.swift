@@ -372,7 +372,6 @@ enum DescriptorLimit {
 
     /// Raises the soft limit to the hard one (systemd's default soft limit, 1024, is for
     /// programs that still use select()), and returns the limit in force.
-    @discardableResult
     static func raiseToHard() -> (soft: UInt64, hard: UInt64)? {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
