@@ -47,6 +47,12 @@ final class RawConnection {
         }
     }
 
+    /// Whether the daemon has closed its end, looked at without reading what it sent.
+    var closedByDaemon: Bool {
+        var descriptor = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&descriptor, 1, 0) == 1 && descriptor.revents & Int16(POLLHUP) != 0
+    }
+
     /// Whether something (a line or the close) arrives within `timeout`.
     func readable(within timeout: Duration) -> Bool {
         if !pending.isEmpty { return true }
@@ -87,38 +93,16 @@ enum DaemonProcess {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 
-    /// Its connections on `socketPath`: descriptors of sockets the kernel lists in
-    /// /proc/net/unix under that path (accepted sockets carry their listener's path), the
-    /// listening socket aside.
-    static func connections(_ pid: pid_t, on socketPath: String) -> Int {
-        let fdDirectory = "/proc/\(pid)/fd"
-        let inodes = Set(((try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []).compactMap { entry -> String? in
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fdDirectory + "/" + entry),
-                  target.hasPrefix("socket:[") else { return nil }
-            return String(target.dropFirst("socket:[".count).dropLast())
-        })
-        let table = wholeFile("/proc/net/unix")
-        return table.split(separator: "\n").dropFirst().filter { line in
-            // Num RefCount Protocol Flags Type St Inode Path
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            return fields.count >= 8 && fields[7] == socketPath && fields[5] != "01" && inodes.contains(String(fields[6]))
-        }.count
-    }
-
-    /// A /proc table in as few reads as possible: between two reads the kernel's list moves,
-    /// and lines are skipped.
-    private static func wholeFile(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8 << 20)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            guard n > 0 else { break }
-            bytes += chunk[..<n]
+    /// Its open descriptors once the count has held still for half a second (the harness's
+    /// start-up check has closed its connection).
+    static func settledDescriptors(_ pid: pid_t) throws -> Int {
+        var last = descriptors(pid), since = ContinuousClock.now
+        try waitUntil("the daemon's descriptors to settle") {
+            let now = descriptors(pid)
+            if now != last { (last, since) = (now, ContinuousClock.now) }
+            return ContinuousClock.now - since >= .milliseconds(500)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return last
     }
 
     /// The CPU time it has used, user and system, in seconds.
@@ -133,14 +117,13 @@ enum DaemonProcess {
 }
 
 /// Waits until `condition` holds, or fails naming `what` and, if given, the daemon's
-/// connections and descriptors then.
+/// descriptors and log then.
 func waitUntil(_ what: String, timeout: Duration = .seconds(15), daemon: TestDaemon? = nil, _ condition: () throws -> Bool) throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
         guard ContinuousClock.now < deadline else {
             let state = daemon.map { d in
-                " (connections \(DaemonProcess.connections(d.process.pid, on: d.socketPath)), descriptors \(DaemonProcess.descriptors(d.process.pid)));"
-                    + " the log ends:\n" + d.process.log.suffix(4000)
+                " (descriptors \(DaemonProcess.descriptors(d.process.pid))); the log ends:\n" + d.process.log.suffix(4000)
             }
             throw HarnessError(description: "\(what) did not happen within \(timeout)" + (state ?? ""))
         }
@@ -165,13 +148,15 @@ struct ConnectionLimitTests {
     @Test(.enabled(if: TestAccounts.available, "needs root to create a second account and run setpriv"))
     func capsInAllAndPerUIDAnswerOneLineThenClose() throws {
         let other = try TestAccounts.ensure("bbcs-t-limits")
-        let daemon = try TestDaemon(plan: nil, environment: ["BBCS_MAX_CONNECTIONS": "5", "BBCS_MAX_CONNECTIONS_PER_UID": "3"])
+        // One database connection, so the daemon's descriptors are its own plus one a client.
+        let daemon = try TestDaemon(plan: nil, extraArguments: ["--pool-size", "1"],
+                                    environment: ["BBCS_MAX_CONNECTIONS": "5", "BBCS_MAX_CONNECTIONS_PER_UID": "3"])
         let pid = daemon.process.pid
-        try waitUntil("the start-up check's connection to close", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
-        let baseline = DaemonProcess.descriptors(pid)
+        let baseline = try DaemonProcess.settledDescriptors(pid)
 
         var mine = try (0..<3).map { _ in try RawConnection(daemon.socketPath) }
         for connection in mine { #expect(try connection.hello()) }
+        #expect(DaemonProcess.descriptors(pid) == baseline + 3)
         let over = try RawConnection(daemon.socketPath)
         let refusal = try over.readLine()
         #expect(error(refusal)["code"] as? String == "too_many_connections", "\(refusal ?? "closed")")
@@ -201,10 +186,9 @@ struct ConnectionLimitTests {
         #expect(error(lines.last)["code"] as? String == "too_many_connections" && detail(lines.last, "limit") == "max_connections",
                 "\(lines)")
 
-        try waitUntil("the other uid's connections to close", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 3 }
+        try waitUntil("the other uid's connections to close", daemon: daemon) { DaemonProcess.descriptors(pid) == baseline + 3 }
         mine.removeAll()
-        try waitUntil("the daemon to close every connection", daemon: daemon) { DaemonProcess.connections(pid, on: daemon.socketPath) == 0 }
-        try waitUntil("the daemon's descriptors to come back to \(baseline)", daemon: daemon) { DaemonProcess.descriptors(pid) <= baseline }
+        try waitUntil("the daemon's descriptors to come back to \(baseline)", daemon: daemon) { DaemonProcess.descriptors(pid) == baseline }
         // The counts went down with them: this uid is served again.
         #expect(try RawConnection(daemon.socketPath).hello())
     }
@@ -249,8 +233,10 @@ struct ConnectionLimitTests {
         #expect(sent > 1, "closed before the line went quiet")
 
         // The two still open fall idle too.
-        try waitUntil("the daemon to close every connection", timeout: .seconds(20), daemon: daemon) {
-            DaemonProcess.connections(daemon.process.pid, on: daemon.socketPath) == 0
+        for connection in [busy, pieces] {
+            let line = try connection.readLine(timeout: .seconds(20))
+            #expect(detail(line, "reason") == "idle_timeout", "\(line ?? "closed")")
+            #expect(try connection.readLine() == nil)
         }
 
         // Requests whose replies are never read: once the replies back up (a thousand method
@@ -258,9 +244,7 @@ struct ConnectionLimitTests {
         // idle as a silent one.
         let deaf = try RawConnection(daemon.socketPath)
         try deaf.send(String(repeating: #"{"id":1,"method":"system.describe"}"# + "\n", count: 1000))
-        try waitUntil("the daemon to close a connection that reads nothing", timeout: .seconds(30), daemon: daemon) {
-            DaemonProcess.connections(daemon.process.pid, on: daemon.socketPath) == 0
-        }
+        try waitUntil("the daemon to close a connection that reads nothing", timeout: .seconds(30), daemon: daemon) { deaf.closedByDaemon }
         var answered = 0
         while try deaf.readLine() != nil { answered += 1 }
         #expect(answered > 0 && answered < 1000)
