@@ -193,15 +193,11 @@ struct ConnectionLimitTests {
         #expect(try RawConnection(daemon.socketPath).hello())
     }
 
-    /// Settings from the configuration file: a silent connection is told and closed after
-    /// idle_timeout, a line left unfinished after partial_line_timeout even while bytes
-    /// trickle in; a connection in use, and a line sent in pieces, are served.
+    /// A silent connection is told and closed after idle_timeout, a line left unfinished
+    /// after partial_line_timeout even while bytes trickle in; a connection in use, and a
+    /// line sent in pieces, are served.
     @Test func idleAndPartialLineTimeoutsCloseWithOneLine() throws {
-        let directory = makeTemporaryDirectory("bbcs-limits")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = directory.appendingPathComponent("bbcsd.toml")
-        try "idle_timeout = 2\npartial_line_timeout = 1\n".write(to: config, atomically: true, encoding: .utf8)
-        let daemon = try TestDaemon(plan: nil, extraArguments: ["--config", config.path])
+        let daemon = try TestDaemon(plan: nil, environment: ["BBCS_IDLE_TIMEOUT": "2", "BBCS_PARTIAL_LINE_TIMEOUT": "1"])
 
         let silent = try RawConnection(daemon.socketPath)
         let idle = try silent.readLine(timeout: .seconds(20))
