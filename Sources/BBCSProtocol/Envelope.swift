@@ -53,6 +53,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case conflict
     case unavailable
     case tooLarge = "too_large"
+    /// The daemon holds as many connections as it allows (in all, or from the caller's uid).
+    case tooManyConnections = "too_many_connections"
     case `internal`
 }
 

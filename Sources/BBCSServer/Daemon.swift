@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable {
     public var endpoint: Listener.Endpoint
     /// Longest request line, in bytes.
     public var maxLineBytes: Int = defaultMaxLineBytes
+    /// Connection caps and timeouts; a reload applies them to new connections.
+    public var connectionLimits = ConnectionLimits()
     /// Folder of the ordered SQL migrations.
     public var schemaDirectory: URL
     /// A plan file to import at start when the database holds no plan yet.
@@ -126,7 +128,8 @@ public final class Daemon: Service {
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
-                                maxLineBytes: configuration.maxLineBytes, logger: logger) { [notifier] in
+                                maxLineBytes: configuration.maxLineBytes, limits: { live.withLockedValue { $0.connectionLimits } },
+                                logger: logger) { [notifier] in
             notifier.ready(status: "serving")
         }
         // Refusals counted but not yet written are written once no request can add to them.

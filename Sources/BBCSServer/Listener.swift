@@ -19,16 +19,29 @@ public final class Listener: Service {
     let endpoint: Endpoint
     let dispatcher: Dispatcher
     let maxLineBytes: Int
+    let limits: @Sendable () -> ConnectionLimits
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     let onListening: @Sendable () -> Void
 
-    /// - Parameter onListening: called once the socket accepts connections.
-    public init(endpoint: Endpoint, dispatcher: Dispatcher, maxLineBytes: Int, logger: Logger,
+    /// What the child channel initializer hands the accept loop.
+    private enum Accepted: Sendable {
+        case admitted(NIOAsyncChannel<ByteBuffer, ByteBuffer>, Identity)
+        /// Over a cap: answered and closing on its own.
+        case refused
+    }
+
+    /// - Parameters:
+    ///   - limits: the limits in force, read as each connection arrives (so a reload applies
+    ///     them to new connections).
+    ///   - onListening: called once the socket accepts connections.
+    public init(endpoint: Endpoint, dispatcher: Dispatcher, maxLineBytes: Int,
+                limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }, logger: Logger,
                 group: MultiThreadedEventLoopGroup = .singleton, onListening: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint
         self.dispatcher = dispatcher
         self.maxLineBytes = maxLineBytes
+        self.limits = limits
         self.logger = logger
         self.group = group
         self.onListening = onListening
@@ -36,25 +49,42 @@ public final class Listener: Service {
 
     public func run() async throws {
         let maxLineBytes = self.maxLineBytes
-        let initializer: @Sendable (Channel) -> EventLoopFuture<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, Identity)> = { channel in
+        let (limits, logger) = (self.limits, self.logger)
+        let count = ConnectionCount(logger: logger)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Accepted> = { channel in
             PeerCredentials.read(from: channel).flatMapThrowing { identity in
-                try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(LineFraming.Decoder(maxLength: maxLineBytes)),
+                let limits = limits()
+                if let refusal = count.admit(uid: identity.uid, limits: limits) {
+                    try channel.pipeline.syncOperations.addHandler(RefusalHandler(refusal))
+                    return .refused
+                }
+                channel.closeFuture.whenComplete { _ in count.release(uid: identity.uid) }
+                try channel.pipeline.syncOperations.addHandlers(ConnectionTimeouts(limits, logger: logger),
+                                                                ByteToMessageHandler(LineFraming.Decoder(maxLength: maxLineBytes)),
                                                                 MessageToByteHandler(LineFraming.Encoder()))
-                return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), identity)
+                return .admitted(try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), identity)
+            }.flatMapErrorThrowing { error in
+                // NIO drops a failed initializer's channel without closing it.
+                channel.close(promise: nil)
+                throw error
             }
         }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger)) }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let server: NIOAsyncChannel<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, Identity), Never>
+        checkDescriptorLimit()
+        let server: NIOAsyncChannel<Accepted, Never>
         switch endpoint {
         case .path(let path, let mode):
             try SocketFile.removeIfStale(path)
-            // The socket file takes the umask: create it no wider than asked, then set the mode exactly.
+            // bind creates the file with 0777 & ~umask, so this umask gives exactly `mode`; no
+            // chmod after, which would follow a symlink swapped in for the socket meanwhile.
             let previous = umask(~mode & 0o777)
             defer { umask(previous) }
             server = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
-            chmod(path, mode)
             logger.info("listening", metadata: ["socket": "\(path)"])
         case .descriptor(let fd):
             server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
@@ -65,7 +95,8 @@ public final class Listener: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { connections in
                 try await server.executeThenClose { inbound in
-                    for try await (connection, identity) in inbound {
+                    for try await accepted in inbound {
+                        guard case .admitted(let connection, let identity) = accepted else { continue }
                         connections.addTask { await self.serve(connection, caller: Caller(identity: identity)) }
                     }
                 }
@@ -75,6 +106,21 @@ public final class Listener: Service {
             server.channel.close(promise: nil)
         }
         logger.info("listener stopped")
+    }
+
+    /// Raises the soft descriptor limit to the hard one, and warns when that still leaves no
+    /// room for the connection cap: connections over it then wait in the backlog.
+    private func checkDescriptorLimit() {
+        guard let limit = DescriptorLimit.raiseToHard() else { return }
+        let cap = limits().maxConnections
+        // The database pool, PostgreSQL's tools, the mail command and NIO need some too.
+        let reserve: UInt64 = 64
+        if limit.soft < UInt64(cap) + reserve {
+            logger.warning("the descriptor limit leaves no room for max_connections; raise LimitNOFILE or lower max_connections",
+                           metadata: ["descriptors": "\(limit.soft)", "max_connections": "\(cap)"])
+        } else {
+            logger.debug("descriptor limit", metadata: ["soft": "\(limit.soft)", "hard": "\(limit.hard)"])
+        }
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, caller: Caller) async {

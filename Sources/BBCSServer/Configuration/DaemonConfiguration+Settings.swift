@@ -26,6 +26,10 @@ extension DaemonConfiguration {
         self.settings = settings
         poolSize = settings.int("pool_size") ?? poolSize
         maxLineBytes = settings.int("max_line_bytes") ?? maxLineBytes
+        connectionLimits.maxConnections = settings.int("max_connections") ?? connectionLimits.maxConnections
+        connectionLimits.maxPerUID = settings.int("max_connections_per_uid") ?? connectionLimits.maxPerUID
+        connectionLimits.idleTimeout = settings.int("idle_timeout").map { .seconds($0) } ?? connectionLimits.idleTimeout
+        connectionLimits.partialLineTimeout = settings.int("partial_line_timeout").map { .seconds($0) } ?? connectionLimits.partialLineTimeout
         var seen = Set<String>()
         bootstrapAdmins = ((settings.strings("admins") ?? []) + addedAdmins).filter { seen.insert($0).inserted }
         logLevel = settings.string("log_level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
