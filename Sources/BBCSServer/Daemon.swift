@@ -127,16 +127,22 @@ public final class Daemon: Service {
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
+        // Binding the socket narrows the process's umask for a moment: nothing else starts
+        // (a mail command, say) until the socket listens.
+        let (listening, announce) = AsyncStream<Void>.makeStream()
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, limits: { live.withLockedValue { $0.connectionLimits } },
                                 logger: logger) { [notifier] in
             notifier.ready(status: "serving")
+            announce.finish()
         }
         // Refusals counted but not yet written are written once no request can add to them.
         do {
             try await withThrowingTaskGroup(of: Void.self) { background in
                 // A daemon that was down over a due date catches up here, at once.
                 background.addTask {
+                    for await _ in listening {}
+                    guard !Task.isCancelled else { return }
                     await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
                                                     as: .daemon(uid: getuid(), pid: getpid()))
                 }
