@@ -49,9 +49,10 @@ class Daemon:
             self.socket, self.pid = args.socket, args.pid
             return
         self.dir = tempfile.mkdtemp(prefix="bbcs-socket-fuzz-")
+        os.chmod(self.dir, 0o755)  # run as root, the cluster inside runs as postgres
         self.socket = os.path.join(self.dir, "bbcsd.sock")
         self.log_path = os.path.join(self.dir, "bbcsd.log")
-        command = [args.bbcsd, "--dev", self.dir, "--log-level", "notice"]
+        command = [args.bbcsd, "--dev", self.dir, "--log-level", args.log_level]
         log(f"starting {' '.join(command)}")
         with open(self.log_path, "wb") as out:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
@@ -263,12 +264,13 @@ class Generator:
         return bytes(r.randrange(256) for _ in range(size)).replace(b"\n", b"\r")
 
     def line(self):
+        # Most lines are refused before the database; those that reach it cost a query or more.
         roll = self.rng.random()
-        if roll < 0.35:
+        if roll < 0.10:
             return self.encode(self.valid())
-        if roll < 0.65:
+        if roll < 0.35:
             return self.structurally_mutated()
-        if roll < 0.90:
+        if roll < 0.75:
             return self.byte_mutated()
         if roll < 0.999:
             return self.random_bytes()
@@ -280,11 +282,18 @@ def no_constants(text):
     raise ValueError(text)
 
 
+def unique_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key repeats")  # JSON leaves open which one counts
+    return dict(pairs)
+
+
 def plain_id(line):
     """The id a standard JSON reader sees in the line when it is plainly an integer or a
     string; None when the line gives no such id."""
     try:
-        value = json.loads(line.decode("utf-8"), parse_constant=no_constants)
+        value = json.loads(line.decode("utf-8"), parse_constant=no_constants, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
     if not isinstance(value, dict) or "id" not in value:
@@ -316,9 +325,20 @@ class Figures:
     def __init__(self):
         self.lock = threading.Lock()
         self.lines = self.replies = self.connections = self.writes = self.one_byte_writes = 0
-        self.bytes = 0
+        self.bytes = self.saved = 0
         self.codes = Counter()
         self.failures = []
+
+    def save(self, payload, chunks):
+        """Keeps a connection's bytes and its write sizes, for replaying."""
+        with self.lock:
+            self.saved += 1
+            path = os.path.join(tempfile.gettempdir(), f"bbcs-socket-fuzz-{os.getpid()}-{self.saved}")
+        with open(path + ".bytes", "wb") as f:
+            f.write(payload)
+        with open(path + ".writes", "w") as f:
+            f.write(" ".join(str(len(c)) for c in chunks) + "\n")
+        return path + ".{bytes,writes}"
 
     def fail(self, message):
         with self.lock:
@@ -383,7 +403,8 @@ def run_connection(path, lines, rng, figures, timeout):
     replies = replies[:-1]
     codes = Counter()
     if len(replies) != len(lines):
-        figures.fail(f"{len(lines)} lines, {len(replies)} replies")
+        saved = figures.save(payload, chunks)
+        figures.fail(f"{len(lines)} lines, {len(replies)} replies (the bytes and their writes: {saved})")
     for index, (line, reply) in enumerate(zip(lines, replies)):
         try:
             answer = json.loads(reply)
@@ -395,6 +416,9 @@ def run_connection(path, lines, rng, figures, timeout):
             continue
         code = answer["error"].get("code", "?") if "error" in answer else "result"
         codes[code] += 1
+        if code == "internal":
+            # No input is the daemon's fault: bad input is named, never "internal".
+            figures.fail(f"line {index} answered internal: {line[:300]!r}")
         expected = plain_id(line)
         # Deeper than the daemon's JSON reader goes, a line is fairly "not JSON".
         if expected is not None and answer["id"] != expected and not (code == "parse_error" and depth(line) > 256):
@@ -478,6 +502,7 @@ def main():
     parser.add_argument("--rss-slack-mib", type=int, default=64, help="RSS growth allowed after the run (default 64 MiB)")
     parser.add_argument("--start-timeout", type=float, default=180)
     parser.add_argument("--timeout", type=float, default=120, help="the longest a connection may wait for a reply")
+    parser.add_argument("--log-level", default="notice", help="the daemon's log level (default notice)")
     parser.add_argument("--keep", action="store_true", help="keep the --dev folder (and its log)")
     args = parser.parse_args()
     if args.socket and not args.pid:

@@ -53,7 +53,11 @@ func read(_ line: Data) -> (id: RequestID, refusal: ResponseError?) {
 }
 
 /// The id as an independent parser sees it, where it is plainly an integer or a string.
+/// Not where a key may repeat: the daemon's reader keeps a repeated key's first value,
+/// JSONSerialization its last, and JSON leaves it open.
 func plainID(_ line: Data) -> RequestID? {
+    let text = String(decoding: line, as: UTF8.self)
+    guard text.components(separatedBy: "\"id\"").count <= 2, !text.contains("\\u") else { return nil }
     guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let id = object["id"] else { return nil }
     if let text = id as? String { return .string(text) }
     if let number = id as? NSNumber, String(cString: number.objCType) == "q" { return .number(number.intValue) }
