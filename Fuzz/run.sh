@@ -25,7 +25,7 @@ for target in $targets; do
     cp Corpus/"$name"/* "$corpus"/
     [ "$name" = PlanDocument ] && cp ../Config/plans/*.json "$corpus"/
     case $name in
-        LineFraming) max_len=1024 ;;
+        LineFraming) max_len=512 ;;
         PlanDocument) max_len=262144 ;;
         *) max_len=4096 ;;
     esac
@@ -34,7 +34,7 @@ for target in $targets; do
     "$bin/$target" "$corpus" -dict=Dictionaries/"$name".dict -max_total_time="$seconds" -max_len="$max_len" \
         -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/"$name"- \
         >"$log" 2>&1 || status=$?
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | head -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | head -1)

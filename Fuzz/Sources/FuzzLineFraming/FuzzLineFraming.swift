@@ -1,7 +1,7 @@
 // The frame decoder against a model of it. An input is
 //   [cap] [n] [n piece sizes] [bytes...]
 // the cap (1...256 bytes) and the sizes of the writes the bytes arrive in, cycled (a size of
-// 0 is 1 byte), the rest in one last write after 64 (each write costs the unoptimised,
+// 0 is 1 byte), the rest in one last write after 16 (each write costs the unoptimised,
 // instrumented NIO a lot); the rest of the input is the stream. The model: the stream split at each `\n`; every
 // complete line up to the cap comes out whole, in order, one trailing `\r` dropped; the first
 // line over the cap (counting its `\r`, with or without its newline) is LineTooLong after the
@@ -53,7 +53,7 @@ func check(_ input: Input) {
     var offset = 0
     var piece = 0
     while offset < input.stream.count && !refused {
-        let size = input.pieces.isEmpty || piece >= 64 ? input.stream.count : input.pieces[piece % input.pieces.count]
+        let size = input.pieces.isEmpty || piece >= 16 ? input.stream.count : input.pieces[piece % input.pieces.count]
         let end = min(offset + size, input.stream.count)
         do {
             try channel.writeInbound(ByteBuffer(bytes: input.stream[offset..<end]))
