@@ -35,9 +35,10 @@ for target in $targets; do
         -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/"$name"- \
         >"$log" 2>&1 || status=$?
     last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | head -1)
-    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | head -1)
+    # A crash at exit can print the final stats twice: the first counts.
+    runs=$(sed -n '/^stat::number_of_executed_units:/{s/.*: *//p;q}' "$log")
+    rate=$(sed -n '/^stat::average_exec_per_sec:/{s/.*: *//p;q}' "$log")
+    rss=$(sed -n '/^stat::peak_rss_mb:/{s/.*: *//p;q}' "$log")
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     features=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     units=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p')

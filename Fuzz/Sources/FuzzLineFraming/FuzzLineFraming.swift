@@ -1,11 +1,11 @@
 // The frame decoder against a model of it. An input is
-//   [cap] [n] [n piece sizes] [bytes...]
-// the cap (1...256 bytes) and the sizes of the writes the bytes arrive in, cycled (a size of
-// 0 is 1 byte), the rest in one last write after 16 (each write costs the unoptimised,
-// instrumented NIO a lot); the rest of the input is the stream. The model: the stream split at each `\n`; every
-// complete line up to the cap comes out whole, in order, one trailing `\r` dropped; the first
-// line over the cap (counting its `\r`, with or without its newline) is LineTooLong after the
-// lines before it and nothing after; at end of input an unfinished line is still a line.
+//   [cap] [n] [n write sizes] [stream...]
+// a line cap of 1...256 bytes, then the sizes of the writes the stream arrives in, cycled
+// (0 is 1 byte), and after 16 writes the rest in one (each write costs the unoptimised,
+// instrumented NIO a lot). The model: the stream split at each `\n`; every complete line up
+// to the cap comes out whole, in order, one trailing `\r` dropped; the first line over the
+// cap (counting its `\r`, with or without its newline) is LineTooLong after the lines before
+// it and nothing after; at end of input an unfinished line is still a line.
 @testable import BBCSServer
 import CLibFuzzer
 import NIOCore
