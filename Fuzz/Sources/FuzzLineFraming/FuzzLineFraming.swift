@@ -73,7 +73,9 @@ func check(_ input: Input) {
     drain()
     let expected = input.expected
     guard lines == expected.lines, refused == expected.tooLong else {
-        fatalError("cap \(input.cap), pieces \(input.pieces): decoded \(lines.count) lines\(refused ? " then refused" : ""), expected \(expected.lines.count)\(expected.tooLong ? " then refused" : "")")
+        let differing = zip(lines, expected.lines).firstIndex { $0 != $1 }.map { ", line \($0) differs" } ?? ""
+        fatalError("cap \(input.cap), writes \(input.pieces): decoded \(lines.count) lines\(refused ? " then refused" : ""), "
+                   + "expected \(expected.lines.count)\(expected.tooLong ? " then refused" : "")\(differing)")
     }
 }
 
