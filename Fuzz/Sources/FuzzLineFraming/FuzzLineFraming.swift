@@ -73,7 +73,7 @@ func check(_ input: Input) {
     drain()
     let expected = input.expected
     guard lines == expected.lines, refused == expected.tooLong else {
-        let differing = zip(lines, expected.lines).firstIndex { $0 != $1 }.map { ", line \($0) differs" } ?? ""
+        let differing = zip(lines, expected.lines).enumerated().first { $0.element.0 != $0.element.1 }.map { ", line \($0.offset) differs" } ?? ""
         fatalError("cap \(input.cap), writes \(input.pieces): decoded \(lines.count) lines\(refused ? " then refused" : ""), "
                    + "expected \(expected.lines.count)\(expected.tooLong ? " then refused" : "")\(differing)")
     }
