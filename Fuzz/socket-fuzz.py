@@ -500,6 +500,26 @@ def too_large_is_refused(path):
     return len(replies) == 1 and json.loads(replies[0]).get("error", {}).get("code") == "too_large"
 
 
+def late_reader_is_answered(path):
+    """Replies bigger than the socket's buffer, to a client that half-closes and reads a
+    moment later, arrive whole: the daemon must not close with replies still unwritten."""
+    # One reply past the socket's buffer (the plan's import alone audits more than 1,000 rows).
+    requests = [b'{"id":1,"method":"audit.list","params":{"limit":1000}}\n']
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(b"".join(requests))
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(2)
+        data = bytearray()
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+    return data.count(b"\n") == len(requests) and data.endswith(b"\n"), len(data)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -566,6 +586,10 @@ def main():
         refused = alive and too_large_is_refused(daemon.socket)
         if alive and not refused:
             failures.append("a line over 1 MiB was not answered with one too_large reply and a close")
+        late, late_bytes = late_reader_is_answered(daemon.socket) if alive else (False, 0)
+        if alive and not late:
+            failures.append(f"a large reply to a client that half-closed and read 2 s later was cut short ({late_bytes} bytes, "
+                            "no newline at the end)")
         fds_after = settle(daemon, fds_before) if daemon.alive() else -1
         rss_after = daemon.rss_kib() if daemon.alive() else -1
         if fds_after > fds_before:
@@ -579,7 +603,7 @@ def main():
         log("codes: " + ", ".join(f"{code} {n}" for code, n in figures.codes.most_common()))
         if figures.internal:
             log("internal by method: " + ", ".join(f"{method} {n}" for method, n in figures.internal.most_common()))
-        log(f"daemon alive {alive and hello}; too_large refused {refused}; fds {fds_before} -> {fds_after}; "
+        log(f"daemon alive {alive and hello}; too_large refused {refused}; late reader answered {late}; fds {fds_before} -> {fds_after}; "
             f"RSS {rss_before / 1024:.1f} -> {rss_after / 1024:.1f} MiB")
     finally:
         status = daemon.stop(args.keep or bool(failures))
