@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "bbcsd", targets: ["bbcsd"]),
         .executable(name: "bbcsctl", targets: ["bbcsctl"]),
+        // For the libFuzzer targets in Fuzz/ only (a package of their own); nothing installed links it.
+        .library(name: "BBCSFuzzable", targets: ["BBCSServer", "BBCSProtocol", "BBCSCore", "BBCSPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

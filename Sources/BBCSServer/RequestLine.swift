@@ -14,6 +14,9 @@ struct RequestLine: Decodable {
     /// The answer to JSON that is not a request.
     static let notARequest = ResponseError(.invalidRequest, "a request is a JSON object with \"method\" (a string), \"id\" and \"params\"")
 
+    /// The answer to a line that is not JSON text.
+    static let notJSON = ResponseError(.parseError, "the line is not JSON")
+
     /// A request for a method the table knows.
     struct Call {
         let method: String
@@ -46,7 +49,14 @@ struct RequestLine: Decodable {
         }
         let params = container.contains(.params) ? try? container.decode(JSONValue.self, forKey: .params) : nil
         let about = try? container.decodeIfPresent(Subject.self, forKey: .params)
-        call = .success(Call(method: method, entry: entry, bound: Result { try entry.bind(container) },
+        let bound = Result { try entry.bind(container) }
+        // The JSON reader reads a key or string only when asked for it: one that is not UTF-8
+        // surfaces while binding, as the reader's own error rather than a DecodingError.
+        if case .failure(let error) = bound, !(error is DecodingError), !(error is ResponseError) {
+            call = .failure(Self.notJSON)
+            return
+        }
+        call = .success(Call(method: method, entry: entry, bound: bound,
                              params: params,
                              subject: about?.code ?? about?.login ?? about?.post ?? about?.name))
     }
