@@ -20,6 +20,12 @@ public struct DevelopmentFolder: Sendable {
         try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
         // 0755: the server's account must pass through it to reach DIR/postgres.
         let folder = try OwnedFolder(directory.path, creatingWith: 0o755, owners: [geteuid()])
+        var status = stat()
+        if geteuid() == 0, fstat(folder.descriptor, &status) == 0, status.st_mode & 0o001 == 0 {
+            let mode = String(status.st_mode & 0o7777, radix: 8)
+            throw FolderRefusal(path: directory.path,
+                                reason: "the postgres account cannot pass through it to its cluster (mode \(mode); chmod o+x \(directory.path))")
+        }
         let lock = openat(folder.descriptor, "bbcsd.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lock >= 0 else {
             throw FolderRefusal(path: directory.path,

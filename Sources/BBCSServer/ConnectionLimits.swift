@@ -166,8 +166,13 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
     /// When the unfinished line began, or when the daemon last caught up with its requests
     /// while that line waited.
     private var partialSince: NIODeadline?
+    /// False while replies back up in the channel's buffer.
+    private var channelWritable = true
+    /// Replies handed to the socket and not yet taken by it: the daemon writes one reply
+    /// at a time and awaits it, so a client that reads nothing leaves one here for good.
+    private var unsent = 0
     /// False while replies wait for a client that does not read them.
-    private var writable = true
+    private var writable: Bool { channelWritable && unsent == 0 }
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
@@ -238,11 +243,18 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
             if partialSince != nil { partialSince = now }
             arm(context)
         }
-        context.write(data, promise: promise)
+        let written = promise ?? context.eventLoop.makePromise()
+        unsent += 1
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            self.unsent -= 1
+            self.lastActivity = .now()
+            self.arm(context)
+        }
+        context.write(data, promise: written)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        writable = context.channel.isWritable
+        channelWritable = context.channel.isWritable
         lastActivity = .now()
         arm(context)
         context.fireChannelWritabilityChanged()

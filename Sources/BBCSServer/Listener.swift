@@ -129,21 +129,26 @@ public final class Listener: Service {
         logger.debug("connection opened", metadata: metadata)
         do {
             let channel = connection.channel
-            try await connection.executeThenClose { inbound, outbound in
+            // Replies are written on the channel and awaited until the socket has taken them:
+            // the async writer's write returns once queued, and leaving executeThenClose
+            // drops what is still queued (apple/swift-nio#2795): a client that half-closed
+            // and read late lost the end of a large reply.
+            try await connection.executeThenClose { inbound, _ in
                 do {
                     // On SIGTERM stop reading: the request in hand (and any already received)
                     // is answered, then the connection closes. Cancelling the task instead
                     // would lose the reply.
                     try await withGracefulShutdownHandler {
                         for try await line in inbound {
-                            try await outbound.write(ByteBuffer(bytes: await dispatcher.reply(to: Data(line.readableBytesView), caller: caller)))
+                            let reply = await dispatcher.reply(to: Data(line.readableBytesView), caller: caller)
+                            try await channel.writeAndFlush(ByteBuffer(bytes: reply)).get()
                         }
                     } onGracefulShutdown: {
                         channel.close(mode: .input, promise: nil)
                     }
                 } catch is LineFraming.LineTooLong {
                     let error = ResponseError(.tooLarge, "a request line may be at most \(maxLineBytes) bytes; closing the connection")
-                    try await outbound.write(ByteBuffer(bytes: dispatcher.errorLine(id: .null, error)))
+                    try await channel.writeAndFlush(ByteBuffer(bytes: dispatcher.errorLine(id: .null, error))).get()
                     metadata["reason"] = "too_large"
                 }
             }

@@ -155,6 +155,20 @@ struct DevDaemonTests {
         #expect(!FileManager.default.fileExists(atPath: work.dir.appendingPathComponent("postgres").path))
     }
 
+    /// As root the cluster runs as postgres, which must pass through DIR: a 0700 folder is
+    /// refused with the fix, not left to fail deep inside initdb.
+    @Test func aFolderPostgresCannotEnterIsRefusedWhenRoot() throws {
+        guard geteuid() == 0 else { return }
+        let work = Workspace()
+        try FileManager.default.createDirectory(at: work.dir, withIntermediateDirectories: true)
+        #expect(chmod(work.dir.path, 0o700) == 0)
+        let result = try work.runToEnd()
+        #expect(result.status == 1)
+        #expect(Self.oneLine(result.errors), "\(result.errors)")
+        #expect(result.errors.contains("chmod o+x \(work.dir.path)"), "\(result.errors)")
+        #expect(!FileManager.default.fileExists(atPath: work.dir.appendingPathComponent("postgres").path))
+    }
+
     /// Whoever could write into DIR could point DIR/postgres anywhere: root must not hand its
     /// target to the postgres account, nor create anything in it.
     @Test func aPlantedPostgresLinkIsRefusedAndItsTargetUntouched() throws {
