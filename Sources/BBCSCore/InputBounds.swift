@@ -15,8 +15,16 @@ public enum InputBounds {
 
     /// Why `text` cannot be stored, as the end of a sentence naming it ("contains a NUL
     /// character"), or nil when it can. `maxLength` in Unicode scalars; nil for no limit.
+    /// Text no longer than a name is one line: no control characters (a line break, a tab,
+    /// an escape) and no Unicode line or paragraph separators, which would break every
+    /// listing and message that shows it.
     public static func problem(text: String, maxLength: Int?) -> String? {
         if text.utf8.contains(0) { return "contains a NUL character, which no text may hold" }
+        if let maxLength, maxLength <= nameLength,
+           let bad = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            return "contains the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex); names and codes are one line of text"
+        }
         if let maxLength {
             let length = text.unicodeScalars.count
             if length > maxLength { return "is \(length) characters long; at most \(maxLength) are allowed" }

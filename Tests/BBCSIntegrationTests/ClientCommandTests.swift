@@ -127,12 +127,13 @@ struct ClientCommandTests {
     /// A refusal is one line on stderr, even when the daemon's message quotes a line break typed by the caller.
     @Test func aRefusalIsOneLine() throws {
         let result = try Self.daemon.ctl(["indicator", "show", "ComS_999\nrm -rf ~"])
-        #expect(result.status == 3)
+        #expect(result.status == 64)
+        #expect(result.err.contains("U+000A"), "\(result.err)")
         #expect(result.out.isEmpty)
         #expect(result.err.hasPrefix("bbcsctl: ") && result.err.hasSuffix("\n"), "\(result.err)")
         #expect(result.err.split(separator: "\n").count == 1, "\(result.err)")
         let json = try Self.daemon.ctl(["--json", "indicator", "show", "ComS_999\nrm -rf ~"])
-        #expect(json.status == 3)
+        #expect(json.status == 64)
         #expect(json.err.split(separator: "\n").count == 1, "\(json.err)")
     }
 

@@ -133,6 +133,20 @@ struct InputBoundsTests {
         #expect(!posts.contains { $0.hasPrefix("Community") || $0.hasPrefix("WWW") })
     }
 
+    /// A name is one line: a line break or tab in it would break every listing that shows it.
+    /// A note may run over several lines.
+    @Test func aNameWithALineBreakIsRefusedANoteMayHaveOne() throws {
+        for (name, scalar) in [("Warden\nrm -rf ~", "U+000A"), ("Tab\there", "U+0009"), ("Line\u{2028}separator", "U+2028"), ("Esc\u{1B}[2J", "U+001B")] {
+            let refused = try error("post.add", ["name": name])
+            #expect(refused.code == "invalid_params" && refused.param == "name" && refused.message.contains(scalar), "\(refused)")
+        }
+        let posts = try client().call(PostListRequest()).posts.map(\.name)
+        #expect(!posts.contains { $0.hasPrefix("Warden") || $0.hasPrefix("Tab") })
+        let note = "Stage one done.\nStage two starts in May."
+        _ = try client().call(TaskUpdateRequest(code: "BCRPASB_29", status: .onTrack, note: note))
+        #expect(try client().call(TaskHistoryRequest(code: "BCRPASB_29")).changes.contains { $0.note == note })
+    }
+
     /// A NUL used to be cut off at the database, storing half the note without a word.
     @Test func aNoteWithNULIsRefusedNotTruncated() throws {
         let refused = try error("task.update", ["code": "BCRPASB_29", "status": "on_track", "note": "Phase one\u{0}and the rest"])
