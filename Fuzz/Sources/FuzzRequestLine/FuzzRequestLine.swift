@@ -5,8 +5,8 @@
 // - parameters that do not decode are `invalid_params`, never `internal`;
 // - the reply names the id the request was read with, on one line of JSON;
 // - the audit copy of the parameters stays within its 4 KiB.
+@testable import BBCSPostgres
 @testable import BBCSServer
-import BBCSPostgres
 import BBCSProtocol
 import CLibFuzzer
 import Foundation
@@ -38,8 +38,14 @@ func read(_ line: Data) -> (id: RequestID, refusal: ResponseError?) {
     case .failure(let problem):
         return (request.id, problem)
     case .success(let call):
-        if let audit = call.paramsForAudit(), audit.utf8.count > 4096 {
-            fatalError("\(call.method): \(audit.utf8.count) bytes of parameters for the audit row")
+        if let params = call.params {
+            let audit = AuditLog.paramsText(params)
+            if audit.utf8.count > AuditLog.paramsBytes {
+                fatalError("\(call.method): \(audit.utf8.count) bytes of parameters for the audit row")
+            }
+            if (try? JSONSerialization.jsonObject(with: Data(audit.utf8), options: [.fragmentsAllowed])) == nil {
+                fatalError("\(call.method): the audit row's parameters are not JSON: \(audit.prefix(200))")
+            }
         }
         do {
             _ = try call.bound.get()
