@@ -32,7 +32,7 @@ public struct Dispatcher: Sendable {
         do {
             request = try decoder.decode(RequestLine.self, from: line)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            return errorLine(id: .null, ResponseError(.parseError, "the line is not JSON"))
+            return errorLine(id: .null, RequestLine.notJSON)
         } catch {
             return errorLine(id: .null, RequestLine.notARequest)
         }

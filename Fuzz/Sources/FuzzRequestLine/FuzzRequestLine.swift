@@ -30,7 +30,7 @@ func read(_ line: Data) -> (id: RequestID, refusal: ResponseError?) {
     do {
         request = try decoder.decode(RequestLine.self, from: line)
     } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-        return (.null, ResponseError(.parseError, "the line is not JSON"))
+        return (.null, RequestLine.notJSON)
     } catch {
         return (.null, RequestLine.notARequest)
     }
