@@ -30,6 +30,9 @@ public final class PGConnection: @unchecked Sendable {
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Healthy and outside any transaction: fit for the next caller whatever the last one threw.
+    var isReusable: Bool { isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE }
+
     /// Runs a statement; the result tells the rows it changed or holds.
     @discardableResult
     public func execute(_ query: PGQuery) throws -> PGResult { try send(query.sql, query.values) }

@@ -4,8 +4,9 @@ import NIOPosix
 /// A bounded pool of libpq connections whose blocking calls run on a dedicated thread
 /// pool, never on Swift's cooperative threads.
 ///
-/// Connections open lazily, up to `size`; callers beyond that wait their turn. A broken
-/// connection is dropped, and a request that met a stale idle connection is retried once on
+/// Connections open lazily, up to `size`; callers beyond that wait their turn. A connection
+/// goes back to the pool after any answer that leaves it healthy and outside a transaction;
+/// a broken one is dropped, and a request that met a stale idle connection is retried once on
 /// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
 public final class PGPool: Sendable {
     public let size: Int
@@ -44,13 +45,18 @@ public final class PGPool: Sendable {
                 state.withLockedValue { $0.idle.append(connection) }
                 return value
             } catch let error as PGError {
-                if connection.isHealthy, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                if connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
                 guard idle != nil, case .connectionFailed = error else { throw error }
                 // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
                 let fresh = try PGConnection(conninfo: conninfo)
                 let value = try body(fresh)
                 state.withLockedValue { $0.idle.append(fresh) }
                 return value
+            } catch {
+                // A domain answer (not found, a conflict, a refusal) leaves the connection as
+                // good as it was; dropping it made the next request pay for a new backend.
+                if connection.isReusable { state.withLockedValue { $0.idle.append(connection) } }
+                throw error
             }
         }
     }

@@ -1,0 +1,34 @@
+import BBCSCore
+import BBCSPostgres
+import BBCSProtocol
+import Foundation
+import Testing
+
+/// The daemon's database connections outlive the answers that are not results.
+@Suite("connection pool")
+struct PoolTests {
+    private struct Backend: Decodable { let pid: Int }
+
+    /// Not found, conflict and invalid answers each used to throw their connection away, so
+    /// the next request paid for a new PostgreSQL backend; the one connection stays now.
+    @Test func domainErrorsKeepTheirConnection() throws {
+        let daemon = try TestDaemon(extraArguments: ["--pool-size", "1"])
+        let client = try daemon.client()
+        _ = try client.call(IndicatorShowRequest(code: "ComS_011"))
+        let db = try PGConnection(conninfo: daemon.database)
+        func backends() throws -> [Int] {
+            try db.rows(Backend.self, """
+                SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY pid
+                """).map(\.pid)
+        }
+        let before = try backends()
+        #expect(before.count == 1, "\(before)")
+        for _ in 0..<10 {
+            #expect(client.error(IndicatorShowRequest(code: "ComS_999"))?.code == .notFound)
+            #expect(client.error(FigureCorrectRequest(code: "ComS_011", period: Period("2025/26 Q1")!, value: 1, reason: "x", revision: 99))
+                    .map { [.notFound, .conflict].contains($0.code) } == true)
+            #expect(client.error(TaskShowRequest(code: "NO_SUCH_TASK"))?.code == .notFound)
+        }
+        #expect(try backends() == before)
+    }
+}
