@@ -7,6 +7,7 @@ public protocol PGParameter {
 
 extension String: PGParameter { public var pgText: String? { self } }
 extension Int: PGParameter { public var pgText: String? { String(self) } }
+extension Int64: PGParameter { public var pgText: String? { String(self) } }
 extension Int32: PGParameter { public var pgText: String? { String(self) } }
 extension UInt32: PGParameter { public var pgText: String? { String(self) } }
 extension Bool: PGParameter { public var pgText: String? { self ? "t" : "f" } }
@@ -48,3 +49,4 @@ extension ReminderKind: PGParameter {}
 extension TaskChange.Kind: PGParameter {}
 extension AuditEntry.Outcome: PGParameter {}
 extension Reminder.MailState: PGParameter {}
+extension Change.Kind: PGParameter {}

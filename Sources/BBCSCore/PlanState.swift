@@ -1,0 +1,186 @@
+/// What the daemon holds in memory: the plan's indicators with their targets and current
+/// figures, its key tasks, and who holds which post. Reads are answered from these and the
+/// use cases decide from them; the database stays the authority (every write carries its
+/// guard in SQL).
+
+/// One indicator: what its reads show and what the figure rules decide from.
+public struct IndicatorState: Sendable, Equatable {
+    public var id: Int
+    public var planID: Int
+    /// Its place in the plan's order.
+    public var position: Int
+    public var code: String
+    public var title: String
+    public var category: IndicatorCategory
+    public var objective: String?
+    public var serviceArea: String
+    public var unit: IndicatorUnit
+    public var polarity: Polarity
+    public var frequency: Frequency
+    public var ownerPostID: Int
+    public var ownerPost: String
+    public var parent: String?
+    public var isNew: Bool
+    /// Amber band as a percentage of target; nil means the default.
+    public var tolerance: Double?
+    public var comments: String
+    public var ownerFromDocument: Bool
+    public var aliases: [String]
+    /// Codes of the indicators whose parent this is, in the plan's order.
+    public var children: [String]
+    /// The plan's years.
+    public var firstYear: Period
+    public var lastYear: Period
+    public var targets: [Period: Double]
+    /// The plan's baseline actuals.
+    public var actuals: [Period: Double]
+    /// The current revision of each period's figure.
+    public var figures: [Period: FigureRevision]
+
+    public init(id: Int, planID: Int, position: Int, code: String, title: String, category: IndicatorCategory, objective: String?,
+                serviceArea: String, unit: IndicatorUnit, polarity: Polarity, frequency: Frequency, ownerPostID: Int, ownerPost: String,
+                parent: String?, isNew: Bool, tolerance: Double?, comments: String, ownerFromDocument: Bool, aliases: [String],
+                children: [String], firstYear: Period, lastYear: Period, targets: [Period: Double], actuals: [Period: Double],
+                figures: [Period: FigureRevision]) {
+        self.id = id; self.planID = planID; self.position = position; self.code = code; self.title = title
+        self.category = category; self.objective = objective; self.serviceArea = serviceArea; self.unit = unit
+        self.polarity = polarity; self.frequency = frequency; self.ownerPostID = ownerPostID; self.ownerPost = ownerPost
+        self.parent = parent; self.isNew = isNew; self.tolerance = tolerance; self.comments = comments
+        self.ownerFromDocument = ownerFromDocument; self.aliases = aliases; self.children = children
+        self.firstYear = firstYear; self.lastYear = lastYear; self.targets = targets; self.actuals = actuals; self.figures = figures
+    }
+
+    /// Every period of the plan (and any other holding a figure) with target, RAG and travel.
+    public var statuses: [PeriodStatus] {
+        Performance.statuses(unit: unit, polarity: polarity, frequency: frequency, tolerance: tolerance, targets: targets,
+                             actuals: actuals, figures: figures, firstYear: firstYear, lastYear: lastYear)
+    }
+
+    /// The target that counts for `period` (a year's, or a quarter's share of it).
+    public func target(for period: Period) -> Double? { Performance.target(for: period, unit: unit, targets: targets)?.value }
+
+    public var summary: IndicatorSummary {
+        IndicatorSummary(code: code, title: title, category: category, objective: objective, serviceArea: serviceArea, unit: unit,
+                         polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent, isNew: isNew,
+                         tolerance: tolerance, periods: statuses)
+    }
+
+    public var detail: IndicatorDetail {
+        IndicatorDetail(indicator: summary, aliases: aliases, comments: comments, ownerFromDocument: ownerFromDocument,
+                        children: children, actuals: Dictionary(uniqueKeysWithValues: actuals.map { ($0.key.description, $0.value) }),
+                        targets: Dictionary(uniqueKeysWithValues: targets.map { ($0.key.description, $0.value) }))
+    }
+
+    /// The periods begun by `today` that have no figure yet, each with its due date.
+    public func due(today: CalendarDate, graceDays: Int) -> [DueFigure] {
+        Performance.periods(frequency: frequency, firstYear: firstYear, lastYear: lastYear)
+            .filter { $0.start <= today && figures[$0] == nil }
+            .map { period in
+                let dueDate = Performance.dueDate(of: period, graceDays: graceDays)
+                return DueFigure(indicator: code, title: title, ownerPost: ownerPost, period: period, dueDate: dueDate,
+                                 overdue: today > dueDate, open: period.end >= today)
+            }
+    }
+}
+
+/// One key task: what its reads show and what the task rules decide from.
+public struct TaskState: Sendable, Equatable {
+    public var id: Int
+    public var planID: Int
+    public var position: Int
+    public var code: String
+    public var objective: String
+    public var action: String
+    public var responsiblePostIDs: [Int]
+    /// The same posts by name, in the plan's order.
+    public var responsiblePosts: [String]
+    public var targetDate: CalendarDate?
+    public var targetText: String
+    public var status: TaskStatus
+    public var progress: Int
+    public var isNew: Bool
+    public var outcome: String
+    public var budgetComment: String
+    public var completedOn: CalendarDate?
+    public var aliases: [String]
+    public var partners: [String]
+    public var risks: [PlanDocument.TaskRisk]
+    public var slippage: Slippage
+
+    public init(id: Int, planID: Int, position: Int, code: String, objective: String, action: String, responsiblePostIDs: [Int],
+                responsiblePosts: [String], targetDate: CalendarDate?, targetText: String, status: TaskStatus, progress: Int,
+                isNew: Bool, outcome: String, budgetComment: String, completedOn: CalendarDate?, aliases: [String],
+                partners: [String], risks: [PlanDocument.TaskRisk], slippage: Slippage) {
+        self.id = id; self.planID = planID; self.position = position; self.code = code; self.objective = objective
+        self.action = action; self.responsiblePostIDs = responsiblePostIDs; self.responsiblePosts = responsiblePosts
+        self.targetDate = targetDate; self.targetText = targetText; self.status = status; self.progress = progress
+        self.isNew = isNew; self.outcome = outcome; self.budgetComment = budgetComment; self.completedOn = completedOn
+        self.aliases = aliases; self.partners = partners; self.risks = risks; self.slippage = slippage
+    }
+
+    /// The task as lists show it; "overdue" is judged on `today`.
+    public func summary(today: CalendarDate) -> TaskSummary {
+        TaskSummary(code: code, objective: objective, action: action, responsiblePosts: responsiblePosts, targetDate: targetDate,
+                    targetText: targetText, status: status, progress: progress, isNew: isNew,
+                    overdue: !status.isClosed && targetDate.map { $0 < today } == true, completedOn: completedOn)
+    }
+
+    public func detail(today: CalendarDate) -> TaskDetail {
+        TaskDetail(task: summary(today: today), aliases: aliases, outcome: outcome, partners: partners, budgetComment: budgetComment,
+                   risks: risks, slippage: slippage)
+    }
+}
+
+/// Users, posts and who holds them: what a caller's standing is decided from.
+public struct DirectoryState: Sendable, Equatable {
+    public struct Holding: Sendable, Equatable {
+        public var id: Int
+        public var postID: Int
+        public var post: String
+        public var from: CalendarDate
+        /// Last day held; nil when open-ended.
+        public var until: CalendarDate?
+        public var revoked: Bool
+        public init(id: Int, postID: Int, post: String, from: CalendarDate, until: CalendarDate?, revoked: Bool) {
+            self.id = id; self.postID = postID; self.post = post; self.from = from; self.until = until; self.revoked = revoked
+        }
+
+        /// In force on `day`.
+        public func held(on day: CalendarDate) -> Bool { !revoked && from <= day && until.map { $0 >= day } != false }
+    }
+
+    public struct User: Sendable, Equatable {
+        public var id: Int
+        public var login: String
+        public var disabled: Bool
+        public var holdings: [Holding]
+        public init(id: Int, login: String, disabled: Bool, holdings: [Holding]) {
+            self.id = id; self.login = login; self.disabled = disabled; self.holdings = holdings
+        }
+    }
+
+    /// By login.
+    public var users: [String: User]
+    /// Post names by id.
+    public var posts: [Int: String]
+    /// Post ids by name and by alias, lower-cased.
+    public var postKeys: [String: Int]
+
+    public init(users: [String: User], posts: [Int: String], postKeys: [String: Int]) {
+        self.users = users; self.posts = posts; self.postKeys = postKeys
+    }
+
+    /// The caller as the directory knows them on `today`: posts held that day, sorted by name.
+    public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) -> Principal {
+        guard let user = users[login] else { return Principal(login: login, uid: uid, pid: pid, standing: .unregistered, posts: []) }
+        if user.disabled { return Principal(login: login, uid: uid, pid: pid, standing: .disabled, posts: []) }
+        let posts = Set(user.holdings.filter { $0.held(on: today) }.map(\.post)).sorted()
+        return Principal(login: login, uid: uid, pid: pid, standing: .active, posts: posts)
+    }
+
+    /// The post with this name or alias, ignoring case: its id and its own name.
+    public func post(named name: String) -> (id: Int, name: String)? {
+        guard let id = postKeys[name.lowercased()], let found = posts[id] else { return nil }
+        return (id, found)
+    }
+}

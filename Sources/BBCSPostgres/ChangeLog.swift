@@ -1,0 +1,39 @@
+import BBCSCore
+import Foundation
+
+/// The change sequence (`changes`, Schema/008): every write records one row in its own
+/// transaction; PostgreSQL notifies channel `bbcs_changes` at commit, and each daemon reads
+/// what changed since the last seq it applied.
+public enum ChangeLog {
+    /// The channel every daemon LISTENs on; the payload is the highest seq a statement wrote.
+    public static let channel = "bbcs_changes"
+
+    /// Records a change inside the transaction that makes it; returns its seq.
+    @discardableResult
+    public static func record(_ db: PGConnection, _ kind: Change.Kind, indicatorID: Int? = nil, taskID: Int? = nil,
+                              login: String?, detail: JSONValue? = nil) throws -> Int64 {
+        try db.one(Int64.self, """
+            INSERT INTO changes (kind, indicator_id, task_id, login, detail)
+            VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail.map(jsonText))::jsonb) RETURNING seq
+            """)
+    }
+
+    /// The INSERT of one change row as a part of a larger statement (a CTE), for writes made in
+    /// one round trip: `\(ChangeLog.insert(...)) RETURNING seq`.
+    public static func insert(_ kind: Change.Kind, indicatorID: PGQuery, taskID: PGQuery, login: String, detail: PGQuery) -> PGQuery {
+        "INSERT INTO changes (kind, indicator_id, task_id, login, detail) VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail))"
+    }
+
+    /// Changes with a seq above `seq`, oldest first, at most `limit`.
+    public static func changes(after seq: Int64, limit: Int = 10_000, _ db: PGConnection) throws -> [Change] {
+        try db.rows(Change.self, """
+            SELECT seq, \(londonTime("at")) AS at, kind, indicator_id, task_id, login, detail
+            FROM changes WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)
+            """)
+    }
+
+    /// The highest seq recorded (0 when none).
+    public static func latest(_ db: PGConnection) throws -> Int64 {
+        try db.one(Int64.self, "SELECT coalesce(max(seq), 0) FROM changes")
+    }
+}

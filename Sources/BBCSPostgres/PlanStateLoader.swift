@@ -1,0 +1,170 @@
+import BBCSCore
+import Foundation
+
+/// Reads the state the daemon holds in memory (`IndicatorState`, `TaskState`,
+/// `DirectoryState`): all of it at start, or the objects a change names.
+public enum PlanStateLoader {
+    private struct IndicatorRow: Decodable {
+        let id: Int
+        let planID: Int
+        let position: Int
+        let code: String
+        let title: String
+        let category: IndicatorCategory
+        let objective: String?
+        let serviceArea: String
+        let unit: IndicatorUnit
+        let polarity: Polarity
+        let frequency: Frequency
+        let ownerPostID: Int
+        let ownerPost: String
+        let parent: String?
+        let isNew: Bool
+        let tolerance: Double?
+        let comments: String
+        let ownerFromDocument: Bool
+        let aliases: [String]
+        let children: [String]
+        let firstYear: Period
+        let lastYear: Period
+    }
+
+    /// The indicators with `ids` (every indicator when nil), in the plan's order.
+    public static func indicators(_ ids: [Int]?, _ db: PGConnection) throws -> [IndicatorState] {
+        let rows = try db.rows(IndicatorRow.self, """
+            SELECT i.id, i.plan_id, i.position, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area,
+                   i.unit, i.polarity, i.frequency, i.owner_post_id, p.name AS owner_post, par.code AS parent, i.is_new,
+                   i.tolerance, i.comments, i.owner_from_document,
+                   coalesce((SELECT json_agg(a.alias ORDER BY a.alias) FROM indicator_aliases a WHERE a.indicator_id = i.id), '[]') AS aliases,
+                   coalesce((SELECT json_agg(c.code ORDER BY c.position) FROM indicators c WHERE c.parent_id = i.id), '[]') AS children,
+                   pl.first_year, pl.last_year
+            FROM indicators i
+            JOIN plans pl ON pl.id = i.plan_id
+            JOIN service_areas sa ON sa.id = i.service_area_id
+            JOIN posts p ON p.id = i.owner_post_id
+            LEFT JOIN objectives o ON o.id = i.objective_id
+            LEFT JOIN indicators par ON par.id = i.parent_id
+            WHERE \(ids)::bigint[] IS NULL OR i.id = ANY(\(ids)::bigint[])
+            ORDER BY i.plan_id, i.position
+            """)
+        let targets = try IndicatorStatuses.values(of: ids, kind: "target", db)
+        let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
+        var figures: [Int: [Period: FigureRevision]] = [:]
+        for row in try db.rows(Owned<Int, FigureRevision>.self, """
+            \(revisionQuery(currentOnly: true)) WHERE \(ids)::bigint[] IS NULL OR f.indicator_id = ANY(\(ids)::bigint[])
+            ORDER BY f.indicator_id, f.period, f.revision DESC
+            """) {
+            figures[row.owner, default: [:]][row.record.period] = row.record
+        }
+        return rows.map { r in
+            IndicatorState(id: r.id, planID: r.planID, position: r.position, code: r.code, title: r.title, category: r.category,
+                           objective: r.objective, serviceArea: r.serviceArea, unit: r.unit, polarity: r.polarity,
+                           frequency: r.frequency, ownerPostID: r.ownerPostID, ownerPost: r.ownerPost, parent: r.parent,
+                           isNew: r.isNew, tolerance: r.tolerance, comments: r.comments, ownerFromDocument: r.ownerFromDocument,
+                           aliases: r.aliases, children: r.children, firstYear: r.firstYear, lastYear: r.lastYear,
+                           targets: targets[r.id] ?? [:], actuals: actuals[r.id] ?? [:], figures: figures[r.id] ?? [:])
+        }
+    }
+
+    private struct TaskRow: Decodable {
+        let id: Int
+        let planID: Int
+        let position: Int
+        let code: String
+        let objective: String
+        let action: String
+        let responsiblePostIDs: [Int]
+        let responsiblePosts: [String]
+        let targetDate: CalendarDate?
+        let targetText: String
+        let status: TaskStatus
+        let progress: Int
+        let isNew: Bool
+        let outcome: String
+        let budgetComment: String
+        let completedOn: CalendarDate?
+        let aliases: [String]
+        let partners: [String]
+        let risks: [PlanDocument.TaskRisk]
+    }
+
+    /// The tasks with `ids` (every task when nil), in the plan's order.
+    public static func tasks(_ ids: [Int]?, _ db: PGConnection) throws -> [TaskState] {
+        let rows = try db.rows(TaskRow.self, """
+            SELECT t.id, t.plan_id, t.position, t.code, o.code AS objective, t.action,
+                   coalesce((SELECT json_agg(tp.post_id ORDER BY tp.position) FROM task_posts tp WHERE tp.task_id = t.id), '[]')
+                       AS responsible_post_ids,
+                   coalesce((SELECT json_agg(p.name ORDER BY tp.position) FROM task_posts tp JOIN posts p ON p.id = tp.post_id
+                             WHERE tp.task_id = t.id), '[]') AS responsible_posts,
+                   \(isoDate("t.target_date")) AS target_date, t.target_text, t.status, t.progress, t.is_new,
+                   t.outcome, t.budget_comment, \(isoDate("t.completed_on")) AS completed_on,
+                   coalesce((SELECT json_agg(a.alias ORDER BY a.alias) FROM task_aliases a WHERE a.task_id = t.id), '[]') AS aliases,
+                   coalesce((SELECT json_agg(tpa.partner ORDER BY tpa.position) FROM task_partners tpa WHERE tpa.task_id = t.id), '[]')
+                       AS partners,
+                   coalesce((SELECT json_agg(json_build_object('threat', tr.threat, 'strategicRisks', tr.strategic_risks,
+                                                               'mitigation', tr.mitigation) ORDER BY tr.position)
+                             FROM task_risks tr WHERE tr.task_id = t.id), '[]') AS risks
+            FROM tasks t JOIN objectives o ON o.id = t.objective_id
+            WHERE \(ids)::bigint[] IS NULL OR t.id = ANY(\(ids)::bigint[])
+            ORDER BY t.plan_id, t.position
+            """)
+        var changes: [String: [TaskChange]] = [:]
+        for row in try TaskStore.changes(where: "c.kind = 'reschedule' AND (\(ids)::bigint[] IS NULL OR c.task_id = ANY(\(ids)::bigint[]))", db) {
+            changes[row.owner, default: []].append(row.record)
+        }
+        return rows.map { r in
+            TaskState(id: r.id, planID: r.planID, position: r.position, code: r.code, objective: r.objective, action: r.action,
+                      responsiblePostIDs: r.responsiblePostIDs, responsiblePosts: r.responsiblePosts, targetDate: r.targetDate,
+                      targetText: r.targetText, status: r.status, progress: r.progress, isNew: r.isNew, outcome: r.outcome,
+                      budgetComment: r.budgetComment, completedOn: r.completedOn, aliases: r.aliases, partners: r.partners,
+                      risks: r.risks, slippage: Slippage(changes[r.code] ?? []))
+        }
+    }
+
+    private struct UserRow: Decodable {
+        let id: Int
+        let login: String
+        let disabled: Bool
+    }
+
+    private struct HoldingRow: Decodable {
+        let id: Int
+        let userID: Int
+        let postID: Int
+        let post: String
+        let validFrom: CalendarDate
+        let validUntil: CalendarDate?
+        let revoked: Bool
+    }
+
+    private struct PostKey: Decodable {
+        let key: String
+        let id: Int
+    }
+
+    /// Every user with every holding, and every post with its names.
+    public static func directory(_ db: PGConnection) throws -> DirectoryState {
+        var holdings: [Int: [DirectoryState.Holding]] = [:]
+        for h in try db.rows(HoldingRow.self, """
+            SELECT h.id, h.user_id, h.post_id, p.name AS post, \(isoDate("h.valid_from")) AS valid_from,
+                   \(isoDate("h.valid_until")) AS valid_until, h.revoked_at IS NOT NULL AS revoked
+            FROM post_holders h JOIN posts p ON p.id = h.post_id ORDER BY h.id
+            """) {
+            holdings[h.userID, default: []].append(.init(id: h.id, postID: h.postID, post: h.post, from: h.validFrom,
+                                                         until: h.validUntil, revoked: h.revoked))
+        }
+        var users: [String: DirectoryState.User] = [:]
+        for u in try db.rows(UserRow.self, "SELECT id, login, disabled_at IS NOT NULL AS disabled FROM users") {
+            users[u.login] = .init(id: u.id, login: u.login, disabled: u.disabled, holdings: holdings[u.id] ?? [])
+        }
+        var posts: [Int: String] = [:], keys: [String: Int] = [:]
+        for p in try db.rows(PostKey.self, "SELECT name AS key, id FROM posts") {
+            posts[p.id] = p.key
+            keys[p.key.lowercased()] = p.id
+        }
+        for a in try db.rows(PostKey.self, "SELECT alias AS key, post_id AS id FROM post_aliases") where keys[a.key.lowercased()] == nil {
+            keys[a.key.lowercased()] = a.id
+        }
+        return DirectoryState(users: users, posts: posts, postKeys: keys)
+    }
+}
