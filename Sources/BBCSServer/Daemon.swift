@@ -120,10 +120,12 @@ public final class Daemon: Service {
             try await importIfEmpty(plan)
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
+        let latest = try await pool.withConnection { db in try ChangeLog.latest(db) }
+        let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: latest, logger: logger)
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler,
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, changes: changes,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
@@ -136,6 +138,7 @@ public final class Daemon: Service {
             notifier.ready(status: "serving")
             announce.finish()
         }
+        changes.start()
         // Refusals counted but not yet written are written once no request can add to them.
         do {
             try await withThrowingTaskGroup(of: Void.self) { background in
@@ -151,9 +154,11 @@ public final class Daemon: Service {
                 background.cancelAll()
             }
         } catch {
+            await changes.stop()
             await dispatcher.refusals.flushAll()
             throw error
         }
+        await changes.stop()
         await dispatcher.refusals.flushAll()
     }
 
