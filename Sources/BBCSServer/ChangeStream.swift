@@ -63,6 +63,7 @@ public final class ChangeStream: Sendable {
     }
 
     /// Batches are delivered one at a time, in seq order, to every subscriber in turn.
+    /// A subscriber must not await `catchUp`: the read it would wait for starts after this one.
     public func subscribe(_ deliver: @escaping @Sendable ([Change]) async -> Void) {
         state.withLock { $0.subscribers.append(deliver) }
     }
