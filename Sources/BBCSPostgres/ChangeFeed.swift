@@ -123,6 +123,6 @@ public final class ChangeFeed: Sendable {
     /// Sleeps for `duration`, or less when `stop` is called.
     private func pause(_ duration: Duration) {
         var descriptor = pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, Int32(clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000))
+        _ = poll(&descriptor, 1, duration.pollMilliseconds)
     }
 }

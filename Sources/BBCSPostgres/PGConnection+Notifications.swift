@@ -29,8 +29,7 @@ extension PGConnection {
         guard socket >= 0 else { throw PGError.connectionFailed(errorText) }
         var descriptors = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
         if let interrupt { descriptors.append(pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0)) }
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        let ready = poll(&descriptors, nfds_t(descriptors.count), timeout.pollMilliseconds)
         if ready < 0 {
             guard errno == EINTR else { throw PGError.connectionFailed("poll failed: \(String(cString: strerror(errno)))") }
             return []
@@ -57,4 +56,9 @@ extension PGConnection {
         let text = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "the connection closed" : text
     }
+}
+
+extension Duration {
+    /// Whole milliseconds, as poll(2) takes a timeout.
+    var pollMilliseconds: Int32 { Int32(clamping: components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
 }
