@@ -67,6 +67,8 @@ public final class Daemon: Service {
     let notifier: SystemdNotifier
     /// The settings in force: the start's, then each reload's.
     private let live: NIOLockedValueBox<DaemonConfiguration>
+    /// The plan in memory, once loaded.
+    private let memory = NIOLockedValueBox<PlanMemory?>(nil)
 
     public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
         self.configuration = configuration
@@ -120,12 +122,15 @@ public final class Daemon: Service {
             try await importIfEmpty(plan)
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
+        notifier.status("loading the plan into memory")
+        let memory = try await PlanMemory.load(pool: pool, logger: logger)
+        self.memory.withLockedValue { $0 = memory }
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler,
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
-        let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
+        let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
         // Binding the socket narrows the process's umask for a moment: nothing else starts
         // (a mail command, say) until the socket listens.
@@ -147,6 +152,13 @@ public final class Daemon: Service {
                                                     as: .daemon(uid: getuid(), pid: getpid()))
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
+                // until ChangeStream: the integrator wires `stream.subscribe(memory.apply)` instead.
+                background.addTask {
+                    while !Task.isCancelled {
+                        await memory.refresh()
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
                 try await listener.run()
                 background.cancelAll()
             }
@@ -208,7 +220,10 @@ public final class Daemon: Service {
         }
         DaemonLogHandler.level.withLockedValue { $0 = next.logLevel }
         if next.bootstrapAdmins != previous.bootstrapAdmins {
-            do { try await bootstrapAdmins(next.bootstrapAdmins) } catch {
+            do {
+                try await bootstrapAdmins(next.bootstrapAdmins)
+                await memory.withLockedValue { $0 }?.reloadDirectory() // until ChangeStream
+            } catch {
                 logger.error("bootstrap administrators not applied", metadata: ["error": "\(error)"])
             }
         }
