@@ -154,7 +154,8 @@ public final class PlanMemory: Sendable {
     /// One reload at a time, so an older read can never be swapped in over a newer one.
     private let reloads = Turnstile()
 
-    private init(pool: PGPool, logger: Logger, snapshot: PlanSnapshot) {
+    /// Memory holding `snapshot` (tests build an empty one this way).
+    init(pool: PGPool, logger: Logger, snapshot: PlanSnapshot) {
         self.pool = pool
         self.logger = logger
         contents = NIOLockedValueBox(Contents(snapshot))
@@ -206,7 +207,7 @@ public final class PlanMemory: Sendable {
         }
         if let area = filter.serviceArea, !c.outline.serviceAreas.contains(area) { throw StoreError.notFound(kind: "service area", key: area) }
         let postID = try filter.ownerPost.map { try c.postID($0) }
-        return c.indicators.lazy.filter { held in
+        return c.indicators.filter { held in
             let i = held.state
             return (filter.objective == nil || i.objective == filter.objective) && (filter.category.map { $0 == i.category } ?? true)
                 && (filter.serviceArea.map { $0 == i.serviceArea } ?? true) && (postID.map { $0 == i.ownerPostID } ?? true)
@@ -220,7 +221,7 @@ public final class PlanMemory: Sendable {
         let postID = try filter.post.map { try c.postID($0) }
         let anyOf = try filter.anyOfPosts.map { Set(try $0.map { try c.postID($0) }) }
         let withinUntil = filter.dueWithinDays.map { today.adding(days: $0) }
-        return c.tasks.lazy.filter { t in
+        return c.tasks.filter { t in
             let date = t.targetDate
             func dated(_ test: (CalendarDate) -> Bool) -> Bool { date.map(test) ?? false }
             return (postID.map { t.responsiblePostIDs.contains($0) } ?? true)

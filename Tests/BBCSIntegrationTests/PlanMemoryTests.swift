@@ -1,7 +1,7 @@
 import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
-@testable import BBCSServer
+import BBCSServer
 import BBCSTestSupport
 import Foundation
 import Logging
