@@ -187,19 +187,19 @@ final class PlanMemoryTests {
         _ = try await PlanImporter.importPlan(document, into: own, by: Actor(principal: .daemon(uid: 0, pid: 0), method: "plan.import", at: Date()))
         let memory = try await PlanMemory.load(pool: own, logger: logger)
         let direct = try PGConnection(conninfo: database)
-        _ = try direct.query("UPDATE indicators SET title = 'After the outage' WHERE code = 'ComS_002'")
-        _ = try direct.query("INSERT INTO changes (kind, indicator_id) SELECT 'target_set', id FROM indicators WHERE code = 'ComS_002'")
+        _ = try direct.query("UPDATE indicators SET title = 'After the outage' WHERE code = 'ComS_012'")
+        _ = try direct.query("INSERT INTO changes (kind, indicator_id) SELECT 'target_set', id FROM indicators WHERE code = 'ComS_012'")
         let changes = try await own.withConnection { db in try ChangeLog.changes(after: 0, db) }
         let admin = try PGConnection(conninfo: TestPostgres.shared.conninfo(database: "postgres"))
         _ = try admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
         _ = try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name])
         await memory.apply(changes)
-        #expect(try memory.indicator("ComS_002").title != "After the outage")
+        #expect(try memory.indicator("ComS_012").title != "After the outage")
         #expect(memory.indicators.count == shippedPlan.indicators.count)
         _ = try admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
         let last = try #require(changes.last)
         await memory.apply([Change(seq: last.seq + 1, at: "2026-01-01T00:00:00", kind: .reminderCreated)])
-        #expect(try memory.indicator("ComS_002").title == "After the outage")
+        #expect(try memory.indicator("ComS_012").title == "After the outage")
         await own.shutdown()
     }
 
@@ -207,11 +207,11 @@ final class PlanMemoryTests {
     /// change shows in its next reads.
     @Test func theDaemonServesAChangeRecordedInTheDatabase() throws {
         let client = try Self.daemon.client()
-        _ = try db.query("UPDATE indicators SET title = 'Seen by the daemon' WHERE code = 'ComS_003'")
+        _ = try db.query("UPDATE indicators SET title = 'Seen by the daemon' WHERE code = 'ComS_014'")
         try record(.plan)
         let started = ContinuousClock.now
         try waitFor(timeout: .seconds(10)) {
-            try client.call(IndicatorShowRequest(code: "ComS_003")).indicator.title == "Seen by the daemon"
+            try client.call(IndicatorShowRequest(code: "ComS_014")).indicator.title == "Seen by the daemon"
         }
         print("change seen by the daemon after \(ContinuousClock.now - started)")
     }
