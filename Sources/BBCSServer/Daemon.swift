@@ -154,9 +154,10 @@ public final class Daemon: Service {
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
                 // until ChangeStream: the integrator wires `stream.subscribe(memory.apply)` instead.
                 background.addTask {
+                    var pause = Duration.milliseconds(100)
                     while !Task.isCancelled {
-                        await memory.refresh()
-                        try? await Task.sleep(for: .milliseconds(100))
+                        pause = await memory.refresh() ? .milliseconds(100) : min(pause * 2, .seconds(5))
+                        try? await Task.sleep(for: pause)
                     }
                 }
                 try await listener.run()

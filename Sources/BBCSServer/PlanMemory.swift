@@ -260,14 +260,18 @@ public final class PlanMemory: Sendable {
         contents.withLockedValue { $0.seq = max($0.seq, newest) }
     }
 
-    /// Applies the changes recorded since `seq`. The ChangeStream replaces this poll.
-    public func refresh() async {
+    /// Applies the changes recorded since `seq`; false when they could not be read. The
+    /// ChangeStream replaces this poll.
+    @discardableResult
+    public func refresh() async -> Bool {
         let after = seq
         do {
             let changes = try await pool.withConnection { db in try ChangeLog.changes(after: after, db) }
             await apply(changes)
+            return true
         } catch {
-            logger.warning("changes not read; memory is behind until the next try", metadata: ["error": "\(error)", "seq": "\(after)"])
+            logger.debug("changes not read; memory is behind until the next try", metadata: ["error": "\(error)", "seq": "\(after)"])
+            return false
         }
     }
 
