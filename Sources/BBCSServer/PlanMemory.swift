@@ -13,14 +13,9 @@ public final class PlanMemory: Sendable {
         /// The newest change this memory has applied (or was loaded as of).
         var seq: Int64
         /// In the plan's order.
-        var indicators: [HeldIndicator] = []
-        var indicatorSlots: [Int: Int] = [:]
-        /// Indicator ids by code and by alias, lower-cased.
-        var indicatorKeys: [String: Int] = [:]
+        var indicators: Coded<HeldIndicator>
         /// In the plan's order.
-        var tasks: [TaskState] = []
-        var taskSlots: [Int: Int] = [:]
-        var taskKeys: [String: Int] = [:]
+        var tasks: Coded<TaskState>
         var directory: DirectoryState
         var outline: PlanOutline
 
@@ -28,69 +23,18 @@ public final class PlanMemory: Sendable {
             seq = snapshot.seq
             directory = snapshot.directory
             outline = snapshot.outline
-            replaceIndicators(snapshot.indicators.map(HeldIndicator.init))
-            replaceTasks(snapshot.tasks)
-        }
-
-        mutating func replaceIndicators(_ all: [HeldIndicator]) {
-            indicators = all
-            indicatorSlots = [:]
-            indicatorKeys = [:]
-            for (slot, held) in all.enumerated() { indicatorSlots[held.state.id] = slot }
-            // A code wins over another indicator's alias, as the database's lookup has it.
-            for held in all { indicatorKeys[held.state.code.lowercased()] = indicatorKeys[held.state.code.lowercased()] ?? held.state.id }
-            for held in all {
-                for alias in held.state.aliases where indicatorKeys[alias.lowercased()] == nil { indicatorKeys[alias.lowercased()] = held.state.id }
-            }
-        }
-
-        mutating func replaceTasks(_ all: [TaskState]) {
-            tasks = all
-            taskSlots = [:]
-            taskKeys = [:]
-            for (slot, task) in all.enumerated() { taskSlots[task.id] = slot }
-            for task in all { taskKeys[task.code.lowercased()] = taskKeys[task.code.lowercased()] ?? task.id }
-            for task in all {
-                for alias in task.aliases where taskKeys[alias.lowercased()] == nil { taskKeys[alias.lowercased()] = task.id }
-            }
-        }
-
-        /// Swaps in what a reload read: the objects asked for (`asked`) that are gone are dropped.
-        mutating func merge(indicators fresh: [IndicatorState], asked: Set<Int>) {
-            let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            var merged = indicators.compactMap { held -> HeldIndicator? in
-                guard asked.contains(held.state.id) else { return held }
-                return byID[held.state.id].map(HeldIndicator.init)
-            }
-            let added = fresh.filter { indicatorSlots[$0.id] == nil }
-            if !added.isEmpty {
-                merged += added.map(HeldIndicator.init)
-                merged.sort { ($0.state.planID, $0.state.position) < ($1.state.planID, $1.state.position) }
-            }
-            replaceIndicators(merged)
-        }
-
-        mutating func merge(tasks fresh: [TaskState], asked: Set<Int>) {
-            let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            var merged = tasks.compactMap { task in asked.contains(task.id) ? byID[task.id] : task }
-            let added = fresh.filter { taskSlots[$0.id] == nil }
-            if !added.isEmpty {
-                merged += added
-                merged.sort { ($0.planID, $0.position) < ($1.planID, $1.position) }
-            }
-            replaceTasks(merged)
+            indicators = Coded(snapshot.indicators.map(HeldIndicator.init))
+            tasks = Coded(snapshot.tasks)
         }
 
         func indicator(_ code: String) throws -> HeldIndicator {
-            guard let id = indicatorKeys[code.lowercased()], let slot = indicatorSlots[id] else {
-                throw StoreError.notFound(kind: "indicator", key: code)
-            }
-            return indicators[slot]
+            guard let held = indicators[code] else { throw StoreError.notFound(kind: "indicator", key: code) }
+            return held
         }
 
         func task(_ code: String) throws -> TaskState {
-            guard let id = taskKeys[code.lowercased()], let slot = taskSlots[id] else { throw StoreError.notFound(kind: "task", key: code) }
-            return tasks[slot]
+            guard let task = tasks[code] else { throw StoreError.notFound(kind: "task", key: code) }
+            return task
         }
 
         /// The id of the post with this name or alias, ignoring case.
@@ -100,15 +44,55 @@ public final class PlanMemory: Sendable {
         }
     }
 
+    /// Objects in the plan's order, found by id and by code or alias ignoring case.
+    struct Coded<Element: PlanObject>: Sendable {
+        private(set) var all: [Element]
+        private var slots: [Int: Int] = [:]
+        /// Ids by code and by alias, lower-cased.
+        private var keys: [String: Int] = [:]
+
+        init(_ all: [Element]) {
+            self.all = all
+            for (slot, element) in all.enumerated() { slots[element.id] = slot }
+            // A code wins over another object's alias, as the database's lookup has it.
+            for element in all where keys[element.code.lowercased()] == nil { keys[element.code.lowercased()] = element.id }
+            for element in all {
+                for alias in element.aliases where keys[alias.lowercased()] == nil { keys[alias.lowercased()] = element.id }
+            }
+        }
+
+        subscript(code: String) -> Element? { id(of: code).flatMap { slots[$0] }.map { all[$0] } }
+
+        func id(of code: String) -> Int? { keys[code.lowercased()] }
+
+        /// These objects read again in place of the ones held; the ones `asked` that were
+        /// not found are gone.
+        func merging(_ fresh: [Element], asked: Set<Int>) -> Coded {
+            let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            var merged = all.compactMap { held in asked.contains(held.id) ? byID[held.id] : held }
+            let added = fresh.filter { slots[$0.id] == nil }
+            if !added.isEmpty {
+                merged += added
+                merged.sort { ($0.planID, $0.position) < ($1.planID, $1.position) }
+            }
+            return Coded(merged)
+        }
+    }
+
     /// One indicator with its reading worked out when it was (re)loaded, so `indicator.show`
     /// and `indicator.list` do no work but a lookup.
-    struct HeldIndicator: Sendable {
+    struct HeldIndicator: PlanObject {
         let state: IndicatorState
         let detail: IndicatorDetail
         init(_ state: IndicatorState) {
             self.state = state
             detail = state.detail
         }
+        var id: Int { state.id }
+        var planID: Int { state.planID }
+        var position: Int { state.position }
+        var code: String { state.code }
+        var aliases: [String] { state.aliases }
     }
 
     /// What a batch of changes asks to read again.
@@ -180,13 +164,13 @@ public final class PlanMemory: Sendable {
     public func indicator(_ code: String) throws -> IndicatorState { try current.indicator(code).state }
 
     /// Every indicator, in the plan's order.
-    public var indicators: [IndicatorState] { current.indicators.map(\.state) }
+    public var indicators: [IndicatorState] { current.indicators.all.map(\.state) }
 
     /// The task with this code or alias, ignoring case; `StoreError.notFound` otherwise.
     public func task(_ code: String) throws -> TaskState { try current.task(code) }
 
     /// Every task, in the plan's order.
-    public var tasks: [TaskState] { current.tasks }
+    public var tasks: [TaskState] { current.tasks.all }
 
     public var directory: DirectoryState { current.directory }
 
@@ -207,7 +191,7 @@ public final class PlanMemory: Sendable {
         }
         if let area = filter.serviceArea, !c.outline.serviceAreas.contains(area) { throw StoreError.notFound(kind: "service area", key: area) }
         let postID = try filter.ownerPost.map { try c.postID($0) }
-        return c.indicators.filter { held in
+        return c.indicators.all.filter { held in
             let i = held.state
             return (filter.objective == nil || i.objective == filter.objective) && (filter.category.map { $0 == i.category } ?? true)
                 && (filter.serviceArea.map { $0 == i.serviceArea } ?? true) && (postID.map { $0 == i.ownerPostID } ?? true)
@@ -221,7 +205,7 @@ public final class PlanMemory: Sendable {
         let postID = try filter.post.map { try c.postID($0) }
         let anyOf = try filter.anyOfPosts.map { Set(try $0.map { try c.postID($0) }) }
         let withinUntil = filter.dueWithinDays.map { today.adding(days: $0) }
-        return c.tasks.filter { t in
+        return c.tasks.all.filter { t in
             let date = t.targetDate
             func dated(_ test: (CalendarDate) -> Bool) -> Bool { date.map(test) ?? false }
             return (postID.map { t.responsiblePostIDs.contains($0) } ?? true)
@@ -243,7 +227,7 @@ public final class PlanMemory: Sendable {
         let c = current
         let postIDs = try posts.map { Set(try $0.map { try c.postID($0) }) }
         var owed: [DueFigure] = []
-        for held in c.indicators where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
+        for held in c.indicators.all where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
             owed += held.state.due(today: today, graceDays: graceDays)
         }
         return owed.sorted { ($0.dueDate, $0.indicator) < ($1.dueDate, $1.indicator) }
@@ -278,13 +262,13 @@ public final class PlanMemory: Sendable {
     /// Reads the indicators with these codes again. // until ChangeStream: the write handlers call this.
     public func reload(indicators codes: [String]) async {
         let c = current
-        await reload(Wanted(indicatorIDs: Set(codes.compactMap { c.indicatorKeys[$0.lowercased()] })))
+        await reload(Wanted(indicatorIDs: Set(codes.compactMap { c.indicators.id(of: $0) })))
     }
 
     /// Reads the tasks with these codes again. // until ChangeStream
     public func reload(tasks codes: [String]) async {
         let c = current
-        await reload(Wanted(taskIDs: Set(codes.compactMap { c.taskKeys[$0.lowercased()] })))
+        await reload(Wanted(taskIDs: Set(codes.compactMap { c.tasks.id(of: $0) })))
     }
 
     /// Reads users, posts and holdings again. // until ChangeStream
@@ -315,8 +299,10 @@ public final class PlanMemory: Sendable {
                         try PlanStateLoader.reload(indicatorIDs: indicators, taskIDs: tasks, directory: directory, db)
                     }
                     contents.withLockedValue { held in
-                        if let found = fresh.indicators { held.merge(indicators: found, asked: wanted.indicatorIDs) }
-                        if let found = fresh.tasks { held.merge(tasks: found, asked: wanted.taskIDs) }
+                        if let found = fresh.indicators {
+                            held.indicators = held.indicators.merging(found.map(HeldIndicator.init), asked: wanted.indicatorIDs)
+                        }
+                        if let found = fresh.tasks { held.tasks = held.tasks.merging(found, asked: wanted.taskIDs) }
                         if let found = fresh.directory { held.directory = found }
                     }
                 }
@@ -358,3 +344,14 @@ final class Turnstile: Sendable {
         next?.resume()
     }
 }
+
+/// What memory finds by code: an indicator or a task.
+protocol PlanObject: Sendable {
+    var id: Int { get }
+    var planID: Int { get }
+    var position: Int { get }
+    var code: String { get }
+    var aliases: [String] { get }
+}
+
+extension TaskState: PlanObject {}
