@@ -184,3 +184,30 @@ public struct DirectoryState: Sendable, Equatable {
         return (id, found)
     }
 }
+
+/// The names the read filters check before they match anything: a filter naming an
+/// objective or a service area that does not exist is `not_found`, not an empty list.
+public struct PlanOutline: Sendable, Equatable {
+    /// Objective codes, as stored (filters match them exactly).
+    public var objectives: Set<String>
+    /// Service area names, as stored.
+    public var serviceAreas: Set<String>
+    public init(objectives: Set<String>, serviceAreas: Set<String>) {
+        self.objectives = objectives; self.serviceAreas = serviceAreas
+    }
+}
+
+/// Everything the daemon holds, read in one snapshot, with the change sequence's newest seq
+/// as of that snapshot: a memory loaded from it applies the changes after `seq`.
+public struct PlanSnapshot: Sendable, Equatable {
+    public var seq: Int64
+    /// In the plan's order.
+    public var indicators: [IndicatorState]
+    /// In the plan's order.
+    public var tasks: [TaskState]
+    public var directory: DirectoryState
+    public var outline: PlanOutline
+    public init(seq: Int64, indicators: [IndicatorState], tasks: [TaskState], directory: DirectoryState, outline: PlanOutline) {
+        self.seq = seq; self.indicators = indicators; self.tasks = tasks; self.directory = directory; self.outline = outline
+    }
+}

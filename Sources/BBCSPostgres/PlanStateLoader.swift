@@ -4,6 +4,41 @@ import Foundation
 /// Reads the state the daemon holds in memory (`IndicatorState`, `TaskState`,
 /// `DirectoryState`): all of it at start, or the objects a change names.
 public enum PlanStateLoader {
+    /// Everything, with `ChangeLog.latest`, in one REPEATABLE READ snapshot: no change can
+    /// fall between what is read and the seq it is read as of.
+    public static func snapshot(_ db: PGConnection) throws -> PlanSnapshot {
+        try db.repeatableRead {
+            PlanSnapshot(seq: try ChangeLog.latest(db), indicators: try indicators(nil, db), tasks: try tasks(nil, db),
+                         directory: try directory(db), outline: try outline(db))
+        }
+    }
+
+    /// What a batch of changes names, read again in one snapshot; nil parts were not asked for.
+    public struct Reload: Sendable {
+        public var indicators: [IndicatorState]?
+        public var tasks: [TaskState]?
+        public var directory: DirectoryState?
+    }
+
+    /// The indicators and tasks with these ids (none asked when empty) and, if asked, the directory.
+    public static func reload(indicatorIDs: [Int], taskIDs: [Int], directory withDirectory: Bool, _ db: PGConnection) throws -> Reload {
+        try db.repeatableRead {
+            Reload(indicators: indicatorIDs.isEmpty ? nil : try indicators(indicatorIDs, db),
+                   tasks: taskIDs.isEmpty ? nil : try tasks(taskIDs, db),
+                   directory: withDirectory ? try directory(db) : nil)
+        }
+    }
+
+    private struct Named: Decodable {
+        let name: String
+    }
+
+    /// Every objective code and service area name.
+    public static func outline(_ db: PGConnection) throws -> PlanOutline {
+        PlanOutline(objectives: Set(try db.rows(Named.self, "SELECT code AS name FROM objectives").map(\.name)),
+                    serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas").map(\.name)))
+    }
+
     private struct IndicatorRow: Decodable {
         let id: Int
         let planID: Int
@@ -166,5 +201,14 @@ public enum PlanStateLoader {
             keys[a.key.lowercased()] = a.id
         }
         return DirectoryState(users: users, posts: posts, postKeys: keys)
+    }
+}
+
+extension PGConnection {
+    /// Runs `body` in one read-only REPEATABLE READ transaction: every statement sees the same snapshot.
+    func repeatableRead<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { if isHealthy { _ = try? execute("ROLLBACK") } }
+        return try body()
     }
 }

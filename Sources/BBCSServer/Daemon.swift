@@ -120,14 +120,17 @@ public final class Daemon: Service {
             try await importIfEmpty(plan)
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
-        let latest = try await pool.withConnection { db in try ChangeLog.latest(db) }
-        let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: latest, logger: logger)
+        notifier.status("loading the plan into memory")
+        let memory = try await PlanMemory.load(pool: pool, logger: logger)
+        // The stream starts where the memory's snapshot ends, so no change falls between them.
+        let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: memory.seq, logger: logger)
+        changes.subscribe { await memory.apply($0) }
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, changes: changes,
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
-        let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
+        let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
         // Binding the socket narrows the process's umask for a moment: nothing else starts
         // (a mail command, say) until the socket listens.
@@ -213,7 +216,9 @@ public final class Daemon: Service {
         }
         DaemonLogHandler.level.withLockedValue { $0 = next.logLevel }
         if next.bootstrapAdmins != previous.bootstrapAdmins {
-            do { try await bootstrapAdmins(next.bootstrapAdmins) } catch {
+            do {
+                try await bootstrapAdmins(next.bootstrapAdmins)
+            } catch {
                 logger.error("bootstrap administrators not applied", metadata: ["error": "\(error)"])
             }
         }

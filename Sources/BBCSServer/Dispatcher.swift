@@ -8,17 +8,17 @@ import Logging
 /// from the caller's standing whether they may call it, runs it, and audits every refusal.
 public struct Dispatcher: Sendable {
     let table: MethodTable
-    let directory: Directory
+    let memory: PlanMemory
     /// Audits every refusal, collapsing a storm's repeats; the daemon flushes it as windows end and at shutdown.
     public let refusals: RefusalThrottle
     let clock: @Sendable () -> Date
     let logger: Logger
     private let decoder: JSONDecoder
 
-    public init(table: MethodTable, pool: PGPool, clock: @escaping @Sendable () -> Date, logger: Logger,
+    public init(table: MethodTable, pool: PGPool, memory: PlanMemory, clock: @escaping @Sendable () -> Date, logger: Logger,
                 refusalLimits: @escaping @Sendable () -> RefusalThrottle.Limits = { RefusalThrottle.Limits() }) {
         self.table = table
-        self.directory = Directory(pool: pool)
+        self.memory = memory
         self.refusals = RefusalThrottle(audit: AuditLog(pool: pool), limits: refusalLimits, logger: logger)
         self.clock = clock
         self.logger = logger
@@ -44,7 +44,7 @@ public struct Dispatcher: Sendable {
         let started = ContinuousClock.now
         var actor: Actor?
         do {
-            let context = try await context(for: caller.identity, method: call.entry.info)
+            let context = context(for: caller.identity, method: call.entry.info)
             actor = context.actor
             if let denial = Policy.check(call.entry.info.access, context.principal) { throw denial }
             let reply = try await call.bound.get()(request.id, context)
@@ -64,16 +64,11 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    /// The caller's standing now. Methods open to anyone still answer when the database is
-    /// away, taking the caller as unregistered.
-    private func context(for identity: Identity, method: MethodInfo) async throws -> CallContext {
+    /// The caller's standing now, as memory has it: no database round trip per request. A
+    /// write confirms it in SQL, so a memory behind the database never authorises one.
+    private func context(for identity: Identity, method: MethodInfo) -> CallContext {
         let now = clock()
-        let principal: Principal
-        do {
-            principal = try await directory.principal(login: identity.user, uid: identity.uid, pid: identity.pid, today: CalendarDate(now))
-        } catch _ where method.access == .anyone {
-            principal = Principal(login: identity.user, uid: identity.uid, pid: identity.pid, standing: .unregistered, posts: [])
-        }
+        let principal = memory.principal(login: identity.user, uid: identity.uid, pid: identity.pid, today: CalendarDate(now))
         return CallContext(identity: identity, principal: principal, actor: Actor(principal: principal, method: method.name, access: method.access, at: now))
     }
 

@@ -1,4 +1,5 @@
 import BBCSClient
+import BBCSCore
 import BBCSDevCluster
 import BBCSPostgres
 import BBCSProtocol
@@ -6,8 +7,9 @@ import BBCSTestSupport
 import Foundation
 import Testing
 
-/// PostgreSQL stopped under a running daemon: requests get `unavailable`, the daemon stays
-/// up, and it serves again by itself once PostgreSQL is back.
+/// PostgreSQL stopped under a running daemon: requests that need it get `unavailable`, reads
+/// answered from memory go on, the daemon stays up, and it serves again by itself once
+/// PostgreSQL is back.
 @Suite("database outage")
 struct DatabaseOutageTests {
     @Test func theDaemonRidesOutAPostgresRestart() throws {
@@ -19,18 +21,20 @@ struct DatabaseOutageTests {
         #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
 
         try blocking { try await cluster.stop() }
-        let error = client.error(IndicatorShowRequest(code: "ComS_011"))
+        let error = client.error(PlanShowRequest())
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("SQL") == false)
-        #expect(client.error(TaskListRequest())?.code == .unavailable)
-        // Requests that need no database still work, on the same connection.
+        #expect(client.error(FigureSubmitRequest(code: "ComS_011", period: Period("2025/26 Q1")!, value: 1))?.code == .unavailable)
+        // Reads answered from memory, and requests that need no database, still work, on the same connection.
+        #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
+        #expect(try client.call(TaskListRequest()).tasks.count == shippedPlan.tasks.count)
         #expect(try client.call(HelloRequest()).server == "bbcsd")
         #expect(daemon.process.isRunning)
 
         try blocking { try await cluster.start() }
         var served = false
         for _ in 0..<100 where !served {
-            served = (try? client.call(IndicatorShowRequest(code: "ComS_011"))) != nil
+            served = (try? client.call(PlanShowRequest())) != nil
             if !served { usleep(100_000) }
         }
         #expect(served, "the daemon did not serve again after PostgreSQL came back")

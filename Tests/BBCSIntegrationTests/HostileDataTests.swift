@@ -24,6 +24,13 @@ struct HostileDataTests {
         return result.out
     }
 
+    /// A hand edit reaches the daemon's memory as every change does, through a row in
+    /// `changes`: records one and waits until `reading` (bbcsctl's arguments) shows `expected`.
+    func recordHandEdit(_ db: PGConnection, thenWaitFor reading: [String], toShow expected: String) throws {
+        _ = try db.query("INSERT INTO changes (kind, login) VALUES ('plan', 'test')")
+        try waitFor(timeout: .seconds(10)) { try Self.daemon.ctl(reading).out.contains(expected) }
+    }
+
     /// Control characters a terminal would obey: C0 apart from newline and tab, DEL, C1.
     func terminalControls(in text: String) -> [Unicode.Scalar] {
         text.unicodeScalars.filter { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }
@@ -108,6 +115,7 @@ struct HostileDataTests {
             UPDATE indicator_values SET value = 1e19
             WHERE kind = 'target' AND period = '2025/26' AND indicator_id = (SELECT id FROM indicators WHERE code = 'ComS_024')
             """)
+        try recordHandEdit(db, thenWaitFor: ["indicator", "show", "ComS_011"], toShow: "1e+19")
 
         #expect(try ctl(["indicator", "show", "ComS_011"]).contains("1e+19"))
         #expect(try ctl(["indicator", "show", "ComS_025"]).contains("1.7e+308"))
@@ -146,6 +154,7 @@ struct HostileDataTests {
             VALUES (\(indicator), '2025/26', 1e400, 1.7e308, 5, 5, 'by hand', 'test', now())
             """, ["ComS_044"])
         try execute(#"UPDATE budget_lines SET amounts = '{"2025/26": 1e400, "2026/27": -1.7e308}' WHERE position = 0"#)
+        try recordHandEdit(db, thenWaitFor: ["indicator", "show", "ComS_044"], toShow: "1.7e+308")
 
         let readings = [["indicators"], ["indicator", "show", "ComS_044"], ["indicator", "show", "ComS_049"], ["indicator", "show", "ComS_038"],
                         ["figure", "history", "ComS_044"], ["due", "--all"], ["target", "history", "ComS_044"], ["plan", "show"]]
@@ -173,6 +182,7 @@ struct HostileDataTests {
         let db = try PGConnection(conninfo: Self.daemon.database)
         _ = try db.query("UPDATE tasks SET target_date = '12345-06-30' WHERE code = 'BCRPASB_30'")
         _ = try db.query("UPDATE strategies SET renewal_date = '5874897-12-31' WHERE position = 0")
+        try recordHandEdit(db, thenWaitFor: ["task", "show", "BCRPASB_30"], toShow: "12345-06-30")
         #expect(try ctl(["task", "show", "BCRPASB_30"]).contains("12345-06-30"))
         for reading in [["tasks"], ["strategies"], ["report", "--period", "2025/26 Q2"], ["scheduler", "run"]] {
             #expect(!(try ctl(reading)).isEmpty, "\(reading)")
@@ -198,6 +208,8 @@ struct HostileDataTests {
         // A name is one line and the daemon refuses controls in it now; one stored before still prints safely.
         _ = try db.query("UPDATE users SET name = $1 WHERE login = 'daemon'", ["Dae" + escapes + "mon"])
         _ = try db.query("UPDATE indicators SET title = $1 WHERE code = 'ComS_093a'", ["Licensing " + escapes])
+        _ = try db.query("INSERT INTO changes (kind, login) VALUES ('plan', 'test')")
+        try waitFor(timeout: .seconds(10)) { try c.call(IndicatorShowRequest(code: "ComS_093a")).indicator.title.hasPrefix("Licensing \u{1B}") }
 
         var outputs = [
             try ctl(["indicator", "show", "ComS_093a"]), try ctl(["indicators"]), try ctl(["figure", "history", "ComS_093a"]),

@@ -1,4 +1,5 @@
 @testable import BBCSServer
+import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
 import Foundation
@@ -11,8 +12,11 @@ struct MethodListTests {
     static let table: MethodTable = {
         let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
         let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: Logger(label: "test"))
+        let memory = PlanMemory(pool: pool, logger: Logger(label: "test"), snapshot: PlanSnapshot(
+            seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
+            outline: PlanOutline(objectives: [], serviceAreas: [])))
         let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
-        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, changes: changes, figureGraceDays: { 30 }))
+        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, figureGraceDays: { 30 }))
     }()
 
     @Test func theDaemonRegistersExactlyTheProtocolsMethods() {

@@ -6,11 +6,13 @@ extension MethodTable {
         let store = stores.figures
         register(FigureSubmitRequest.self) { r, context in
             let (code, status) = try await store.submit(code: r.code, period: r.period, value: r.value, note: r.note, by: context.actor)
+            await stores.memory.reload(indicators: [code]) // until ChangeStream
             return FigureResult(indicator: code, status: status)
         }
         register(FigureCorrectRequest.self) { r, context in
             let (code, status) = try await store.correct(code: r.code, period: r.period, value: r.value, reason: r.reason,
                                                          revision: r.revision, note: r.note, by: context.actor)
+            await stores.memory.reload(indicators: [code]) // until ChangeStream
             return FigureResult(indicator: code, status: status)
         }
         register(FigureHistoryRequest.self) { r, _ in
@@ -19,6 +21,7 @@ extension MethodTable {
         }
         register(FigureValidateRequest.self) { r, context in
             let (code, status) = try await store.validate(code: r.code, period: r.period, revision: r.revision, by: context.actor)
+            await stores.memory.reload(indicators: [code]) // until ChangeStream
             return FigureResult(indicator: code, status: status)
         }
         register(FigureDueRequest.self) { r, context in
@@ -30,7 +33,7 @@ extension MethodTable {
             } else {
                 posts = context.principal.posts.filter { $0 != Policy.adminPost }
             }
-            let figures = try await store.due(posts: posts, today: context.today)
+            let figures = try stores.memory.due(posts: posts, today: context.today, graceDays: stores.figureGraceDays())
             return .init(posts: posts ?? ["(every post)"], figures: figures)
         }
     }

@@ -4,10 +4,10 @@ import BBCSProtocol
 extension MethodTable {
     mutating func registerIndicatorHandlers(_ stores: Stores) {
         register(IndicatorListRequest.self) { request, _ in
-            .init(indicators: try await stores.reader.indicators(IndicatorFilter(
+            .init(indicators: try stores.memory.indicatorList(IndicatorFilter(
                 objective: request.objective, category: request.category, serviceArea: request.serviceArea,
                 ownerPost: request.ownerPost)))
         }
-        register(IndicatorShowRequest.self) { request, _ in try await stores.reader.indicator(code: request.code) }
+        register(IndicatorShowRequest.self) { request, _ in try stores.memory.indicatorDetail(request.code) }
     }
 }

@@ -12,13 +12,15 @@ struct Stores: Sendable {
     let audit: AuditLog
     let reports: ReportBuilder
     let scheduler: Scheduler
+    /// The plan in memory: what the reads answer from.
+    let memory: PlanMemory
     /// The change sequence as this daemon has applied it: a write calls `catchUp(through:)`
     /// with its seq so the next read sees it.
     let changes: ChangeStream
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
 
-    init(pool: PGPool, scheduler: Scheduler, changes: ChangeStream, figureGraceDays: @escaping @Sendable () -> Int) {
+    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, figureGraceDays: @escaping @Sendable () -> Int) {
         self.pool = pool
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
@@ -28,6 +30,7 @@ struct Stores: Sendable {
         audit = AuditLog(pool: pool)
         reports = ReportBuilder(pool: pool)
         self.scheduler = scheduler
+        self.memory = memory
         self.changes = changes
         self.figureGraceDays = figureGraceDays
     }

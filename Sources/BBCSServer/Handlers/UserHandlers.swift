@@ -9,8 +9,10 @@ extension MethodTable {
                                     data: ["param": "login"])
             }
             let name = (r.name ?? account.fullName).trimmingCharacters(in: .whitespaces)
-            return try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
-                                                      by: context.actor)
+            let added = try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
+                                                           by: context.actor)
+            await stores.memory.reloadDirectory() // until ChangeStream
+            return added
         }
         register(UserListRequest.self) { _, context in
             let users = try await stores.directory.users(today: context.today)
@@ -20,7 +22,15 @@ extension MethodTable {
                 return shown
             })
         }
-        register(UserDisableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, true, by: context.actor) }
-        register(UserEnableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, false, by: context.actor) }
+        register(UserDisableRequest.self) { r, context in
+            let user = try await stores.directory.setDisabled(r.login, true, by: context.actor)
+            await stores.memory.reloadDirectory() // until ChangeStream
+            return user
+        }
+        register(UserEnableRequest.self) { r, context in
+            let user = try await stores.directory.setDisabled(r.login, false, by: context.actor)
+            await stores.memory.reloadDirectory() // until ChangeStream
+            return user
+        }
     }
 }

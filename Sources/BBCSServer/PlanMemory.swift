@@ -1,0 +1,357 @@
+import BBCSCore
+import BBCSPostgres
+import Logging
+import NIOConcurrencyHelpers
+
+/// The plan as this daemon holds it: indicators with their targets and current figures, key
+/// tasks, and who holds which post, loaded at start in one snapshot and kept current by the
+/// change sequence (`apply`). Reads are a copy of a value under a lock, never a wait on the
+/// database; the database stays the authority (every write confirms the caller in SQL).
+public final class PlanMemory: Sendable {
+    /// What memory holds at one moment; a read takes a copy (the arrays are shared, not copied).
+    struct Contents: Sendable {
+        /// The newest change this memory has applied (or was loaded as of).
+        var seq: Int64
+        /// In the plan's order.
+        var indicators: Coded<HeldIndicator>
+        /// In the plan's order.
+        var tasks: Coded<TaskState>
+        var directory: DirectoryState
+        var outline: PlanOutline
+
+        init(_ snapshot: PlanSnapshot) {
+            seq = snapshot.seq
+            directory = snapshot.directory
+            outline = snapshot.outline
+            indicators = Coded(snapshot.indicators.map(HeldIndicator.init))
+            tasks = Coded(snapshot.tasks)
+        }
+
+        func indicator(_ code: String) throws -> HeldIndicator {
+            guard let held = indicators[code] else { throw StoreError.notFound(kind: "indicator", key: code) }
+            return held
+        }
+
+        func task(_ code: String) throws -> TaskState {
+            guard let task = tasks[code] else { throw StoreError.notFound(kind: "task", key: code) }
+            return task
+        }
+
+        /// The id of the post with this name or alias, ignoring case.
+        func postID(_ name: String) throws -> Int {
+            guard let post = directory.post(named: name) else { throw StoreError.notFound(kind: "post", key: name) }
+            return post.id
+        }
+    }
+
+    /// Objects in the plan's order, found by id and by code or alias ignoring case.
+    struct Coded<Element: PlanObject>: Sendable {
+        private(set) var all: [Element]
+        private var slots: [Int: Int] = [:]
+        /// Ids by code and by alias, lower-cased.
+        private var keys: [String: Int] = [:]
+
+        init(_ all: [Element]) {
+            self.all = all
+            for (slot, element) in all.enumerated() { slots[element.id] = slot }
+            // A code wins over another object's alias, as the database's lookup has it.
+            for element in all where keys[element.code.lowercased()] == nil { keys[element.code.lowercased()] = element.id }
+            for element in all {
+                for alias in element.aliases where keys[alias.lowercased()] == nil { keys[alias.lowercased()] = element.id }
+            }
+        }
+
+        subscript(code: String) -> Element? { id(of: code).flatMap { slots[$0] }.map { all[$0] } }
+
+        func id(of code: String) -> Int? { keys[code.lowercased()] }
+
+        /// These objects read again in place of the ones held; the ones `asked` that were
+        /// not found are gone.
+        func merging(_ fresh: [Element], asked: Set<Int>) -> Coded {
+            let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            var merged = all.compactMap { held in asked.contains(held.id) ? byID[held.id] : held }
+            let added = fresh.filter { slots[$0.id] == nil }
+            if !added.isEmpty {
+                merged += added
+                merged.sort { ($0.planID, $0.position) < ($1.planID, $1.position) }
+            }
+            return Coded(merged)
+        }
+    }
+
+    /// One indicator with its reading worked out when it was (re)loaded, so `indicator.show`
+    /// and `indicator.list` do no work but a lookup.
+    struct HeldIndicator: PlanObject {
+        let state: IndicatorState
+        let detail: IndicatorDetail
+        init(_ state: IndicatorState) {
+            self.state = state
+            detail = state.detail
+        }
+        var id: Int { state.id }
+        var planID: Int { state.planID }
+        var position: Int { state.position }
+        var code: String { state.code }
+        var aliases: [String] { state.aliases }
+    }
+
+    /// What a batch of changes asks to read again.
+    struct Wanted: Sendable, Equatable {
+        var indicatorIDs: Set<Int> = []
+        var taskIDs: Set<Int> = []
+        var directory = false
+        var everything = false
+
+        var isEmpty: Bool { self == Wanted() }
+
+        init(indicatorIDs: Set<Int> = [], taskIDs: Set<Int> = [], directory: Bool = false, everything: Bool = false) {
+            self.indicatorIDs = indicatorIDs; self.taskIDs = taskIDs; self.directory = directory; self.everything = everything
+        }
+
+        init(_ changes: [Change]) {
+            for change in changes {
+                switch change.kind {
+                case .figureSubmitted, .figureCorrected, .figureValidated, .targetSet:
+                    if let id = change.indicatorID { indicatorIDs.insert(id) }
+                case .taskUpdated, .taskRescheduled:
+                    if let id = change.taskID { taskIDs.insert(id) }
+                case .directory: directory = true
+                case .plan: everything = true
+                case .reminderCreated: break
+                }
+            }
+        }
+
+        mutating func formUnion(_ other: Wanted) {
+            indicatorIDs.formUnion(other.indicatorIDs)
+            taskIDs.formUnion(other.taskIDs)
+            directory = directory || other.directory
+            everything = everything || other.everything
+        }
+    }
+
+    private let pool: PGPool
+    private let logger: Logger
+    private let contents: NIOLockedValueBox<Contents>
+    /// What a reload that failed still owes; the next batch reads it again with its own.
+    private let pending = NIOLockedValueBox(Wanted())
+    /// One reload at a time, so an older read can never be swapped in over a newer one.
+    private let reloads = Turnstile()
+
+    /// Memory holding `snapshot` (tests build an empty one this way).
+    init(pool: PGPool, logger: Logger, snapshot: PlanSnapshot) {
+        self.pool = pool
+        self.logger = logger
+        contents = NIOLockedValueBox(Contents(snapshot))
+    }
+
+    /// Reads everything in one snapshot.
+    public static func load(pool: PGPool, logger: Logger) async throws -> PlanMemory {
+        let snapshot = try await pool.withConnection { db in try PlanStateLoader.snapshot(db) }
+        logger.info("plan loaded into memory", metadata: ["seq": "\(snapshot.seq)", "indicators": "\(snapshot.indicators.count)",
+                                                          "tasks": "\(snapshot.tasks.count)", "users": "\(snapshot.directory.users.count)"])
+        return PlanMemory(pool: pool, logger: logger, snapshot: snapshot)
+    }
+
+    // MARK: reads
+
+    private var current: Contents { contents.withLockedValue { $0 } }
+
+    /// The newest change applied.
+    public var seq: Int64 { current.seq }
+
+    /// The indicator with this code or alias, ignoring case; `StoreError.notFound` otherwise.
+    public func indicator(_ code: String) throws -> IndicatorState { try current.indicator(code).state }
+
+    /// Every indicator, in the plan's order.
+    public var indicators: [IndicatorState] { current.indicators.all.map(\.state) }
+
+    /// The task with this code or alias, ignoring case; `StoreError.notFound` otherwise.
+    public func task(_ code: String) throws -> TaskState { try current.task(code) }
+
+    /// Every task, in the plan's order.
+    public var tasks: [TaskState] { current.tasks.all }
+
+    public var directory: DirectoryState { current.directory }
+
+    /// The caller as memory knows them on `today`. A write confirms this in SQL.
+    public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) -> Principal {
+        current.directory.principal(login: login, uid: uid, pid: pid, today: today)
+    }
+
+    /// `indicator.show`: the indicator with this code or alias, ignoring case.
+    public func indicatorDetail(_ code: String) throws -> IndicatorDetail { try current.indicator(code).detail }
+
+    /// `indicator.list`: the indicators matching `filter`, in the plan's order. A filter
+    /// naming an objective, service area or post that does not exist is `notFound`.
+    public func indicatorList(_ filter: IndicatorFilter) throws -> [IndicatorSummary] {
+        let c = current
+        if let objective = filter.objective, !c.outline.objectives.contains(objective) {
+            throw StoreError.notFound(kind: "objective", key: objective)
+        }
+        if let area = filter.serviceArea, !c.outline.serviceAreas.contains(area) { throw StoreError.notFound(kind: "service area", key: area) }
+        let postID = try filter.ownerPost.map { try c.postID($0) }
+        return c.indicators.all.filter { held in
+            let i = held.state
+            return (filter.objective == nil || i.objective == filter.objective) && (filter.category.map { $0 == i.category } ?? true)
+                && (filter.serviceArea.map { $0 == i.serviceArea } ?? true) && (postID.map { $0 == i.ownerPostID } ?? true)
+        }.map(\.detail.indicator)
+    }
+
+    /// `task.list`: tasks matching `filter`, in the plan's order; "overdue" and "due within"
+    /// are judged on `today`.
+    public func taskList(_ filter: TaskFilter, today: CalendarDate) throws -> [TaskSummary] {
+        let c = current
+        let postID = try filter.post.map { try c.postID($0) }
+        let anyOf = try filter.anyOfPosts.map { Set(try $0.map { try c.postID($0) }) }
+        let withinUntil = filter.dueWithinDays.map { today.adding(days: $0) }
+        return c.tasks.all.filter { t in
+            let date = t.targetDate
+            func dated(_ test: (CalendarDate) -> Bool) -> Bool { date.map(test) ?? false }
+            return (postID.map { t.responsiblePostIDs.contains($0) } ?? true)
+                && (filter.status.map { $0 == t.status } ?? true)
+                && (filter.dueBefore.map { bound in dated { $0 <= bound } } ?? true)
+                && (filter.dueAfter.map { bound in dated { $0 >= bound } } ?? true)
+                && (!filter.overdue || (dated { $0 < today } && !t.status.isClosed))
+                && (withinUntil.map { until in dated { $0 >= today && $0 <= until } && !t.status.isClosed } ?? true)
+                && (anyOf.map { posts in t.responsiblePostIDs.contains { posts.contains($0) } } ?? true)
+        }.map { $0.summary(today: today) }
+    }
+
+    /// `task.show`.
+    public func taskDetail(_ code: String, today: CalendarDate) throws -> TaskDetail { try current.task(code).detail(today: today) }
+
+    /// `figure.due`: figures owed by `posts` (every post's when nil) for periods begun by
+    /// `today`, without a figure, soonest due first.
+    public func due(posts: [String]?, today: CalendarDate, graceDays: Int) throws -> [DueFigure] {
+        let c = current
+        let postIDs = try posts.map { Set(try $0.map { try c.postID($0) }) }
+        var owed: [DueFigure] = []
+        for held in c.indicators.all where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
+            owed += held.state.due(today: today, graceDays: graceDays)
+        }
+        return owed.sorted { ($0.dueDate, $0.indicator) < ($1.dueDate, $1.indicator) }
+    }
+
+    // MARK: keeping current
+
+    /// Reads again what `changes` name (one query set for the batch) and swaps it in: the
+    /// indicators and tasks they name, the directory, or everything for `plan`. A reload that
+    /// fails is logged and retried with the next batch; memory keeps its last whole state.
+    public func apply(_ changes: [Change]) async {
+        guard let newest = changes.map(\.seq).max() else { return }
+        await reload(Wanted(changes))
+        contents.withLockedValue { $0.seq = max($0.seq, newest) }
+    }
+
+    /// Applies the changes recorded since `seq`; false when they could not be read. The
+    /// ChangeStream replaces this poll.
+    @discardableResult
+    public func refresh() async -> Bool {
+        let after = seq
+        do {
+            let changes = try await pool.withConnection { db in try ChangeLog.changes(after: after, db) }
+            await apply(changes)
+            return true
+        } catch {
+            logger.debug("changes not read; memory is behind until the next try", metadata: ["error": "\(error)", "seq": "\(after)"])
+            return false
+        }
+    }
+
+    /// Reads the indicators with these codes again. // until ChangeStream: the write handlers call this.
+    public func reload(indicators codes: [String]) async {
+        let c = current
+        await reload(Wanted(indicatorIDs: Set(codes.compactMap { c.indicators.id(of: $0) })))
+    }
+
+    /// Reads the tasks with these codes again. // until ChangeStream
+    public func reload(tasks codes: [String]) async {
+        let c = current
+        await reload(Wanted(taskIDs: Set(codes.compactMap { c.tasks.id(of: $0) })))
+    }
+
+    /// Reads users, posts and holdings again. // until ChangeStream
+    public func reloadDirectory() async { await reload(Wanted(directory: true)) }
+
+    /// Reads everything again. // until ChangeStream
+    public func reloadAll() async { await reload(Wanted(everything: true)) }
+
+    func reload(_ asked: Wanted) async {
+        await reloads.run {
+            var wanted = pending.withLockedValue { owed in
+                defer { owed = Wanted() }
+                return owed
+            }
+            wanted.formUnion(asked)
+            guard !wanted.isEmpty else { return }
+            do {
+                if wanted.everything {
+                    let snapshot = try await pool.withConnection { db in try PlanStateLoader.snapshot(db) }
+                    contents.withLockedValue { held in
+                        let seq = max(held.seq, snapshot.seq)
+                        held = Contents(snapshot)
+                        held.seq = seq
+                    }
+                } else {
+                    let (indicators, tasks, directory) = (Array(wanted.indicatorIDs), Array(wanted.taskIDs), wanted.directory)
+                    let fresh = try await pool.withConnection { db in
+                        try PlanStateLoader.reload(indicatorIDs: indicators, taskIDs: tasks, directory: directory, db)
+                    }
+                    contents.withLockedValue { held in
+                        if let found = fresh.indicators {
+                            held.indicators = held.indicators.merging(found.map(HeldIndicator.init), asked: wanted.indicatorIDs)
+                        }
+                        if let found = fresh.tasks { held.tasks = held.tasks.merging(found, asked: wanted.taskIDs) }
+                        if let found = fresh.directory { held.directory = found }
+                    }
+                }
+            } catch {
+                pending.withLockedValue { $0.formUnion(wanted) }
+                logger.error("memory not reloaded; retried with the next change", metadata: [
+                    "error": "\(error)", "indicators": "\(wanted.indicatorIDs.count)", "tasks": "\(wanted.taskIDs.count)",
+                    "directory": "\(wanted.directory)", "everything": "\(wanted.everything)",
+                ])
+            }
+        }
+    }
+}
+
+/// Lets one body run at a time, the others waiting their turn in order.
+final class Turnstile: Sendable {
+    private let state = NIOLockedValueBox<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func run(_ body: () async -> Void) async {
+        await withCheckedContinuation { (turn: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { state -> Bool in
+                if !state.busy {
+                    state.busy = true
+                    return true
+                }
+                state.waiters.append(turn)
+                return false
+            }
+            if now { turn.resume() }
+        }
+        await body()
+        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.busy = false
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}
+
+/// What memory finds by code: an indicator or a task.
+protocol PlanObject: Sendable {
+    var id: Int { get }
+    var planID: Int { get }
+    var position: Int { get }
+    var code: String { get }
+    var aliases: [String] { get }
+}
+
+extension TaskState: PlanObject {}
