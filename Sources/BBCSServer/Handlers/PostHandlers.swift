@@ -1,3 +1,4 @@
+import BBCSCore
 import BBCSProtocol
 
 extension MethodTable {
@@ -5,10 +6,15 @@ extension MethodTable {
         register(PostListRequest.self) { _, _ in .init(posts: try await stores.reader.posts()) }
         register(PostAddRequest.self) { r, context in try await stores.directory.addPost(r.name, by: context.actor) }
         register(PostGrantRequest.self) { r, context in
-            try await stores.directory.grant(login: r.login, post: r.post, from: r.from, until: r.until, by: context.actor)
+            try await stores.directory.grant(by: context.actor) { directory, principal in
+                try HoldingUseCases.grant(principal, directory, login: r.login, post: r.post, from: r.from, until: r.until,
+                                          today: context.today)
+            }
         }
         register(PostRevokeRequest.self) { r, context in
-            .init(revoked: try await stores.directory.revoke(login: r.login, post: r.post, by: context.actor))
+            .init(revoked: try await stores.directory.revoke(by: context.actor) { directory, principal in
+                try HoldingUseCases.revoke(principal, directory, login: r.login, post: r.post, today: context.today)
+            })
         }
         register(PostHoldersRequest.self) { r, context in
             let (post, holders) = try await stores.directory.holders(of: r.post, all: r.all ?? false, today: context.today)

@@ -1,3 +1,4 @@
+import BBCSCore
 import BBCSPostgres
 
 /// What the handlers work with: the stores over the daemon's pool, the scheduler, and the
@@ -26,5 +27,20 @@ struct Stores: Sendable {
         reports = ReportBuilder(pool: pool)
         self.scheduler = scheduler
         self.figureGraceDays = figureGraceDays
+    }
+}
+
+extension Stores {
+    // until PlanMemory: the integrator replaces these two with `memory.indicator(code)` and
+    // `memory.task(code)`; the writes reload from the database themselves when a guard fails.
+    /// The indicator a change decides from.
+    func indicatorState(_ code: String) async throws -> IndicatorState { try await figures.state(of: code) }
+    /// The task a change decides from.
+    func taskState(_ code: String) async throws -> TaskState { try await tasks.state(of: code) }
+
+    /// Returns once this daemon's reads see every change up to `seq` (its own write).
+    func caughtUp(through seq: Int64) async throws {
+        // ChangeStream.catchUp(through: seq): wire the feed helper's stream here.
+        _ = seq
     }
 }
