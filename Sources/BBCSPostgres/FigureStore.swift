@@ -120,11 +120,11 @@ public struct FigureStore: Sendable {
             written AS (
                 INSERT INTO indicator_values AS v (indicator_id, kind, period, value, set_by_admin)
                 SELECT \(d.indicatorID)::bigint, 'target', \(d.period)::text, \(c.newValue)::numeric, true
-                WHERE EXISTS (SELECT 1 FROM caller) AND (\(d.expectedValue)::numeric IS NULL OR EXISTS (
+                WHERE EXISTS (SELECT 1 FROM caller) AND (\(d.expectedValue)::float8 IS NULL OR EXISTS (
                       SELECT 1 FROM indicator_values WHERE indicator_id = \(d.indicatorID)::bigint AND kind = 'target'
-                        AND period = \(d.period)::text AND value = \(d.expectedValue)::numeric))
+                        AND period = \(d.period)::text AND \(Self.asDouble("value")) = \(d.expectedValue)::float8))
                 ON CONFLICT (indicator_id, kind, period) DO UPDATE SET value = EXCLUDED.value, set_by_admin = true
-                    WHERE v.value IS NOT DISTINCT FROM \(d.expectedValue)::numeric
+                    WHERE \(Self.asDouble("v.value")) IS NOT DISTINCT FROM \(d.expectedValue)::float8
                 RETURNING 1),
             tolerance AS (
                 UPDATE indicators SET tolerance = \(d.tolerance)::numeric, tolerance_set_by_admin = true
@@ -140,6 +140,15 @@ public struct FigureStore: Sendable {
             \(GuardResult.select)
             """
         return try await pool.withConnection { db in try db.guardedWrite(query) }
+    }
+
+    /// A numeric column as the Double the decision read from it: beyond a Double's range it is
+    /// infinity (or zero), as Swift reads such text, where a plain cast would fail.
+    private static func asDouble(_ column: PGQuery) -> PGQuery {
+        """
+        (CASE WHEN \(column) > 1.7976931348623157e308 THEN 'Infinity'::float8 WHEN \(column) < -1.7976931348623157e308 THEN '-Infinity'::float8
+              WHEN abs(\(column)) < 2.2250738585072014e-308 THEN 0::float8 ELSE \(column)::float8 END)
+        """
     }
 
     /// Every change of an indicator's targets, oldest first.

@@ -228,7 +228,7 @@ struct PermissionTests {
         if submitted.status == 0 {
             #expect(methods == ["figure.submit", "post.revoke"], "the revoke committed before the figure it should have stopped")
         } else {
-            #expect(submitted.status == 77 && submitted.err.contains("permission_denied"), "\(submitted.err)")
+            #expect(submitted.status == 77 && submitted.err.contains("may be changed by holders of"), "\(submitted.err)")
             #expect(methods == ["post.revoke"])
             #expect(try db.query("SELECT count(*) FROM figures WHERE period = '2025/26 Q4' AND submitted_by = $1", [Role.owner1.login]).int(0, 0) == 0)
             #expect(try eventually { try db.query("""
