@@ -150,6 +150,7 @@ struct GuardedWriteTests {
 @Suite("guarded writes against a revoke", .serialized, .enabled(if: TestAccounts.available, "needs root to create a test account and run setpriv"))
 struct RevokeRaceTests {
     static let login = "bbcs-t-racer"
+    static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
 
     /// Sends `lines` one at a time over one connection as `uid`, from perl; the reply codes in order.
     static func send(_ lines: [String], as account: (uid: UInt32, gid: UInt32), to daemon: TestDaemon, name: String) throws -> [String] {
@@ -176,7 +177,7 @@ struct RevokeRaceTests {
 
     @Test func noFigureIsStoredAfterTheRevokeCommits() throws {
         let account = try TestAccounts.ensure(Self.login)
-        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        let daemon = Self.daemon
         let db = try PGConnection(conninfo: daemon.database)
         let c = try daemon.client()
         // The post that owns the most quarterly indicators, so the race has many figures to try.
@@ -230,5 +231,48 @@ struct RevokeRaceTests {
             usleep(100_000)
         }
         #expect(audited == denied)
+    }
+
+    /// A submission held (on a lock of the figures table) after the daemon read the caller's
+    /// posts, while the revoke commits: the write statement's own guard refuses it.
+    @Test func aSubmissionHeldPastTheRevokeIsRefused() throws {
+        let login = "bbcs-t-racer2"
+        let account = try TestAccounts.ensure(login)
+        let daemon = Self.daemon, c = try daemon.client()
+        let db = try PGConnection(conninfo: daemon.database)
+        // A quarterly count with no polarity (no note needed) that has no 2025/26 Q2 figure yet.
+        struct Free: Decodable { let code: String; let post: String }
+        let free = try #require(try db.first(Free.self, """
+            SELECT i.code, p.name AS post FROM indicators i JOIN posts p ON p.id = i.owner_post_id
+            WHERE i.frequency = 'quarterly' AND i.unit = 'count' AND i.polarity = 'none'
+              AND NOT EXISTS (SELECT 1 FROM figures f WHERE f.indicator_id = i.id AND f.period = '2025/26 Q2')
+            ORDER BY i.code LIMIT 1
+            """))
+        _ = try c.call(UserAddRequest(login: login))
+        _ = try c.call(PostGrantRequest(login: login, post: free.post))
+        let line = #"{"id":1,"method":"figure.submit","params":{"code":"\#(free.code)","period":"2025/26 Q2","value":3}}"#
+        let blocker = try PGConnection(conninfo: daemon.database)
+        try blocker.query("BEGIN")
+        try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
+        let submit = Background { try Self.send([line], as: account, to: daemon, name: "held") }
+        var waiting = false
+        for _ in 0..<200 where !waiting {
+            waiting = try db.query("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                """).int(0, 0) == 1
+            if !waiting { usleep(50_000) }
+        }
+        #expect(waiting, "the submission never reached the figures table")
+        _ = try c.call(PostRevokeRequest(login: login, post: free.post))
+        try blocker.query("COMMIT")
+        #expect(try submit.value() == ["permission_denied"])
+        #expect(try db.query("SELECT count(*) FROM figures WHERE submitted_by = $1", [login]).int(0, 0) == 0)
+        #expect(try db.query("SELECT count(*) FROM changes WHERE login = $1", [login]).int(0, 0) == 0)
+        var audited = false
+        for _ in 0..<100 where !audited {
+            audited = try db.query("SELECT 1 FROM audit WHERE login = $1 AND method = 'figure.submit' AND outcome = 'denied'", [login]).count == 1
+            if !audited { usleep(100_000) }
+        }
+        #expect(audited, "the refusal is audited")
     }
 }
