@@ -85,20 +85,18 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Disables or re-enables `login`. Disabling the last administrator is a conflict.
-    public func setDisabled(_ login: String, _ disabled: Bool, by actor: Actor) async throws -> UserSummary {
+    /// Disables or re-enables a user as `decide` decides from the directory under the directory's lock.
+    public func setDisabled(_ login: String, by actor: Actor,
+                            _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> DisableDecision?) async throws -> UserSummary {
         try await serialised(actor) { db, actor in
-            let before = try Self.user(login, db, today: actor.today)
-            guard before.disabled != disabled else { return before }
+            guard let d = try decide(try PlanStateLoader.directory(db), actor.principal) else { return try Self.user(login, db, today: actor.today) }
             try db.execute("""
-                UPDATE users SET disabled_at = \(timestamp(disabled ? actor.recordedAt : nil)), disabled_by = \(disabled ? actor.principal.login : nil)
-                WHERE login = \(login)
+                UPDATE users SET disabled_at = \(timestamp(d.disabled ? actor.recordedAt : nil)), disabled_by = \(d.disabled ? actor.principal.login : nil)
+                WHERE login = \(d.login)
                 """)
-            try Self.requireAdminRemains(db, today: actor.today, change: "disabling \(login)")
-            let after = try Self.user(login, db, today: actor.today)
-            try AuditLog.record(db, actor, object: login, before: ["disabled": before.disabled], after: ["disabled": after.disabled])
-            try ChangeLog.record(db, .directory, login: actor.principal.login,
-                                 detail: HoldingUseCases.detail(login, disabled ? "disabled" : "enabled"))
+            let after = try Self.user(d.login, db, today: actor.today)
+            try AuditLog.record(db, actor, object: d.login, before: ["disabled": !d.disabled], after: ["disabled": after.disabled])
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
             return after
         }
     }
@@ -209,18 +207,6 @@ public struct Directory: Sendable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
             && !text.contains(where: { $0.isWhitespace || $0.isNewline || "<>,;:\"()[]\\".contains($0) })
-    }
-
-    /// Cover that ends does not count: someone must administer today and from then on.
-    private static func requireAdminRemains(_ db: PGConnection, today: CalendarDate, change: String) throws {
-        let admins = try db.one(Int.self, """
-            SELECT count(DISTINCT u.id) FROM users u JOIN post_holders h ON h.user_id = u.id JOIN posts p ON p.id = h.post_id
-            WHERE p.name = \(Policy.adminPost) AND u.disabled_at IS NULL AND \(heldOn(today)) AND h.valid_until IS NULL
-            """)
-        if admins == 0 {
-            throw StoreError.conflict("\(change) would leave no administrator without an end date",
-                                      hint: Hint("post.grant", ["post": Policy.adminPost]))
-        }
     }
 
     private static func userID(_ login: String, _ db: PGConnection) throws -> Int {

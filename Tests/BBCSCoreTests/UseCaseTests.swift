@@ -287,4 +287,18 @@ struct UseCaseTests {
         // Cover that ends does not count as someone to administer.
         #expect(Self.directory(rootUntil: CalendarDate(year: 2026, month: 12, day: 31)).permanentAdministrators(today: Self.today) == 0)
     }
+
+    @Test func disablingUsers() throws {
+        let d = try #require(try HoldingUseCases.setDisabled(Self.admin, Self.directory(), login: "alice", disabled: true, today: Self.today))
+        #expect(d.login == "alice" && d.disabled && d.detail == .object(["object": .string("alice"), "message": .string("disabled")]))
+        #expect(try HoldingUseCases.setDisabled(Self.admin, Self.directory(), login: "alice", disabled: false, today: Self.today) == nil)
+        #expect(refusal { try HoldingUseCases.setDisabled(Self.admin, Self.directory(), login: "mallory", disabled: true, today: Self.today) }
+                as? StoreError == .notFound(kind: "user", key: "mallory"))
+        guard case .conflict(let message, _)? = refusal({
+            try HoldingUseCases.setDisabled(Self.admin, Self.directory(), login: "root", disabled: true, today: Self.today)
+        }) as? StoreError else { Issue.record("the last administrator stays enabled"); return }
+        #expect(message == "disabling root would leave no administrator without an end date")
+        #expect(try HoldingUseCases.setDisabled(Self.admin, Self.directory(secondAdmin: true), login: "root", disabled: true, today: Self.today) != nil)
+        #expect(refusal { try HoldingUseCases.setDisabled(Self.principal(), Self.directory(), login: "alice", disabled: true, today: Self.today) } is Denial)
+    }
 }

@@ -20,7 +20,14 @@ public struct RevokeDecision: Sendable, Equatable {
     public var detail: JSONValue
 }
 
-/// Granting and revoking posts: administrators only; someone must go on administering.
+/// A user disabled or enabled.
+public struct DisableDecision: Sendable, Equatable {
+    public var login: String
+    public var disabled: Bool
+    public var detail: JSONValue
+}
+
+/// Granting and revoking posts, disabling users: administrators only; someone must go on administering.
 /// Decided from the directory as it stands under the directory's lock.
 public enum HoldingUseCases {
     /// Lets `login` hold `post` from `from` (default today) until `until` (inclusive; nil is open-ended).
@@ -65,6 +72,22 @@ public enum HoldingUseCases {
         let message = "revoked \(post.name)"
         return RevokeDecision(login: user.login, post: post.name, holdingIDs: open.map(\.id), message: message,
                               detail: detail(user.login, message))
+    }
+
+    /// Disables or re-enables `login`: nil when it is so already. Disabling the last
+    /// administrator without an end date is a conflict.
+    public static func setDisabled(_ principal: Principal, _ directory: DirectoryState, login: String, disabled: Bool,
+                                   today: CalendarDate) throws -> DisableDecision? {
+        if let denial = Policy.check(.admin, principal) { throw denial }
+        guard let user = directory.users[login] else { throw StoreError.notFound(kind: "user", key: login) }
+        guard user.disabled != disabled else { return nil }
+        var after = directory
+        after.users[login]?.disabled = disabled
+        if disabled && after.permanentAdministrators(today: today) == 0 {
+            throw StoreError.conflict("disabling \(login) would leave no administrator without an end date",
+                                      hint: Hint("post.grant", ["post": Policy.adminPost]))
+        }
+        return DisableDecision(login: login, disabled: disabled, detail: detail(login, disabled ? "disabled" : "enabled"))
     }
 
     private static func find(_ directory: DirectoryState, login: String, post name: String) throws

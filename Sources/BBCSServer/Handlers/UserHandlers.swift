@@ -20,7 +20,15 @@ extension MethodTable {
                 return shown
             })
         }
-        register(UserDisableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, true, by: context.actor) }
-        register(UserEnableRequest.self) { r, context in try await stores.directory.setDisabled(r.login, false, by: context.actor) }
+        register(UserDisableRequest.self) { r, context in
+            try await stores.directory.setDisabled(r.login, by: context.actor) { directory, principal in
+                try HoldingUseCases.setDisabled(principal, directory, login: r.login, disabled: true, today: context.today)
+            }
+        }
+        register(UserEnableRequest.self) { r, context in
+            try await stores.directory.setDisabled(r.login, by: context.actor) { directory, principal in
+                try HoldingUseCases.setDisabled(principal, directory, login: r.login, disabled: false, today: context.today)
+            }
+        }
     }
 }
