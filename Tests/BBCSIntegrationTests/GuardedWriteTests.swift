@@ -150,7 +150,9 @@ struct GuardedWriteTests {
 @Suite("guarded writes against a revoke", .serialized, .enabled(if: TestAccounts.available, "needs root to create a test account and run setpriv"))
 struct RevokeRaceTests {
     static let login = "bbcs-t-racer"
-    static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+    /// Every refusal of the race audited row by row.
+    static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"],
+                                        environment: ["BBCS_REFUSAL_DISTINCT_LIMIT": "1000"])
 
     /// Sends `lines` one at a time over one connection as `uid`, from perl; the reply codes in order.
     static func send(_ lines: [String], as account: (uid: UInt32, gid: UInt32), to daemon: TestDaemon, name: String) throws -> [String] {
@@ -189,15 +191,18 @@ struct RevokeRaceTests {
         _ = try c.call(UserAddRequest(login: Self.login))
         _ = try c.call(PostGrantRequest(login: Self.login, post: owned.post))
         let periods = ["2025/26 Q1", "2025/26 Q2", "2025/26 Q3", "2025/26 Q4", "2026/27 Q1"]
-        // At most the refusals the daemon audits one by one in a window (50).
-        let pairs = owned.codes.flatMap { code in periods.map { (code, $0) } }.prefix(48)
-        let lines = try pairs.map { code, period in
-            String(decoding: try JSONSerialization.data(withJSONObject: [
-                "id": 1, "method": "figure.submit", "params": ["code": code, "period": period, "value": 1, "note": "race"],
-            ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
+        let pairs = owned.codes.flatMap { code in periods.map { (code, $0) } }
+        func line(_ method: String, _ params: [String: Any]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: ["id": 1, "method": method, "params": params] as [String: Any],
+                                                        options: [.sortedKeys]), as: UTF8.self)
         }
-        let halves = [Array(lines.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)),
-                      Array(lines.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))]
+        // Each worker submits its half, then corrects each of those figures.
+        let halves = try [0, 1].map { half in
+            let mine = pairs.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+            return try mine.map { try line("figure.submit", ["code": $0.0, "period": $0.1, "value": 1, "note": "race"]) }
+                + mine.map { try line("figure.correct", ["code": $0.0, "period": $0.1, "value": 2, "reason": "race", "revision": 1]) }
+        }
+        let lines = halves.flatMap { $0 }
         let workers = halves.enumerated().map { n, half in Background { try Self.send(half, as: account, to: daemon, name: "\(n)") } }
         // Revoke once a few figures are in, while the rest are still being sent.
         for _ in 0..<400 where try db.query("SELECT count(*) FROM figures WHERE submitted_by = $1", [Self.login]).int(0, 0) < 4 {
@@ -217,7 +222,7 @@ struct RevokeRaceTests {
         #expect(try db.query("SELECT count(*) FROM figures WHERE submitted_by = $1", [Self.login]).int(0, 0) == ok)
         // Stored before the revoke committed: the revoke waited for each figure's locks.
         #expect(try db.query("SELECT count(*) FROM audit WHERE login = $1 AND outcome = 'ok' AND id < $2", [Self.login, revoke]).int(0, 0) == ok)
-        #expect(try db.query("SELECT count(*) FROM changes WHERE login = $1 AND kind = 'figure_submitted' AND seq < $2",
+        #expect(try db.query("SELECT count(*) FROM changes WHERE login = $1 AND kind LIKE 'figure_%' AND seq < $2",
                              [Self.login, revokeSeq]).int(0, 0) == ok)
         #expect(try db.query("SELECT count(*) FROM changes WHERE login = $1", [Self.login]).int(0, 0) == ok)
         // Every refusal is audited (a storm of identical ones may share a row, counted in attempts).
@@ -225,7 +230,7 @@ struct RevokeRaceTests {
         var audited = 0
         for _ in 0..<100 {
             audited = try db.query("""
-                SELECT coalesce(sum(attempts), 0) FROM audit WHERE login = $1 AND outcome = 'denied' AND method = 'figure.submit'
+                SELECT coalesce(sum(attempts), 0) FROM audit WHERE login = $1 AND outcome = 'denied' AND method LIKE 'figure.%'
                 """, [Self.login]).int(0, 0)
             if audited >= denied { break }
             usleep(100_000)
