@@ -43,3 +43,56 @@ extension PGPool {
         try await transaction { db in try body(db, try actor.confirmed(db)) }
     }
 }
+
+extension Actor {
+    /// The caller's guard in a one-statement write: a SELECT (for a CTE) with a row for each
+    /// holding that lets the actor make the change today — the user active, holding one of
+    /// `postIDs` or the admin post — each locked FOR SHARE with the user's row, so a revoke or
+    /// a disable waits for the write, and a write that meets a committed revoke finds no row.
+    /// The daemon itself always passes.
+    func guardQuery(holdingAnyOf postIDs: [Int]) -> PGQuery {
+        if principal.isDaemon { return "SELECT true AS held" }
+        return """
+            SELECT true AS held FROM users u JOIN post_holders h ON h.user_id = u.id JOIN posts p ON p.id = h.post_id
+            WHERE u.login = \(principal.login)::text AND u.disabled_at IS NULL AND \(Directory.heldOn(today))
+              AND (h.post_id = ANY(\(postIDs)::bigint[]) OR p.name = \(Policy.adminPost)::text)
+            FOR SHARE OF u, h
+            """
+    }
+
+    /// The day the rules judge by and the instant the records carry.
+    public var changeTime: ChangeTime { ChangeTime(today: today, recordedAt: recordedAt) }
+}
+
+/// What a guarded one-statement write did.
+public enum GuardedWrite: Sendable, Equatable {
+    /// Written: the change's place in the change sequence.
+    case written(seq: Int64)
+    /// Nothing written: the caller no longer holds the post (or the account is no longer active).
+    case callerRefused
+    /// Nothing written: the object is no longer as the decision saw it.
+    case stale
+}
+
+/// The last row of a guarded write: the change's seq when it was written, and whether the
+/// caller's guard held.
+struct GuardResult: Decodable {
+    let seq: Int64?
+    let permitted: Bool
+
+    var outcome: GuardedWrite { seq.map { .written(seq: $0) } ?? (permitted ? .stale : .callerRefused) }
+
+    /// The final SELECT of a guarded write over CTEs `caller` and `change`.
+    static let select: PGQuery = "SELECT (SELECT seq FROM change) AS seq, EXISTS (SELECT 1 FROM caller) AS permitted"
+}
+
+extension PGConnection {
+    /// Runs one guarded write; a unique violation (another writer got there first) is `.stale`.
+    func guardedWrite(_ query: PGQuery) throws -> GuardedWrite {
+        do {
+            return try one(GuardResult.self, query).outcome
+        } catch let error as PGError where error.isConflict {
+            return .stale
+        }
+    }
+}

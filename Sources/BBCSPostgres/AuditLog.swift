@@ -14,6 +14,19 @@ public struct AuditLog: Sendable {
         try insert(db, actor, object: object, outcome: .ok, before: before.map(jsonText), after: after.map(jsonText), message: message)
     }
 
+    /// The INSERT of a change's audit row as a part of a one-statement write: one row per row
+    /// of `source` (a CTE of the same statement), so none when the guarded write wrote nothing.
+    static func insert(_ actor: Actor, _ record: AuditRecord, from source: PGQuery) -> PGQuery {
+        let p = actor.principal
+        return """
+            INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
+            SELECT \(timestamp(actor.recordedAt)), \(p.login)::text, \(p.uid)::bigint, \(p.pid)::integer, \(actor.method)::text,
+                   \(bounded(record.object, bytes: 200))::text, 'ok', \(record.before.map(jsonText))::jsonb,
+                   \(record.after.map(jsonText))::jsonb, \(record.message)::text
+            FROM \(source)
+            """
+    }
+
     /// A refused attempt as its audit row holds it, every value cut to what the row and its
     /// index can take (each cut marked in place with the size it had), or several identical
     /// refusals standing as one row.

@@ -19,9 +19,17 @@ public enum ChangeLog {
     }
 
     /// The INSERT of one change row as a part of a larger statement (a CTE), for writes made in
-    /// one round trip: `\(ChangeLog.insert(...)) RETURNING seq`.
-    public static func insert(_ kind: Change.Kind, indicatorID: PGQuery, taskID: PGQuery, login: String, detail: PGQuery) -> PGQuery {
-        "INSERT INTO changes (kind, indicator_id, task_id, login, detail) VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail))"
+    /// one round trip: `\(ChangeLog.insert(...)) RETURNING seq`. With `source` (a CTE of the
+    /// same statement), one row per row of it: none when the guarded write wrote nothing.
+    public static func insert(_ kind: Change.Kind, indicatorID: PGQuery, taskID: PGQuery, login: String, detail: PGQuery,
+                              from source: PGQuery? = nil) -> PGQuery {
+        guard let source else {
+            return "INSERT INTO changes (kind, indicator_id, task_id, login, detail) VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail))"
+        }
+        return """
+            INSERT INTO changes (kind, indicator_id, task_id, login, detail)
+            SELECT \(kind)::text, \(indicatorID), \(taskID), \(login)::text, \(detail) FROM \(source)
+            """
     }
 
     /// Changes with a seq above `seq`, oldest first, at most `limit`.

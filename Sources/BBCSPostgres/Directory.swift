@@ -74,6 +74,7 @@ public struct Directory: Sendable {
                 """)
             let user = try Self.user(login, db, today: actor.today)
             try AuditLog.record(db, actor, object: login, after: user)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(login, "user added"))
             return user
         }
     }
@@ -84,18 +85,18 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Disables or re-enables `login`. Disabling the last administrator is a conflict.
-    public func setDisabled(_ login: String, _ disabled: Bool, by actor: Actor) async throws -> UserSummary {
+    /// Disables or re-enables a user as `decide` decides from the directory under the directory's lock.
+    public func setDisabled(_ login: String, by actor: Actor,
+                            _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> DisableDecision?) async throws -> UserSummary {
         try await serialised(actor) { db, actor in
-            let before = try Self.user(login, db, today: actor.today)
-            guard before.disabled != disabled else { return before }
+            guard let d = try decide(try PlanStateLoader.directory(db), actor.principal) else { return try Self.user(login, db, today: actor.today) }
             try db.execute("""
-                UPDATE users SET disabled_at = \(timestamp(disabled ? actor.recordedAt : nil)), disabled_by = \(disabled ? actor.principal.login : nil)
-                WHERE login = \(login)
+                UPDATE users SET disabled_at = \(timestamp(d.disabled ? actor.recordedAt : nil)), disabled_by = \(d.disabled ? actor.principal.login : nil)
+                WHERE login = \(d.login)
                 """)
-            try Self.requireAdminRemains(db, today: actor.today, change: "disabling \(login)")
-            let after = try Self.user(login, db, today: actor.today)
-            try AuditLog.record(db, actor, object: login, before: ["disabled": before.disabled], after: ["disabled": after.disabled])
+            let after = try Self.user(d.login, db, today: actor.today)
+            try AuditLog.record(db, actor, object: d.login, before: ["disabled": !d.disabled], after: ["disabled": after.disabled])
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
             return after
         }
     }
@@ -113,55 +114,38 @@ public struct Directory: Sendable {
             try db.execute("INSERT INTO posts (name) VALUES (\(name))")
             let post = PostSummary(name: name, aliases: [], indicatorCount: 0, taskCount: 0, headOf: [])
             try AuditLog.record(db, actor, object: name, after: post)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(name, "post added"))
             return post
         }
     }
 
-    /// Lets `login` hold `post` from `from` (default today) until `until` (inclusive; nil is open-ended).
-    public func grant(login: String, post: String, from: CalendarDate?, until: CalendarDate?, by actor: Actor) async throws -> PostHolding {
-        let from = from ?? actor.today
-        if let until, until < from {
-            throw StoreError.invalid(param: "until", "the holding would end (\(until)) before it begins (\(from))")
-        }
-        return try await serialised(actor) { db, actor in
-            let userID = try Self.userID(login, db)
-            let postID = try resolvePost(post, db)
-            if try db.exists("""
-                SELECT 1 FROM post_holders h WHERE h.user_id = \(userID) AND h.post_id = \(postID) AND h.revoked_at IS NULL
-                  AND h.valid_from <= coalesce(\(until)::date, 'infinity') AND coalesce(h.valid_until, 'infinity') >= \(from)::date
-                """) {
-                throw StoreError.conflict("\(login) already holds \"\(post)\" for some of those days",
-                                          hint: Hint("post.holders", ["post": post, "all": "true"]))
-            }
+    /// Grants a post as `decide` decides from the directory as it stands under the directory's lock.
+    public func grant(by actor: Actor, _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> GrantDecision) async throws -> PostHolding {
+        try await serialised(actor) { db, actor in
+            let d = try decide(try PlanStateLoader.directory(db), actor.principal)
             let id = try db.one(Int.self, """
                 INSERT INTO post_holders (user_id, post_id, valid_from, valid_until, granted_by, granted_at)
-                VALUES (\(userID), \(postID), \(from), \(until), \(actor.principal.login), \(timestamp(actor.recordedAt))) RETURNING id
+                VALUES (\(d.userID), \(d.postID), \(d.from), \(d.until), \(actor.principal.login), \(timestamp(actor.recordedAt))) RETURNING id
                 """)
             guard let holding = try Self.holdings(db, today: actor.today, where: "h.id = \(id)").first else {
                 throw PGError.unexpectedResult("the holding just granted is not there")
             }
-            try AuditLog.record(db, actor, object: login, after: holding, message: "granted \(holding.post)")
+            try AuditLog.record(db, actor, object: d.login, after: holding, message: d.message)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
             return holding
         }
     }
 
-    /// Ends every holding of `post` by `login` that has not ended. Removing the last administrator is a conflict.
-    public func revoke(login: String, post: String, by actor: Actor) async throws -> [PostHolding] {
+    /// Ends holdings as `decide` decides from the directory as it stands under the directory's lock.
+    public func revoke(by actor: Actor, _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> RevokeDecision) async throws -> [PostHolding] {
         try await serialised(actor) { db, actor in
-            let userID = try Self.userID(login, db)
-            let postID = try resolvePost(post, db)
-            let open: PGQuery = """
-                h.user_id = \(userID) AND h.post_id = \(postID) AND h.revoked_at IS NULL \
-                AND (h.valid_until IS NULL OR h.valid_until >= \(actor.today)::date)
-                """
-            let before = try Self.holdings(db, today: actor.today, where: open)
-            guard let first = before.first else {
-                throw StoreError.notFound(kind: "holding of \"\(post)\" by", key: login)
-            }
-            try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.recordedAt)) WHERE \(open)")
-            try Self.requireAdminRemains(db, today: actor.today, change: "revoking \(first.post) from \(login)")
+            let d = try decide(try PlanStateLoader.directory(db), actor.principal)
+            let chosen: PGQuery = "h.id = ANY(\(d.holdingIDs)::bigint[])"
+            let before = try Self.holdings(db, today: actor.today, where: chosen)
+            try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.recordedAt)) WHERE \(chosen)")
             let after = before.map { var h = $0; h.revokedBy = actor.principal.login; h.current = false; return h }
-            try AuditLog.record(db, actor, object: login, before: before, after: after, message: "revoked \(first.post)")
+            try AuditLog.record(db, actor, object: d.login, before: before, after: after, message: d.message)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
             return after
         }
     }
@@ -200,6 +184,8 @@ public struct Directory: Sendable {
                     """)
                 try AuditLog.record(db, actor, object: admin.login, after: ["post": Policy.adminPost],
                                     message: "bootstrap administrator from the daemon's configuration")
+                try ChangeLog.record(db, .directory, login: actor.principal.login,
+                                     detail: HoldingUseCases.detail(admin.login, "bootstrap administrator"))
                 added.append(admin.login)
             }
             return added
@@ -221,18 +207,6 @@ public struct Directory: Sendable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
             && !text.contains(where: { $0.isWhitespace || $0.isNewline || "<>,;:\"()[]\\".contains($0) })
-    }
-
-    /// Cover that ends does not count: someone must administer today and from then on.
-    private static func requireAdminRemains(_ db: PGConnection, today: CalendarDate, change: String) throws {
-        let admins = try db.one(Int.self, """
-            SELECT count(DISTINCT u.id) FROM users u JOIN post_holders h ON h.user_id = u.id JOIN posts p ON p.id = h.post_id
-            WHERE p.name = \(Policy.adminPost) AND u.disabled_at IS NULL AND \(heldOn(today)) AND h.valid_until IS NULL
-            """)
-        if admins == 0 {
-            throw StoreError.conflict("\(change) would leave no administrator without an end date",
-                                      hint: Hint("post.grant", ["post": Policy.adminPost]))
-        }
     }
 
     private static func userID(_ login: String, _ db: PGConnection) throws -> Int {

@@ -1,9 +1,9 @@
 import BBCSCore
 import Foundation
 
-/// Figures and targets: submission, correction as new revisions, validation, what is due,
-/// and target changes, each checked against the permission policy and the figure rules
-/// and audited in its own transaction.
+/// Figures and targets: new revisions, validations and target changes as the use cases
+/// decided them, each written in one guarded statement with its audit and change rows; their
+/// histories and what is due.
 public struct FigureStore: Sendable {
     let pool: PGPool
     /// Days after a period ends before its figure is due (and late after); read at each
@@ -15,86 +15,60 @@ public struct FigureStore: Sendable {
         self.graceDays = graceDays
     }
 
-    /// Stores the first figure for a period.
-    public func submit(code: String, period: Period, value: Double, note: String?, by actor: Actor) async throws -> (String, PeriodStatus) {
-        let graceDays = self.graceDays()
-        return try await pool.transaction(confirming: actor) { db, actor in
-            let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
-            if let current = try currentRevision(indicator.id, period, db) {
-                throw StoreError.conflict("""
-                    \(indicator.code) \(period) already has a figure (revision \(current.revision): \(FigureRules.format(current.value)) \
-                    from \(current.submittedBy))
-                    """, hint: indicator.hint("figure.correct", period, revision: current.revision))
-            }
-            let target = try indicator.target(for: period, db)
-            let rag = Performance.rag(value: value, target: target, polarity: indicator.polarity, tolerance: indicator.tolerance)
-            try FigureRules.checkNote(note, rag: rag, value: value, target: target)
-            let late = actor.today > Performance.dueDate(of: period, graceDays: graceDays)
-            try insertRevision(indicator, period, revision: 1, value: value, note: note, reason: nil, late: late, actor, db)
-            let stored = try storedRevision(indicator.id, period, db)
-            try AuditLog.record(db, actor, object: indicator.code, after: stored,
-                                message: "\(period): \(FigureRules.format(value))" + (late ? " (late)" : ""))
-            return (indicator.code, try indicator.status(of: period, db))
-        }
+    /// The indicator with `code` (or alias) as the database has it now.
+    public func state(of code: String) async throws -> IndicatorState {
+        try await pool.withConnection { db in try Self.state(id: try resolveIndicator(code, db), db) }
     }
 
-    /// Stores a new revision of a period's figure. `revision` must be the current one.
-    public func correct(code: String, period: Period, value: Double, reason: String, revision: Int, note: String?,
-                        by actor: Actor) async throws -> (String, PeriodStatus) {
-        try await pool.transaction(confirming: actor) { db, actor in
-            let indicator = try IndicatorFacts.forFigureChange(code, period: period, value: value, by: actor, db)
-            guard !reason.allSatisfy(\.isWhitespace) else {
-                throw StoreError.invalid(param: "reason", "a correction needs a reason")
-            }
-            guard let current = try currentRevision(indicator.id, period, db) else {
-                throw StoreError.conflict("\(indicator.code) \(period) has no figure to correct", hint: indicator.hint("figure.submit", period))
-            }
-            guard current.revision == revision else {
-                throw StoreError.conflict("""
-                    revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) \
-                    (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
-                    """, hint: indicator.hint("figure.history", period))
-            }
-            let note = note ?? current.note
-            let target = try indicator.target(for: period, db)
-            let rag = Performance.rag(value: value, target: target, polarity: indicator.polarity, tolerance: indicator.tolerance)
-            try FigureRules.checkNote(note, rag: rag, value: value, target: target)
-            try insertRevision(indicator, period, revision: current.revision + 1, value: value, note: note,
-                               reason: reason, late: current.late, actor, db)
-            let stored = try storedRevision(indicator.id, period, db)
-            try AuditLog.record(db, actor, object: indicator.code, before: current, after: stored,
-                                message: "\(period): \(FigureRules.format(current.value)) → \(FigureRules.format(value))")
-            return (indicator.code, try indicator.status(of: period, db))
-        }
+    /// The indicator with `id` as the database has it now.
+    public func state(id: Int) async throws -> IndicatorState {
+        try await pool.withConnection { db in try Self.state(id: id, db) }
     }
 
-    /// Marks a period's current revision checked by the actor (an administrator).
-    public func validate(code: String, period: Period, revision: Int?, by actor: Actor) async throws -> (String, PeriodStatus) {
-        try await pool.transaction(confirming: actor) { db, actor in
-            let indicator = try IndicatorFacts.load(code, db)
-            // A figure kept from before a re-import changed the indicator's frequency or the
-            // plan's years is history: it can be read, not validated.
-            try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
-                                        lastYear: indicator.lastYear, endedBy: nil)
-            guard let current = try currentRevision(indicator.id, period, db) else {
-                throw StoreError.notFound(kind: "figure of \(indicator.code) for", key: period.description)
-            }
-            if let revision, revision != current.revision {
-                throw StoreError.conflict("revision \(revision) of \(indicator.code) \(period) is no longer current: revision \(current.revision) is",
-                                          hint: indicator.hint("figure.history", period))
-            }
-            if current.validatedBy == nil {
-                try db.execute("""
+    private static func state(id: Int, _ db: PGConnection) throws -> IndicatorState {
+        guard let state = try PlanStateLoader.indicators([id], db).first else { throw StoreError.notFound(kind: "indicator", key: "\(id)") }
+        return state
+    }
+
+    /// Writes a figure's new revision (submit, correct) or its validation in one statement,
+    /// with its audit and change rows, if the database still holds what the decision saw: the
+    /// actor active and holding the owner post (or admin) today, the indicator's owner and
+    /// frequency, and the period's current revision.
+    public func write(_ decision: FigureDecision, by actor: Actor) async throws -> GuardedWrite {
+        let d = decision, r = decision.revision, p = actor.principal
+        let written: PGQuery
+        if d.kind == .figureValidated {
+            written = """
+                written AS (
                     INSERT INTO figure_validations (figure_id, validated_by, validated_at)
-                    SELECT id, \(actor.principal.login), \(timestamp(actor.recordedAt)) FROM figures
-                    WHERE indicator_id = \(indicator.id) AND period = \(period) AND revision = \(current.revision)
-                    """)
-                let stored = try storedRevision(indicator.id, period, db)
-                try AuditLog.record(db, actor, object: indicator.code, before: current, after: stored,
-                                    message: "\(period): revision \(current.revision) validated")
-            }
-            return (indicator.code, try indicator.status(of: period, db))
+                    SELECT f.id, \(p.login)::text, \(timestamp(actor.recordedAt)) FROM figures f, allowed
+                    WHERE f.indicator_id = \(d.indicatorID)::bigint AND f.period = \(d.period)::text AND f.revision = \(r.revision)::integer
+                    ON CONFLICT (figure_id) DO NOTHING RETURNING figure_id)
+                """
+        } else {
+            written = """
+                written AS (
+                    INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late)
+                    SELECT \(d.indicatorID)::bigint, \(d.period)::text, \(r.revision)::integer, \(r.value)::numeric, \(r.note)::text,
+                           \(r.reason)::text, \(p.login)::text, \(p.uid)::bigint, \(timestamp(actor.recordedAt)), \(r.late)::boolean
+                    FROM allowed RETURNING id)
+                """
         }
+        let query: PGQuery = """
+            WITH caller AS (\(actor.guardQuery(holdingAnyOf: d.ownerPostIDs))),
+            latest AS (SELECT coalesce(max(revision), 0) AS revision FROM figures
+                        WHERE indicator_id = \(d.indicatorID)::bigint AND period = \(d.period)::text),
+            allowed AS (SELECT 1 FROM indicators i, latest
+                        WHERE i.id = \(d.indicatorID)::bigint AND i.frequency = \(d.frequency)::text AND EXISTS (SELECT 1 FROM caller)
+                          AND (cardinality(\(d.ownerPostIDs)::bigint[]) = 0 OR i.owner_post_id = ANY(\(d.ownerPostIDs)::bigint[]))
+                          AND latest.revision = \(d.expectedRevision)::integer),
+            \(written),
+            audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
+            change AS (\(ChangeLog.insert(d.kind, indicatorID: "\(d.indicatorID)::bigint", taskID: "NULL::bigint", login: p.login,
+                                          detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
+            \(GuardResult.select)
+            """
+        return try await pool.withConnection { db in try db.guardedWrite(query) }
     }
 
     /// Every revision of an indicator's figures (of one period if given), oldest first.
@@ -134,36 +108,47 @@ public struct FigureStore: Sendable {
         }
     }
 
-    /// Sets a period's target (and optionally the indicator's tolerance), keeping the change.
-    public func setTarget(code: String, period: Period, value: Double, tolerance: Double?, reason: String,
-                          by actor: Actor) async throws -> (String, TargetChange) {
-        try await pool.transaction(confirming: actor) { db, actor in
-            let indicator = try IndicatorFacts.load(code, db)
-            try FigureRules.checkTargetPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear, lastYear: indicator.lastYear)
-            try FigureRules.checkValue(value, unit: indicator.unit)
-            if let tolerance { try FigureRules.checkTolerance(tolerance) }
-            guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "reason", "a target change needs a reason") }
-            let oldValue = try db.first(Double.self, """
-                SELECT value FROM indicator_values WHERE indicator_id = \(indicator.id) AND kind = 'target' AND period = \(period) FOR UPDATE
-                """)
-            try db.execute("""
-                INSERT INTO indicator_values (indicator_id, kind, period, value, set_by_admin) VALUES (\(indicator.id), 'target', \(period), \(value), true)
+    /// Writes a target change in one statement (the period's target, the tolerance, the
+    /// history row, the audit and change rows) if the actor still administers and the period's
+    /// target is still the one the decision saw.
+    public func write(_ decision: TargetDecision, by actor: Actor) async throws -> GuardedWrite {
+        let d = decision, c = decision.change, p = actor.principal
+        // ON CONFLICT's WHERE judges the row as it is once a concurrent change has committed:
+        // a target set meanwhile makes this write nothing.
+        let query: PGQuery = """
+            WITH caller AS (\(actor.guardQuery(holdingAnyOf: []))),
+            written AS (
+                INSERT INTO indicator_values AS v (indicator_id, kind, period, value, set_by_admin)
+                SELECT \(d.indicatorID)::bigint, 'target', \(d.period)::text, \(c.newValue)::numeric, true
+                WHERE EXISTS (SELECT 1 FROM caller) AND (\(d.expectedValue)::float8 IS NULL OR EXISTS (
+                      SELECT 1 FROM indicator_values WHERE indicator_id = \(d.indicatorID)::bigint AND kind = 'target'
+                        AND period = \(d.period)::text AND \(Self.asDouble("value")) = \(d.expectedValue)::float8))
                 ON CONFLICT (indicator_id, kind, period) DO UPDATE SET value = EXCLUDED.value, set_by_admin = true
-                """)
-            if let tolerance {
-                try db.execute("UPDATE indicators SET tolerance = \(tolerance), tolerance_set_by_admin = true WHERE id = \(indicator.id)")
-            }
-            let newTolerance = tolerance ?? indicator.tolerance
-            let change = try db.one(TargetChange.self, """
+                    WHERE \(Self.asDouble("v.value")) IS NOT DISTINCT FROM \(d.expectedValue)::float8
+                RETURNING 1),
+            tolerance AS (
+                UPDATE indicators SET tolerance = \(d.tolerance)::numeric, tolerance_set_by_admin = true
+                WHERE id = \(d.indicatorID)::bigint AND \(d.tolerance)::numeric IS NOT NULL AND EXISTS (SELECT 1 FROM written)),
+            history AS (
                 INSERT INTO target_changes (indicator_id, period, old_value, new_value, old_tolerance, new_tolerance, reason, changed_by, changed_at)
-                VALUES (\(indicator.id), \(period), \(oldValue), \(value), \(indicator.tolerance), \(newTolerance), \(reason),
-                        \(actor.principal.login), \(timestamp(actor.recordedAt)))
-                RETURNING \(Self.targetChangeColumns)
-                """)
-            try AuditLog.record(db, actor, object: indicator.code, before: ["value": oldValue, "tolerance": indicator.tolerance],
-                                after: ["value": value, "tolerance": newTolerance], message: "target \(period): \(reason)")
-            return (indicator.code, change)
-        }
+                SELECT \(d.indicatorID)::bigint, \(d.period)::text, \(c.oldValue)::numeric, \(c.newValue)::numeric,
+                       \(c.oldTolerance)::numeric, \(c.newTolerance)::numeric, \(c.reason)::text, \(p.login)::text, \(timestamp(actor.recordedAt))
+                FROM written),
+            audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
+            change AS (\(ChangeLog.insert(.targetSet, indicatorID: "\(d.indicatorID)::bigint", taskID: "NULL::bigint", login: p.login,
+                                          detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
+            \(GuardResult.select)
+            """
+        return try await pool.withConnection { db in try db.guardedWrite(query) }
+    }
+
+    /// A numeric column as the Double the decision read from it: beyond a Double's range it is
+    /// infinity (or zero), as Swift reads such text, where a plain cast would fail.
+    private static func asDouble(_ column: PGQuery) -> PGQuery {
+        """
+        (CASE WHEN \(column) > 1.7976931348623157e308 THEN 'Infinity'::float8 WHEN \(column) < -1.7976931348623157e308 THEN '-Infinity'::float8
+              WHEN abs(\(column)) < 2.2250738585072014e-308 THEN 0::float8 ELSE \(column)::float8 END)
+        """
     }
 
     /// Every change of an indicator's targets, oldest first.
@@ -180,34 +165,6 @@ public struct FigureStore: Sendable {
 
     private static func targetChanges(_ indicatorID: Int, _ db: PGConnection) throws -> [TargetChange] {
         try db.rows(TargetChange.self, "SELECT \(targetChangeColumns) FROM target_changes WHERE indicator_id = \(indicatorID) ORDER BY id")
-    }
-
-    private func insertRevision(_ indicator: IndicatorFacts, _ period: Period, revision: Int, value: Double, note: String?,
-                                reason: String?, late: Bool, _ actor: Actor, _ db: PGConnection) throws {
-        do {
-            try db.execute("""
-                INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late)
-                VALUES (\(indicator.id), \(period), \(revision), \(value), \(note), \(reason), \(actor.principal.login),
-                        \(actor.principal.uid), \(timestamp(actor.recordedAt)), \(late))
-                """)
-        } catch let error as PGError where error.isConflict {
-            throw StoreError.conflict("someone else stored revision \(revision) of \(indicator.code) \(period) at the same moment",
-                                      hint: indicator.hint("figure.history", period))
-        }
-    }
-
-    private func currentRevision(_ indicatorID: Int, _ period: Period, _ db: PGConnection) throws -> FigureRevision? {
-        try db.first(FigureRevision.self, """
-            \(revisionQuery()) WHERE f.indicator_id = \(indicatorID) AND f.period = \(period) ORDER BY f.revision DESC LIMIT 1
-            """)
-    }
-
-    /// The current revision just written in this transaction.
-    private func storedRevision(_ indicatorID: Int, _ period: Period, _ db: PGConnection) throws -> FigureRevision {
-        guard let stored = try currentRevision(indicatorID, period, db) else {
-            throw PGError.unexpectedResult("the figure just stored is not there")
-        }
-        return stored
     }
 }
 
@@ -272,37 +229,6 @@ struct IndicatorFacts: Decodable {
 
     static func load(_ code: String, _ db: PGConnection) throws -> IndicatorFacts {
         try db.one(IndicatorFacts.self, "\(columns) WHERE i.id = \(try resolveIndicator(code, db))")
-    }
-
-    /// `method` with this indicator's code and `period` (and `revision` if given) as its parameters.
-    func hint(_ method: String, _ period: Period, revision: Int? = nil) -> Hint {
-        var parameters = ["code": code, "period": period.description]
-        parameters["revision"] = revision.map(String.init)
-        return Hint(method, parameters)
-    }
-
-    /// The indicator, once the actor may change its figures (permission first, so a refusal
-    /// reveals nothing about the input) and `period` and `value` suit it.
-    static func forFigureChange(_ code: String, period: Period, value: Double, by actor: Actor, _ db: PGConnection) throws -> IndicatorFacts {
-        let indicator = try load(code, db)
-        if let denial = Policy.mayChange(ownedBy: [indicator.ownerPost], what: "figures of \(indicator.code)", actor.principal) {
-            throw denial
-        }
-        try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear,
-                                    lastYear: indicator.lastYear, endedBy: actor.today)
-        try FigureRules.checkValue(value, unit: indicator.unit)
-        return indicator
-    }
-
-    func target(for period: Period, _ db: PGConnection) throws -> Double? {
-        Performance.target(for: period, unit: unit, targets: try IndicatorStatuses.values(of: [id], kind: "target", db)[id] ?? [:])?.value
-    }
-
-    func status(of period: Period, _ db: PGConnection) throws -> PeriodStatus {
-        guard let status = try IndicatorStatuses.load([id], db)[id]?.first(where: { $0.period == period }) else {
-            throw PGError.unexpectedResult("no status for a period of the indicator")
-        }
-        return status
     }
 }
 

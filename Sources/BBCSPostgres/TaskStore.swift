@@ -1,59 +1,56 @@
 import BBCSCore
 import Foundation
 
-/// Key task progress and target-date changes, each kept in the task's history, checked
-/// against the task's responsible posts and audited in its own transaction.
+/// Key task progress and target-date changes as the use cases decided them, each written in
+/// one guarded statement with its history, audit and change rows; the task's history.
 public struct TaskStore: Sendable {
     let pool: PGPool
 
     public init(pool: PGPool) { self.pool = pool }
 
-    /// Records progress: a new status and/or percentage, always with a note.
-    public func update(code: String, status: TaskStatus?, progress: Int?, note: String, by actor: Actor) async throws -> TaskSummary {
-        if let progress, !(0...100).contains(progress) {
-            throw StoreError.invalid(param: "progress", "progress is a percentage from 0 to 100")
-        }
-        guard !note.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "note", "a task update needs a note") }
-        return try await pool.transaction(confirming: actor) { db, actor in
-            let task = try Self.load(code, actor, db)
-            let newStatus = status ?? task.summary.status
-            // Completing a task completes its work.
-            let newProgress = progress ?? (newStatus == .completed ? 100 : task.summary.progress)
-            let completedOn: CalendarDate? = newStatus == .completed ? (task.summary.completedOn ?? actor.today) : nil
-            try db.execute("""
-                UPDATE tasks SET status = \(newStatus), progress = \(newProgress), completed_on = \(completedOn)::date WHERE id = \(task.id)
-                """)
-            try db.execute("""
-                INSERT INTO task_changes (task_id, kind, old_status, new_status, old_progress, new_progress, note, changed_by, changed_at)
-                VALUES (\(task.id), 'update', \(task.summary.status), \(newStatus), \(task.summary.progress), \(newProgress), \(note),
-                        \(actor.principal.login), \(timestamp(actor.recordedAt)))
-                """)
-            let after = try Self.summary(task.id, db, today: actor.today)
-            try AuditLog.record(db, actor, object: after.code, before: task.summary, after: after,
-                                message: "\(after.status.rawValue), \(after.progress)%")
-            return after
-        }
+    /// The task with `code` (or alias) as the database has it now.
+    public func state(of code: String) async throws -> TaskState {
+        try await pool.withConnection { db in try Self.state(id: try resolveTask(code, db), db) }
     }
 
-    /// Moves the target date, keeping the old one and the reason.
-    public func reschedule(code: String, to date: CalendarDate, reason: String, by actor: Actor) async throws -> TaskSummary {
-        guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError.invalid(param: "reason", "a new target date needs a reason") }
-        return try await pool.transaction(confirming: actor) { db, actor in
-            let task = try Self.load(code, actor, db)
-            if task.summary.targetDate == date {
-                throw StoreError.conflict("\(task.summary.code) is already due on \(date)", hint: nil)
-            }
-            try db.execute("UPDATE tasks SET target_date = \(date)::date WHERE id = \(task.id)")
-            try db.execute("""
-                INSERT INTO task_changes (task_id, kind, old_date, new_date, note, changed_by, changed_at)
-                VALUES (\(task.id), 'reschedule', \(task.summary.targetDate)::date, \(date)::date, \(reason), \(actor.principal.login),
-                        \(timestamp(actor.recordedAt)))
-                """)
-            let after = try Self.summary(task.id, db, today: actor.today)
-            try AuditLog.record(db, actor, object: after.code, before: ["targetDate": task.summary.targetDate?.description],
-                                after: ["targetDate": date.description], message: "target date \(task.summary.targetDate?.description ?? "none") → \(date): \(reason)")
-            return after
-        }
+    /// The task with `id` as the database has it now.
+    public func state(id: Int) async throws -> TaskState {
+        try await pool.withConnection { db in try Self.state(id: id, db) }
+    }
+
+    private static func state(id: Int, _ db: PGConnection) throws -> TaskState {
+        guard let state = try PlanStateLoader.tasks([id], db).first else { throw StoreError.notFound(kind: "task", key: "\(id)") }
+        return state
+    }
+
+    /// Writes a task's update or new target date in one statement, with its history, audit
+    /// and change rows, if the database still holds what the decision saw: the actor active
+    /// and holding one of the task's responsible posts (or admin) today, and the task's
+    /// status, progress and target date as they were.
+    public func write(_ decision: TaskDecision, by actor: Actor) async throws -> GuardedWrite {
+        let d = decision, old = decision.expected, new = decision.after, c = decision.change, p = actor.principal
+        // The UPDATE's WHERE is judged again on the row as a concurrent change left it.
+        let query: PGQuery = """
+            WITH caller AS (\(actor.guardQuery(holdingAnyOf: d.responsiblePostIDs))),
+            written AS (
+                UPDATE tasks SET status = \(new.status)::text, progress = \(new.progress)::integer,
+                                 completed_on = \(new.completedOn)::date, target_date = \(new.targetDate)::date
+                WHERE id = \(d.taskID)::bigint AND status = \(old.status)::text AND progress = \(old.progress)::integer
+                  AND target_date IS NOT DISTINCT FROM \(old.targetDate)::date AND EXISTS (SELECT 1 FROM caller)
+                RETURNING id),
+            history AS (
+                INSERT INTO task_changes (task_id, kind, old_status, new_status, old_progress, new_progress, old_date, new_date, note,
+                                          changed_by, changed_at)
+                SELECT id, \(c.kind)::text, \(c.oldStatus)::text, \(c.newStatus)::text, \(c.oldProgress)::integer,
+                       \(c.newProgress)::integer, \(c.oldDate)::date, \(c.newDate)::date, \(c.note)::text, \(p.login)::text,
+                       \(timestamp(actor.recordedAt))
+                FROM written),
+            audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
+            change AS (\(ChangeLog.insert(d.kind, indicatorID: "NULL::bigint", taskID: "\(d.taskID)::bigint", login: p.login,
+                                          detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
+            \(GuardResult.select)
+            """
+        return try await pool.withConnection { db in try db.guardedWrite(query) }
     }
 
     /// The task and its history, oldest first, with its slippage.
@@ -77,17 +74,6 @@ public struct TaskStore: Sendable {
                    \(londonTime("c.changed_at")) AS changed_at
             FROM task_changes c JOIN tasks t ON t.id = c.task_id WHERE \(condition) ORDER BY c.id
             """)
-    }
-
-    /// The task with `code`, locked for the change, once the actor may change it.
-    private static func load(_ code: String, _ actor: Actor, _ db: PGConnection) throws -> (id: Int, summary: TaskSummary) {
-        let id = try resolveTask(code, db)
-        try db.execute("SELECT 1 FROM tasks WHERE id = \(id) FOR UPDATE")
-        let summary = try summary(id, db, today: actor.today)
-        if let denial = Policy.mayChange(ownedBy: summary.responsiblePosts, what: "task \(summary.code)", actor.principal) {
-            throw denial
-        }
-        return (id, summary)
     }
 
     static func summary(_ id: Int, _ db: PGConnection, today: CalendarDate) throws -> TaskSummary {

@@ -244,39 +244,6 @@ public final class PlanMemory: Sendable {
         contents.withLockedValue { $0.seq = max($0.seq, newest) }
     }
 
-    /// Applies the changes recorded since `seq`; false when they could not be read. The
-    /// ChangeStream replaces this poll.
-    @discardableResult
-    public func refresh() async -> Bool {
-        let after = seq
-        do {
-            let changes = try await pool.withConnection { db in try ChangeLog.changes(after: after, db) }
-            await apply(changes)
-            return true
-        } catch {
-            logger.debug("changes not read; memory is behind until the next try", metadata: ["error": "\(error)", "seq": "\(after)"])
-            return false
-        }
-    }
-
-    /// Reads the indicators with these codes again. // until ChangeStream: the write handlers call this.
-    public func reload(indicators codes: [String]) async {
-        let c = current
-        await reload(Wanted(indicatorIDs: Set(codes.compactMap { c.indicators.id(of: $0) })))
-    }
-
-    /// Reads the tasks with these codes again. // until ChangeStream
-    public func reload(tasks codes: [String]) async {
-        let c = current
-        await reload(Wanted(taskIDs: Set(codes.compactMap { c.tasks.id(of: $0) })))
-    }
-
-    /// Reads users, posts and holdings again. // until ChangeStream
-    public func reloadDirectory() async { await reload(Wanted(directory: true)) }
-
-    /// Reads everything again. // until ChangeStream
-    public func reloadAll() async { await reload(Wanted(everything: true)) }
-
     func reload(_ asked: Wanted) async {
         await reloads.run {
             var wanted = pending.withLockedValue { owed in

@@ -5,24 +5,26 @@ extension MethodTable {
     mutating func registerFigureHandlers(_ stores: Stores) {
         let store = stores.figures
         register(FigureSubmitRequest.self) { r, context in
-            let (code, status) = try await store.submit(code: r.code, period: r.period, value: r.value, note: r.note, by: context.actor)
-            await stores.memory.reload(indicators: [code]) // until ChangeStream
-            return FigureResult(indicator: code, status: status)
+            let graceDays = stores.figureGraceDays()
+            return try await stores.figureChange(r.code, period: r.period, context) { indicator, principal in
+                try FigureUseCases.submit(principal, indicator, period: r.period, value: r.value, note: r.note, graceDays: graceDays,
+                                          at: context.actor.changeTime)
+            }
         }
         register(FigureCorrectRequest.self) { r, context in
-            let (code, status) = try await store.correct(code: r.code, period: r.period, value: r.value, reason: r.reason,
-                                                         revision: r.revision, note: r.note, by: context.actor)
-            await stores.memory.reload(indicators: [code]) // until ChangeStream
-            return FigureResult(indicator: code, status: status)
+            try await stores.figureChange(r.code, period: r.period, context) { indicator, principal in
+                try FigureUseCases.correct(principal, indicator, period: r.period, value: r.value, reason: r.reason, revision: r.revision,
+                                           note: r.note, at: context.actor.changeTime)
+            }
         }
         register(FigureHistoryRequest.self) { r, _ in
             let (code, revisions) = try await store.history(code: r.code, period: r.period)
             return .init(indicator: code, revisions: revisions)
         }
         register(FigureValidateRequest.self) { r, context in
-            let (code, status) = try await store.validate(code: r.code, period: r.period, revision: r.revision, by: context.actor)
-            await stores.memory.reload(indicators: [code]) // until ChangeStream
-            return FigureResult(indicator: code, status: status)
+            try await stores.figureChange(r.code, period: r.period, context) { indicator, principal in
+                try FigureUseCases.validate(principal, indicator, period: r.period, revision: r.revision, at: context.actor.changeTime)
+            }
         }
         register(FigureDueRequest.self) { r, context in
             let posts: [String]?
@@ -36,5 +38,22 @@ extension MethodTable {
             let figures = try stores.memory.due(posts: posts, today: context.today, graceDays: stores.figureGraceDays())
             return .init(posts: posts ?? ["(every post)"], figures: figures)
         }
+    }
+}
+
+extension Stores {
+    /// A figure change decided by `decide` and written with its guards; the reply is the
+    /// period's status with the change applied.
+    fileprivate func figureChange(_ code: String, period: Period, _ context: CallContext,
+                                  _ decide: (IndicatorState, Principal) throws -> FigureDecision?) async throws -> FigureResult {
+        let figures = self.figures, actor = context.actor
+        let (written, state) = try await decideAndWrite(
+            context, state: try await indicatorState(code), reload: { try await figures.state(id: $0.id) }, decide: decide,
+            write: { try await figures.write($0, by: actor) })
+        let after = written?.after ?? state
+        guard let status = after.statuses.first(where: { $0.period == period }) else {
+            throw StoreError.notFound(kind: "figure of \(after.code) for", key: period.description)
+        }
+        return FigureResult(indicator: after.code, status: status)
     }
 }

@@ -8,9 +8,9 @@ extension MethodTable {
         register(PlanShowRequest.self) { request, _ in try await stores.reader.overview(code: request.plan) }
         register(PlanImportRequest.self) { request, context in
             let document = try PlanDocument.load(from: Data(request.content.utf8))
-            let summary = try await PlanImporter.importPlan(document, into: stores.pool, by: context.actor, dryRun: request.dryRun ?? false)
-            if request.dryRun != true { await stores.memory.reloadAll() } // until ChangeStream
-            return summary
+            return try await stores.caughtUp {
+                try await PlanImporter.importPlan(document, into: stores.pool, by: context.actor, dryRun: request.dryRun ?? false)
+            }
         }
     }
 }

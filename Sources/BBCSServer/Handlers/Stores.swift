@@ -1,3 +1,4 @@
+import BBCSCore
 import BBCSPostgres
 
 /// What the handlers work with: the stores over the daemon's pool, the scheduler, and the
@@ -33,5 +34,24 @@ struct Stores: Sendable {
         self.memory = memory
         self.changes = changes
         self.figureGraceDays = figureGraceDays
+    }
+}
+
+extension Stores {
+    /// The indicator a change decides from, as memory holds it; the write's guard in SQL has
+    /// the last word, and a failed guard reads the database again.
+    func indicatorState(_ code: String) throws -> IndicatorState { try memory.indicator(code) }
+    /// The task a change decides from, as memory holds it.
+    func taskState(_ code: String) throws -> TaskState { try memory.task(code) }
+
+    /// Returns once this daemon's reads see every change up to `seq` (its own write).
+    func caughtUp(through seq: Int64) async throws { try await changes.catchUp(through: seq) }
+
+    /// `body`'s answer once this daemon's reads see every change the database holds: for the
+    /// rare writes (users, posts, holdings, imports) that do not return their seq.
+    func caughtUp<T: Sendable>(after body: () async throws -> T) async throws -> T {
+        let answer = try await body()
+        try await caughtUp(through: try await pool.withConnection { try ChangeLog.latest($0) })
+        return answer
     }
 }

@@ -13,18 +13,31 @@ extension MethodTable {
         }
         register(TaskShowRequest.self) { request, context in try stores.memory.taskDetail(request.code, today: context.today) }
         register(TaskUpdateRequest.self) { r, context in
-            let updated = try await stores.tasks.update(code: r.code, status: r.status, progress: r.progress, note: r.note, by: context.actor)
-            await stores.memory.reload(tasks: [r.code]) // until ChangeStream
-            return updated
+            try await stores.taskChange(r.code, context) { task, principal in
+                try TaskUseCases.update(principal, task, status: r.status, progress: r.progress, note: r.note, at: context.actor.changeTime)
+            }
         }
         register(TaskRescheduleRequest.self) { r, context in
-            let rescheduled = try await stores.tasks.reschedule(code: r.code, to: r.date, reason: r.reason, by: context.actor)
-            await stores.memory.reload(tasks: [r.code]) // until ChangeStream
-            return rescheduled
+            try await stores.taskChange(r.code, context) { task, principal in
+                try TaskUseCases.reschedule(principal, task, to: r.date, reason: r.reason, at: context.actor.changeTime)
+            }
         }
         register(TaskHistoryRequest.self) { r, context in
             let (task, changes) = try await stores.tasks.history(code: r.code, today: context.today)
             return .init(task: task, changes: changes, slippage: Slippage(changes))
         }
+    }
+}
+
+extension Stores {
+    /// A task change decided by `decide` and written with its guards; the reply is the task
+    /// with the change applied.
+    fileprivate func taskChange(_ code: String, _ context: CallContext,
+                                _ decide: (TaskState, Principal) throws -> TaskDecision) async throws -> TaskSummary {
+        let tasks = self.tasks, actor = context.actor
+        let (written, state) = try await decideAndWrite(
+            context, state: try await taskState(code), reload: { try await tasks.state(id: $0.id) }, decide: decide,
+            write: { try await tasks.write($0, by: actor) })
+        return (written?.after ?? state).summary(today: context.today)
     }
 }

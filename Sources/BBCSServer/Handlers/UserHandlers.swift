@@ -9,10 +9,10 @@ extension MethodTable {
                                     data: ["param": "login"])
             }
             let name = (r.name ?? account.fullName).trimmingCharacters(in: .whitespaces)
-            let added = try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
-                                                           by: context.actor)
-            await stores.memory.reloadDirectory() // until ChangeStream
-            return added
+            return try await stores.caughtUp {
+                try await stores.directory.addUser(login: account.login, name: name.isEmpty ? account.login : name, email: r.email,
+                                                   by: context.actor)
+            }
         }
         register(UserListRequest.self) { _, context in
             let users = try await stores.directory.users(today: context.today)
@@ -23,14 +23,18 @@ extension MethodTable {
             })
         }
         register(UserDisableRequest.self) { r, context in
-            let user = try await stores.directory.setDisabled(r.login, true, by: context.actor)
-            await stores.memory.reloadDirectory() // until ChangeStream
-            return user
+            try await stores.caughtUp {
+                try await stores.directory.setDisabled(r.login, by: context.actor) { directory, principal in
+                    try HoldingUseCases.setDisabled(principal, directory, login: r.login, disabled: true, today: context.today)
+                }
+            }
         }
         register(UserEnableRequest.self) { r, context in
-            let user = try await stores.directory.setDisabled(r.login, false, by: context.actor)
-            await stores.memory.reloadDirectory() // until ChangeStream
-            return user
+            try await stores.caughtUp {
+                try await stores.directory.setDisabled(r.login, by: context.actor) { directory, principal in
+                    try HoldingUseCases.setDisabled(principal, directory, login: r.login, disabled: false, today: context.today)
+                }
+            }
         }
     }
 }

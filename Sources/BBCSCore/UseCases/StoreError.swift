@@ -1,8 +1,6 @@
-import BBCSCore
-import Foundation
-
-/// Failures of the stores that are about the request, not the database. (A refusal on
-/// permission is `BBCSCore.Denial`; a rule a value breaks is `FigureRuleViolation`.)
+/// Refusals that are about the request, not the database: the use cases decide them from the
+/// state they are given, the stores answer them when a lookup finds nothing. (A refusal on
+/// permission is `Denial`; a rule a value breaks is `FigureRuleViolation`.)
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No object of `kind` is known by `key`.
     case notFound(kind: String, key: String)
