@@ -123,7 +123,9 @@ public final class Daemon: Service {
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler,
+        let watchFrom = try await pool.withConnection { db in try ChangeLog.latest(db) }
+        let watch = WatchHub.daemon(pool: pool, after: watchFrom, clock: configuration.clock, logger: logger)
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, watch: watch,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
@@ -147,6 +149,7 @@ public final class Daemon: Service {
                                                     as: .daemon(uid: getuid(), pid: getpid()))
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
+                background.addTask { [pool] in await watch.poll(pool, after: watchFrom) }  // until ChangeStream
                 try await listener.run()
                 background.cancelAll()
             }

@@ -12,10 +12,12 @@ struct Stores: Sendable {
     let audit: AuditLog
     let reports: ReportBuilder
     let scheduler: Scheduler
+    /// The connections watching changes (watch.subscribe).
+    let watch: WatchHub
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
 
-    init(pool: PGPool, scheduler: Scheduler, figureGraceDays: @escaping @Sendable () -> Int) {
+    init(pool: PGPool, scheduler: Scheduler, watch: WatchHub, figureGraceDays: @escaping @Sendable () -> Int) {
         self.pool = pool
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
@@ -25,6 +27,7 @@ struct Stores: Sendable {
         audit = AuditLog(pool: pool)
         reports = ReportBuilder(pool: pool)
         self.scheduler = scheduler
+        self.watch = watch
         self.figureGraceDays = figureGraceDays
     }
 }
