@@ -66,7 +66,7 @@ struct WatchTests {
         #expect(elapsed < .seconds(1), "\(line)")
         #expect(line.range(of: #"^\d\d:\d\d:\d\d "#, options: .regularExpression) != nil, "\(line)")
 
-        let event = try json.waitForLine { $0.contains("figure_corrected") }
+        let event = try json.waitForLine { $0.hasPrefix("{") && $0.contains("figure_corrected") }
         let object = try #require(try JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any], "\(event)")
         let fields = try #require(object["detail"] as? [String: Any])
         #expect(object["kind"] as? String == "figure_corrected" && object["login"] as? String == currentLogin)
