@@ -10,7 +10,7 @@ import Foundation
 ///
 ///     let figures = try db.rows(FigureRow.self, "SELECT ... WHERE indicator_id = \(id)")
 public final class PGConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
 
     /// Opens a connection from a libpq connection string (keywords or URI).
     public init(conninfo: String) throws {

@@ -28,6 +28,8 @@ public enum PlanImporter {
                     var totals = summary
                     totals.rows = []   // each row has its own audit row
                     try AuditLog.record(db, actor, object: summary.plan, after: totals, message: "plan imported")
+                    // Last, so its seq is taken just before the commit (readers wait for a seq skipped over).
+                    try ChangeLog.record(db, .plan, login: actor.principal.login, detail: .object(["plan": .string(summary.plan)]))
                 }
                 return summary
             }

@@ -61,7 +61,7 @@ public struct ReminderStore: Sendable {
                   AND ((r.due_date <> c.due AND r.superseded_at IS NULL) OR (r.due_date = c.due AND r.superseded_at IS NOT NULL))
                 """).affectedRows
 
-            var created = 0
+            var created: [JSONValue] = []
             for candidate in schedule.due {
                 let holding = Set(candidate.posts.flatMap { holders[$0] ?? [] })
                 var recipients = holding.map { ($0, false) }
@@ -72,24 +72,32 @@ public struct ReminderStore: Sendable {
                 for (recipient, escalated) in recipients {
                     let mailState: Reminder.MailState = mail && recipient.email != nil ? .pending : .none
                     let mailNextAt = mailState == .pending ? actor.at : nil
-                    let inserted = try db.execute("""
+                    let inserted = try db.first(Int.self, """
                         INSERT INTO reminders (kind, subject, recipient, step, due_date, title, body, escalated, created_at,
                                                mail_state, mail_to, mail_next_at)
                         VALUES (\(candidate.step.kind), \(candidate.subject), \(recipient.login), \(candidate.step.step),
                                 \(candidate.step.dueDate)::date, \((escalated ? text.escalated : text).title), \(text.body), \(escalated),
                                 \(timestamp(actor.recordedAt)), \(mailState), \(recipient.email),
                                 \(timestamp(mailNextAt)))
-                        ON CONFLICT (kind, subject, recipient, step, due_date) DO NOTHING
+                        ON CONFLICT (kind, subject, recipient, step, due_date) DO NOTHING RETURNING id
                         """)
-                    created += inserted.affectedRows
+                    if let id = inserted { created.append(Self.change(id, candidate, to: recipient.login)) }
                 }
             }
-            if created > 0 || superseded > 0 {
-                try AuditLog.record(db, actor, object: nil, after: ["created": "\(created)", "superseded": "\(superseded)", "day": today.description],
-                                    message: "\(created) reminders recorded, \(superseded) superseded or restored")
+            if !created.isEmpty || superseded > 0 {
+                try AuditLog.record(db, actor, object: nil, after: ["created": "\(created.count)", "superseded": "\(superseded)", "day": today.description],
+                                    message: "\(created.count) reminders recorded, \(superseded) superseded or restored")
             }
-            return created
+            // Last, so the seqs are taken just before the commit (readers wait for a seq skipped over).
+            try ChangeLog.record(db, .reminderCreated, login: actor.principal.login, details: created)
+            return created.count
         }
+    }
+
+    /// What a watcher is shown of a reminder created (never the recipient's address).
+    private static func change(_ id: Int, _ candidate: Candidate, to login: String) -> JSONValue {
+        .object(["reminder": .number(Double(id)), "reminderKind": .string(candidate.step.kind.rawValue), "subject": .string(candidate.subject),
+                 "recipient": .string(login), "dueDate": .string(candidate.step.dueDate.description), "step": .string(candidate.step.step)])
     }
 
     private struct TaskRow: Decodable {

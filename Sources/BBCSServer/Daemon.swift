@@ -120,12 +120,14 @@ public final class Daemon: Service {
             try await importIfEmpty(plan)
         }
         try await bootstrapAdmins(configuration.bootstrapAdmins)
+        let latest = try await pool.withConnection { db in try ChangeLog.latest(db) }
+        let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: latest, logger: logger)
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let watchFrom = try await pool.withConnection { db in try ChangeLog.latest(db) }
-        let watch = WatchHub.daemon(pool: pool, after: watchFrom, clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, watch: watch,
+        let watch = WatchHub.daemon(pool: pool, after: latest, clock: configuration.clock, logger: logger)
+        changes.subscribe { changes in await watch.publish(changes) }
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, changes: changes, watch: watch,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })
@@ -138,6 +140,7 @@ public final class Daemon: Service {
             notifier.ready(status: "serving")
             announce.finish()
         }
+        changes.start()
         // Refusals counted but not yet written are written once no request can add to them.
         do {
             try await withThrowingTaskGroup(of: Void.self) { background in
@@ -149,14 +152,15 @@ public final class Daemon: Service {
                                                     as: .daemon(uid: getuid(), pid: getpid()))
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
-                background.addTask { [pool] in await watch.poll(pool, after: watchFrom) }  // until ChangeStream
                 try await listener.run()
                 background.cancelAll()
             }
         } catch {
+            await changes.stop()
             await dispatcher.refusals.flushAll()
             throw error
         }
+        await changes.stop()
         await dispatcher.refusals.flushAll()
     }
 

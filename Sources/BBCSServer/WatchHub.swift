@@ -314,21 +314,4 @@ extension WatchHub {
             try? await directory.principal(login: principal.login, uid: principal.uid, pid: principal.pid, today: CalendarDate(clock()))
         })
     }
-
-    // until ChangeStream: follows the change sequence by polling it every 100 ms.
-    func poll(_ pool: PGPool, after seq: Int64) async {
-        var last = seq
-        while !Task.isCancelled {
-            do {
-                let changes = try await pool.withConnection { [last] db in try ChangeLog.changes(after: last, db) }
-                if let newest = changes.last?.seq {
-                    last = newest
-                    await publish(changes)
-                }
-            } catch {
-                logger.warning("watch feed could not read changes", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }

@@ -11,7 +11,8 @@ struct MethodListTests {
     static let table: MethodTable = {
         let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
         let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: Logger(label: "test"))
-        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, watch: WatchHub(logger: Logger(label: "test")),
+        let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
+        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, changes: changes, watch: WatchHub(logger: Logger(label: "test")),
                                            figureGraceDays: { 30 }))
     }()
 
