@@ -86,7 +86,7 @@ enum WatchLine {
         case .figureCorrected?:
             let previous = detail["previousValue"] == nil ? "" : "\(text("previousValue")) → "
             line += "\(text("indicator")) \(text("period")) r\(text("revision")): \(previous)\(text("value"))" + by
-            if detail["reason"] != nil { line += " (\(text("reason")))" }
+            if case .string(let reason)? = detail["reason"] { line += " (\(reason))" }
         case .targetSet?:
             line += "\(text("indicator")) \(text("period")): \(text("value"))"
             if detail["tolerance"] != nil, detail["tolerance"] != JSONValue.null { line += " (tolerance \(text("tolerance")))" }
