@@ -137,8 +137,9 @@ final class Watcher: Sendable {
             var kinds: Set<WatchKind> = []
             for name in names {
                 guard let kind = WatchKind(rawValue: name) else {
-                    throw ResponseError(.invalidParams, "\"\(name.prefix(InputBounds.nameLength))\" is not a kind of event; the kinds are "
-                                        + WatchKind.allCases.map(\.rawValue).joined(separator: ", "), data: ["param": "kinds", "kind": String(name.prefix(InputBounds.nameLength))])
+                    let named = String(name.prefix(InputBounds.nameLength))
+                    throw ResponseError(.invalidParams, "\"\(named)\" is not a kind of event; the kinds are "
+                                        + WatchKind.allCases.map(\.rawValue).joined(separator: ", "), data: ["param": "kinds", "kind": named])
                 }
                 kinds.insert(kind)
             }
