@@ -10,7 +10,7 @@ public struct BBCSCtl: ParsableCommand {
         abstract: "Read and manage the council business plan held by bbcsd.",
         discussion: """
             Exit status: 0 success, 3 not found, 4 conflict, 64 usage or invalid parameters,
-            69 cannot connect to the daemon, 70 daemon failure, 75 database unavailable or daemon full,
+            69 cannot connect to the daemon, 70 daemon failure, 75 database unavailable, daemon full or watch ended by it,
             76 reply not understood, 77 unauthenticated or permission denied.
             """,
         version: bbcsVersion,
@@ -18,7 +18,7 @@ public struct BBCSCtl: ParsableCommand {
                       FigureCommand.self, Due.self, TargetCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,
                       Reminders.self, SchedulerCommand.self, Report.self,
-                      UserCommand.self, PostCommand.self, Audit.self])
+                      UserCommand.self, PostCommand.self, Audit.self, Watch.self])
 
     public init() {}
 

@@ -24,7 +24,7 @@ enum Exit {
             case .unauthenticated, .permissionDenied: return permission
             case .notFound: return notFound
             case .conflict: return conflict
-            case .unavailable, .tooManyConnections: return temporary
+            case .unavailable, .tooManyConnections, .tooSlow: return temporary
             case .internal: return software
             }
         }

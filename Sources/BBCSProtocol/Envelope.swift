@@ -55,6 +55,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case tooLarge = "too_large"
     /// The daemon holds as many connections as it allows (in all, or from the caller's uid).
     case tooManyConnections = "too_many_connections"
+    /// A watcher fell too far behind the changes sent to it and was dropped.
+    case tooSlow = "too_slow"
     case `internal`
 }
 

@@ -142,5 +142,6 @@ public let builtinRequests: [any RequestType.Type] = [
     PostHoldersRequest.self,
     AuditListRequest.self,
     ReportRequest.self,
+    WatchSubscribeRequest.self,
     DescribeRequest.self,
 ]

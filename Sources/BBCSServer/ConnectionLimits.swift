@@ -175,6 +175,12 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
     private var writable: Bool { channelWritable && unsent == 0 }
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// Set once the connection watches events (``Watching``): neither timeout applies any more.
+    private var watching = false
+
+    /// Sent through the pipeline when the connection turns into an event stream: it waits on
+    /// the daemon, never on its client, from then on.
+    struct Watching: Sendable {}
 
     init(_ limits: ConnectionLimits, logger: Logger) {
         idle = TimeAmount(limits.idleTimeout)
@@ -227,6 +233,10 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Watching {
+            watching = true
+            return stop()
+        }
         // The framing takes a last line without its newline as a request.
         if case ChannelEvent.inputClosed = event, partialSince != nil {
             linesIn += 1
@@ -272,7 +282,7 @@ final class ConnectionTimeouts: ChannelDuplexHandler {
     /// Makes sure a timer fires no later than the deadline now in force; a timer that fires
     /// early looks again and waits the rest.
     private func arm(_ context: ChannelHandlerContext) {
-        guard waitingOnClient else { return }
+        guard waitingOnClient, !watching else { return }
         let deadline = self.deadline
         if let timerDeadline, timerDeadline <= deadline { return }
         timer?.cancel()

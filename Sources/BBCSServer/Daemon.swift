@@ -128,7 +128,10 @@ public final class Daemon: Service {
         let live = self.live
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
                                   clock: configuration.clock, logger: logger)
-        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes,
+        let watch = WatchHub.daemon(pool: pool, memory: memory, after: memory.seq, clock: configuration.clock, logger: logger)
+        // After the memory: a watcher's standing is judged on the directory the batch left.
+        changes.subscribe { changes in await watch.publish(changes) }
+        let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } })

@@ -1,6 +1,7 @@
 import BBCSProtocol
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -133,17 +134,40 @@ public final class Listener: Service {
             // the async writer's write returns once queued, and leaving executeThenClose
             // drops what is still queued (apple/swift-nio#2795): a client that half-closed
             // and read late lost the end of a large reply.
+            let upgrade = ConnectionUpgrade()
+            let stopping = NIOLockedValueBox(false)
             try await connection.executeThenClose { inbound, _ in
                 do {
                     // On SIGTERM stop reading: the request in hand (and any already received)
                     // is answered, then the connection closes. Cancelling the task instead
                     // would lose the reply.
                     try await withGracefulShutdownHandler {
+                        var watching: Watcher?
                         for try await line in inbound {
-                            let reply = await dispatcher.reply(to: Data(line.readableBytesView), caller: caller)
+                            if let watching {
+                                metadata["reason"] = "request_while_watching"
+                                try await watching.finish(ResponseError(.invalidRequest, "a watching connection takes no requests; send them on another connection",
+                                                                        data: ["reason": "request_while_watching"]))?.get()
+                                break
+                            }
+                            let reply = await ConnectionUpgrade.$current.withValue(upgrade) {
+                                await dispatcher.reply(to: Data(line.readableBytesView), caller: caller)
+                            }
+                            // watch.subscribe answered: its reply, then events, go out through the watcher.
+                            if let watcher = upgrade.watcher {
+                                watcher.start(on: channel, reply: ByteBuffer(bytes: reply))
+                                watching = watcher
+                                metadata["watch"] = "true"
+                                continue
+                            }
                             try await channel.writeAndFlush(ByteBuffer(bytes: reply)).get()
                         }
+                        if let watching, stopping.withLockedValue({ $0 }) {
+                            try await watching.finish(ResponseError(.unavailable, "bbcsd is stopping; watch again once it is back",
+                                                                    data: ["reason": "shutdown"]))?.get()
+                        }
                     } onGracefulShutdown: {
+                        stopping.withLockedValue { $0 = true }
                         channel.close(mode: .input, promise: nil)
                     }
                 } catch is LineFraming.LineTooLong {
@@ -156,6 +180,28 @@ public final class Listener: Service {
             metadata["error"] = "\(error)"
         }
         logger.debug("connection closed", metadata: metadata)
+    }
+}
+
+/// Offered by the listener to the handlers of each connection's requests: one that turns the
+/// connection into an event stream (`watch.subscribe`) leaves its watcher here, and the
+/// listener hands the reply to it instead of writing it, then reads no more requests.
+final class ConnectionUpgrade: Sendable {
+    /// The current request's connection; nil outside the listener (a handler called otherwise).
+    @TaskLocal static var current: ConnectionUpgrade?
+
+    private let taken = NIOLockedValueBox<Watcher?>(nil)
+
+    /// The watcher a handler started, if one did.
+    var watcher: Watcher? { taken.withLockedValue { $0 } }
+
+    /// Makes the connection `watcher`'s; false when it already watches.
+    func watch(_ watcher: Watcher) -> Bool {
+        taken.withLockedValue { taken in
+            guard taken == nil else { return false }
+            taken = watcher
+            return true
+        }
     }
 }
 

@@ -56,6 +56,7 @@ public struct MethodTable: Sendable {
         table.registerUserHandlers(stores)
         table.registerAuditHandlers(stores)
         table.registerReportHandlers(stores)
+        table.registerWatchHandlers(stores)
         return table
     }
 }

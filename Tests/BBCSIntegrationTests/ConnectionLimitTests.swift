@@ -11,7 +11,7 @@ import Glibc
 /// A bare connection to the daemon's socket, for what `Client` does not do: hold a
 /// connection without a request, read what the daemon sends unasked, see it close; every
 /// wait has a deadline.
-private final class RawConnection {
+final class RawConnection {
     struct TimedOut: Error, CustomStringConvertible {
         var description: String { "nothing from the daemon in time" }
     }
@@ -87,7 +87,7 @@ private final class RawConnection {
 }
 
 /// What /proc says about a running daemon.
-private enum DaemonProcess {
+enum DaemonProcess {
     /// Its open descriptors.
     static func descriptors(_ pid: pid_t) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
@@ -118,7 +118,7 @@ private enum DaemonProcess {
 
 /// Waits until `condition` holds, or fails naming `what` and, if given, the daemon's
 /// descriptors and log then.
-private func waitUntil(_ what: String, timeout: Duration = .seconds(15), daemon: TestDaemon? = nil, _ condition: () throws -> Bool) throws {
+func waitUntil(_ what: String, timeout: Duration = .seconds(15), daemon: TestDaemon? = nil, _ condition: () throws -> Bool) throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
         guard ContinuousClock.now < deadline else {

@@ -16,7 +16,8 @@ struct MethodListTests {
             seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
             outline: PlanOutline(objectives: [], serviceAreas: [])))
         let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
-        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, figureGraceDays: { 30 }))
+        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes,
+                                           watch: WatchHub(logger: Logger(label: "test")), figureGraceDays: { 30 }))
     }()
 
     @Test func theDaemonRegistersExactlyTheProtocolsMethods() {

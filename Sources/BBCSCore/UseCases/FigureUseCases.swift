@@ -120,7 +120,11 @@ public enum FigureUseCases {
             "ownerPost": .string(indicator.ownerPost), "period": .string(revision.period.description),
             "revision": .number(Double(revision.revision)), "value": .number(revision.value), "late": .bool(revision.late),
         ]
-        if kind == .figureCorrected { detail["reason"] = revision.reason.map(JSONValue.string) ?? .null }
+        if kind == .figureCorrected {
+            detail["reason"] = revision.reason.map(JSONValue.string) ?? .null
+            // The value it replaces, so a watcher's line reads "120 → 118" without a query.
+            detail["previousValue"] = indicator.figures[revision.period].map { .number($0.value) } ?? .null
+        }
         return FigureDecision(kind: kind, indicatorID: indicator.id, code: indicator.code, period: revision.period,
                               ownerPostIDs: ownerOnly ? [indicator.ownerPostID] : [], frequency: indicator.frequency,
                               expectedRevision: expected, revision: revision, audit: audit, detail: .object(detail), after: after)

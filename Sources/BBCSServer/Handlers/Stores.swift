@@ -18,10 +18,13 @@ struct Stores: Sendable {
     /// The change sequence as this daemon has applied it: a write calls `catchUp(through:)`
     /// with its seq so the next read sees it.
     let changes: ChangeStream
+    /// The connections watching changes (watch.subscribe).
+    let watch: WatchHub
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
 
-    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, figureGraceDays: @escaping @Sendable () -> Int) {
+    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub,
+         figureGraceDays: @escaping @Sendable () -> Int) {
         self.pool = pool
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
@@ -33,6 +36,7 @@ struct Stores: Sendable {
         self.scheduler = scheduler
         self.memory = memory
         self.changes = changes
+        self.watch = watch
         self.figureGraceDays = figureGraceDays
     }
 }
