@@ -23,13 +23,16 @@ struct ReportCacheTests {
     @Test func anUnchangedDatabaseGetsTheKeptReply() throws {
         let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
         let c = try daemon.client()
-        let request = #"{"id":7,"method":"report.build","params":{"period":"2025/26 Q2"}}"#
-        let first = try c.exchange(rawLine: Data(request.utf8))
-        let second = try c.exchange(rawLine: Data(request.utf8))
-        #expect(first == second)
-        #expect(String(decoding: first.prefix(18), as: UTF8.self) == #"{"id":7,"result":{"#)
-        try waitFor { count("report kept", in: daemon) == 1 }
-        #expect(count("report built", in: daemon) == 1)
+        let request = Data(#"{"id":7,"method":"report.build","params":{"period":"2025/26 Q2"}}"#.utf8)
+        // The scheduler's first run, at start, writes reminders: until it is done a report may be built again.
+        var pairs = 0
+        while count("report kept", in: daemon) == 0 && pairs < 100 {
+            let first = try c.exchange(rawLine: request), second = try c.exchange(rawLine: request)
+            #expect(String(decoding: first.prefix(18), as: UTF8.self) == #"{"id":7,"result":{"#)
+            if count("report kept", in: daemon) > 0 { #expect(first == second) } else { usleep(50_000) }
+            pairs += 1
+        }
+        #expect(count("report kept", in: daemon) > 0)
         // Another objective is another report.
         #expect(try c.call(ReportRequest(period: Self.q2, objective: "CS3")).sections.first?.key == "CS3")
         #expect(try c.call(ReportRequest(period: Self.q2)).sections.first?.key == "CS1")

@@ -11,6 +11,8 @@ struct Stores: Sendable {
     let directory: Directory
     let audit: AuditLog
     let reports: ReportBuilder
+    /// The report's replies, kept while the database is unchanged.
+    let reportCache: ReportCache
     let scheduler: Scheduler
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
@@ -24,6 +26,7 @@ struct Stores: Sendable {
         directory = Directory(pool: pool)
         audit = AuditLog(pool: pool)
         reports = ReportBuilder(pool: pool)
+        reportCache = ReportCache(builder: reports)
         self.scheduler = scheduler
         self.figureGraceDays = figureGraceDays
     }
