@@ -11,9 +11,13 @@ import Foundation
 ///     let figures = try db.rows(FigureRow.self, "SELECT ... WHERE indicator_id = \(id)")
 public final class PGConnection: @unchecked Sendable {
     let handle: OpaquePointer
+    /// This connection's prepared statements by SQL text; a new connection starts empty.
+    private var statements: PreparedStatements
 
     /// Opens a connection from a libpq connection string (keywords or URI).
-    public init(conninfo: String) throws {
+    /// - Parameter preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
+    public init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws {
+        statements = PreparedStatements(limit: preparedStatementLimit)
         guard let handle = PQconnectdb(conninfo) else { throw PGError.connectionFailed("out of memory") }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -90,15 +94,50 @@ public final class PGConnection: @unchecked Sendable {
         return try body()
     }
 
+    /// Statements kept prepared on this connection (for tests and diagnostics).
+    public var preparedStatementCount: Int { statements.count }
+
+    /// Runs one statement as a prepared statement of this connection: prepared the first time
+    /// its text is sent, executed by name after, so PostgreSQL parses it once per connection
+    /// (and, once its generic plan is as good, plans it once): for the daemon's small queries
+    /// that was most of their cost.
     private func send(_ sql: String, _ values: [String?]) throws -> PGResult {
         let cStrings = values.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+        return try cStrings.withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                guard let name = try preparedName(for: sql) else {
+                    return try check(PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0))
+                }
+                do {
+                    return try check(PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0))
+                } catch PGError.queryFailed(let diagnostics) where diagnostics.sqlState == PreparedStatements.invalidatedState {
+                    // A schema change altered the statement's result type ("cached plan must not change
+                    // result type"): prepare it afresh. Inside a transaction the failure has aborted it,
+                    // so the retry is left to the next use.
+                    statements.invalidate(sql)
+                    guard PQtransactionStatus(handle) == PQTRANS_IDLE,
+                          let fresh = try preparedName(for: sql) else { throw PGError.queryFailed(diagnostics) }
+                    return try check(PQexecPrepared(handle, fresh, Int32(values.count), values.baseAddress, nil, nil, 0))
+                }
             }
         }
-        return try check(result)
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it now if needed; nil
+    /// when the cache is full (the statement then runs unnamed).
+    private func preparedName(for sql: String) throws -> String? {
+        if let name = statements.name(of: sql) { return name }
+        // A statement invalidated inside a transaction still holds its name on the server.
+        if let stale = statements.stale(sql) {
+            try check(PQexec(handle, "DEALLOCATE \(quotedIdentifier(stale))")).clear()
+            statements.deallocated(sql)
+        }
+        guard let name = statements.nextName() else { return nil }
+        // Parameter types are left to the server, as PQexecParams leaves them.
+        try check(PQprepare(handle, name, sql, 0, nil)).clear()
+        statements.add(sql, name: name)
+        return name
     }
 
     private func check(_ result: OpaquePointer?) throws -> PGResult {
@@ -210,4 +249,43 @@ public final class PGResult {
 
     /// Rows as an array, each read by `transform`.
     public func map<T>(_ transform: (Int) throws -> T) rethrows -> [T] { try (0..<count).map(transform) }
+}
+
+/// The statements one connection has prepared, by SQL text, at most `limit` of them; names
+/// are `bbcs_1`, `bbcs_2`... in the order they were prepared.
+public struct PreparedStatements: Sendable {
+    /// Enough for every distinct statement the daemon sends, with room for SQL built from filters.
+    public static let defaultLimit = 256
+    /// "cached plan must not change result type", after a schema change.
+    static let invalidatedState = "0A000"
+
+    let limit: Int
+    private var names: [String: String] = [:]
+    /// Statements invalidated inside a transaction, whose names the server still holds.
+    private var stale: [String: String] = [:]
+    private var prepared = 0
+
+    init(limit: Int) { self.limit = max(0, limit) }
+
+    var count: Int { names.count + stale.count }
+
+    func name(of sql: String) -> String? { names[sql] }
+
+    /// A fresh name, or nil when `limit` statements are prepared already.
+    mutating func nextName() -> String? {
+        guard count < limit else { return nil }
+        prepared += 1
+        return "bbcs_\(prepared)"
+    }
+
+    mutating func add(_ sql: String, name: String) { names[sql] = name }
+
+    /// Marks `sql`'s statement as no longer usable; its name is deallocated before it is prepared again.
+    mutating func invalidate(_ sql: String) {
+        if let name = names.removeValue(forKey: sql) { stale[sql] = name }
+    }
+
+    func stale(_ sql: String) -> String? { stale[sql] }
+
+    mutating func deallocated(_ sql: String) { stale[sql] = nil }
 }

@@ -13,13 +13,22 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
     case queryFailed(PGDiagnostics)
     /// A result did not have the shape the code expected (names the column and the type).
     case unexpectedResult(String)
+    /// Every pooled connection stayed in use for as long as a caller may wait for one.
+    case poolBusy(waited: Duration)
 
     public var description: String {
         switch self {
         case .connectionFailed(let m): return "connection failed: \(m)"
         case .queryFailed(let diagnostics): return "query failed: \(diagnostics)"
         case .unexpectedResult(let m): return "unexpected result: \(m)"
+        case .poolBusy(let waited): return "the database pool is busy: no connection came free within \(Self.seconds(waited))"
         }
+    }
+
+    /// "10 s", "0.5 s".
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return attoseconds == 0 ? "\(seconds) s" : "\(Double(seconds) + Double(attoseconds) / 1e18) s"
     }
 
     /// PostgreSQL's five-character code, for a failed statement.

@@ -4,7 +4,8 @@ import NIOPosix
 /// A bounded pool of libpq connections whose blocking calls run on a dedicated thread
 /// pool, never on Swift's cooperative threads.
 ///
-/// Connections open lazily, up to `size`; callers beyond that wait their turn. A connection
+/// Connections open lazily, up to `size`; callers beyond that wait their turn, each for at
+/// most the wait timeout, then fail with `PGError.poolBusy`. A connection
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
 /// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
@@ -12,29 +13,43 @@ public final class PGPool: Sendable {
     public let size: Int
     private let conninfo: String
     private let threads: NIOThreadPool
+    private let waitTimeout: @Sendable () -> Duration
     private let state: NIOLockedValueBox<State>
 
     private struct State {
         var permits: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers waiting for a connection, first come first served.
+        var waiters: [Waiter] = []
+        var nextWaiter = 0
         var idle: [PGConnection] = []
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Void, any Error>
+        /// Fails the wait when it lasts too long; cancelled when a connection comes free first.
+        var timer: Task<Void, Never>?
     }
 
     /// - Parameters:
     ///   - conninfo: a libpq connection string.
     ///   - size: the most connections open at once, and the threads that drive them.
-    public init(conninfo: String, size: Int) {
+    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait (so a
+    ///     reload applies at once).
+    public init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
         precondition(size > 0, "pool size must be positive")
         self.size = size
         self.conninfo = conninfo
+        self.waitTimeout = waitTimeout
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.state = NIOLockedValueBox(State(permits: size))
         threads.start()
     }
 
     /// Runs `body` with a connection of its own, on one of the pool's threads.
+    /// Throws `PGError.poolBusy` when no connection comes free within the wait timeout.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        await acquirePermit()
+        try await acquirePermit()
         defer { releasePermit() }
         let conninfo = self.conninfo
         return try await threads.runIfActive { [state] in
@@ -72,14 +87,24 @@ public final class PGPool: Sendable {
         try? await threads.shutdownGracefully()
     }
 
-    private func acquirePermit() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    private func acquirePermit() async throws {
+        let timeout = waitTimeout(), box = state
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let granted = state.withLockedValue { state -> Bool in
                 if state.permits > 0 {
                     state.permits -= 1
                     return true
                 }
-                state.waiters.append(continuation)
+                state.nextWaiter += 1
+                let id = state.nextWaiter
+                let timer = Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    let expired = box.withLockedValue { state -> Waiter? in
+                        state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+                    }
+                    expired?.continuation.resume(throwing: PGError.poolBusy(waited: timeout))
+                }
+                state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
                 return false
             }
             if granted { continuation.resume() }
@@ -87,13 +112,14 @@ public final class PGPool: Sendable {
     }
 
     private func releasePermit() {
-        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLockedValue { state -> Waiter? in
             if state.waiters.isEmpty {
                 state.permits += 1
                 return nil
             }
             return state.waiters.removeFirst()
         }
-        next?.resume()
+        next?.timer?.cancel()
+        next?.continuation.resume()
     }
 }

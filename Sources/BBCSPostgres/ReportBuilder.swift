@@ -8,12 +8,33 @@ public struct ReportBuilder: Sendable {
 
     public init(pool: PGPool) { self.pool = pool }
 
+    /// A report with the database snapshot it was built from.
+    public struct Built: Sendable {
+        public let report: PerformanceReport
+        /// `pg_current_snapshot()` of the report's transaction, "xmin:xmax:xip,...".
+        public let snapshot: String
+    }
+
     public func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> PerformanceReport {
+        try await build(period: period, objective: objective, today: today, graceDays: graceDays).report
+    }
+
+    /// The report, and the snapshot it saw: while `currentSnapshot()` is the same, the report is too.
+    public func build(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> Built {
         try await pool.withConnection { db in
             try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { _ = try? db.execute("COMMIT") }
-            return try Self.build(period: period, objective: objective, today: today, graceDays: graceDays, db)
+            // The transaction's first statement takes its snapshot: this one reads it.
+            let snapshot = try db.one(String.self, "SELECT pg_current_snapshot()::text")
+            return Built(report: try Self.build(period: period, objective: objective, today: today, graceDays: graceDays, db),
+                         snapshot: snapshot)
         }
+    }
+
+    /// The snapshot a transaction starting now would see. Two equal snapshots see the same
+    /// data: no transaction ended, and none began writing, in between.
+    public func currentSnapshot() async throws -> String {
+        try await pool.withConnection { db in try db.one(String.self, "SELECT pg_current_snapshot()::text") }
     }
 
     private struct ObjectiveRow: Decodable {
@@ -36,10 +57,16 @@ public struct ReportBuilder: Sendable {
         let rows = try db.rows(PlanReader.IndicatorRow.self, """
             \(PlanReader.IndicatorRow.columns) WHERE i.plan_id = \(plan.id) AND (\(objective)::text IS NULL OR o.code = \(objective)) ORDER BY i.position
             """)
-        let ids = rows.map(\.id)
         // Period texts sort by year, then quarter: the year before the plan (or the report) is enough history.
-        let statuses = try IndicatorStatuses.load(ids, since: min(firstYear, period.year).previous, db)
-        let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
+        let inputs = try StatusInputs(plan: plan.id, since: min(firstYear, period.year).previous, db)
+        let actuals = inputs.actuals
+        var statuses: [Int: [PeriodStatus]] = [:]
+        for row in rows {
+            statuses[row.id] = Performance.statuses(
+                unit: row.unit, polarity: row.polarity, frequency: row.frequency, tolerance: row.tolerance,
+                targets: inputs.targets[row.id] ?? [:], actuals: actuals[row.id] ?? [:], figures: inputs.figures[row.id] ?? [:],
+                firstYear: plan.firstYear, lastYear: plan.lastYear)
+        }
         var lines: [PerformanceReport.IndicatorLine] = []
         for row in rows {
             let id = row.id
@@ -126,5 +153,39 @@ public struct ReportBuilder: Sendable {
             summary: .init(rag: rag, tasks: byStatus, indicators: lines.count, notSubmitted: exceptions.notSubmitted.count,
                            slippedTasks: exceptions.slippedTasks.count),
             exceptions: exceptions, sections: sections, risks: risks)
+    }
+}
+
+/// What the statuses of a plan's indicators are computed from, each read once for the whole
+/// plan: a filter on the plan, not a list of thousands of ids bound as one array parameter
+/// (which PostgreSQL compares row by row once the statement's plan is generic).
+private struct StatusInputs {
+    var targets: [Int: [Period: Double]] = [:]
+    var actuals: [Int: [Period: Double]] = [:]
+    /// The current revision of each period's figure, from `since` on.
+    var figures: [Int: [Period: FigureRevision]] = [:]
+
+    private struct Value: Decodable {
+        let indicatorID: Int
+        let kind: String
+        let period: Period
+        let value: Double
+    }
+
+    init(plan: Int, since: Period, _ db: PGConnection) throws {
+        for row in try db.rows(Value.self, """
+            SELECT v.indicator_id, v.kind, v.period, v.value FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id
+            WHERE i.plan_id = \(plan) AND v.kind IN ('target', 'actual')
+            """) {
+            if row.kind == "target" { targets[row.indicatorID, default: [:]][row.period] = row.value }
+            else { actuals[row.indicatorID, default: [:]][row.period] = row.value }
+        }
+        for row in try db.rows(Owned<Int, FigureRevision>.self, """
+            \(revisionQuery(currentOnly: true))
+            WHERE f.indicator_id IN (SELECT id FROM indicators WHERE plan_id = \(plan)) AND f.period >= \(since.year)
+            ORDER BY f.indicator_id, f.period, f.revision DESC
+            """) {
+            figures[row.owner, default: [:]][row.record.period] = row.record
+        }
     }
 }

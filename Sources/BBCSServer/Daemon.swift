@@ -13,6 +13,8 @@ public struct DaemonConfiguration: Sendable {
     public var database: String
     /// Most database connections open at once.
     public var poolSize: Int = 8
+    /// How long a request waits for a free database connection; a reload applies it at once.
+    public var poolWaitTimeout: Duration = .seconds(10)
     /// Where to listen.
     public var endpoint: Listener.Endpoint
     /// Longest request line, in bytes.
@@ -69,11 +71,13 @@ public final class Daemon: Service {
     private let live: NIOLockedValueBox<DaemonConfiguration>
 
     public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
+        let live = NIOLockedValueBox(configuration)
         self.configuration = configuration
-        self.pool = PGPool(conninfo: configuration.database, size: configuration.poolSize)
+        self.pool = PGPool(conninfo: configuration.database, size: configuration.poolSize,
+                           waitTimeout: { live.withLockedValue { $0.poolWaitTimeout } })
         self.logger = logger
         self.notifier = notifier
-        self.live = NIOLockedValueBox(configuration)
+        self.live = live
         DaemonLogHandler.level.withLockedValue { $0 = configuration.logLevel }
     }
 

@@ -22,6 +22,29 @@ public struct MethodTable: Sendable {
     /// Adds `R`'s handler. The handler gets decoded, typed parameters and returns the typed
     /// result; it runs only once the caller has `R.access`.
     public mutating func register<R: RequestType>(_ type: R.Type, _ handler: @escaping @Sendable (R, CallContext) async throws -> R.Response) {
+        add(R.self) { request, id, context in
+            try WireCoding.encoder().encode(ResultEnvelope(id: id, result: try await handler(request, context)))
+        }
+    }
+
+    /// Adds `R`'s handler whose result comes as JSON already encoded (a reply kept from an
+    /// earlier call, say): it goes into the reply line as it is.
+    mutating func register<R: RequestType>(_ type: R.Type, encoded handler: @escaping @Sendable (R, CallContext) async throws -> Data) {
+        add(R.self) { request, id, context in try Self.resultLine(id: id, json: try await handler(request, context)) }
+    }
+
+    /// The reply line `{"id":...,"result":...}` around a result encoded already, as
+    /// `ResultEnvelope` would encode it.
+    static func resultLine(id: RequestID, json: Data) throws -> Data {
+        var line = Data(#"{"id":"#.utf8)
+        line.append(try WireCoding.encoder().encode(id))
+        line.append(contentsOf: #","result":"#.utf8)
+        line.append(json)
+        line.append(UInt8(ascii: "}"))
+        return line
+    }
+
+    private mutating func add<R: RequestType>(_ type: R.Type, reply: @escaping @Sendable (R, RequestID, CallContext) async throws -> Data) {
         precondition(entries[R.method] == nil, "\(R.method) registered twice")
         order.append(R.method)
         // A request without `params` is read as `{}`: decoded once, here.
@@ -29,9 +52,7 @@ public struct MethodTable: Sendable {
         entries[R.method] = Entry(info: MethodInfo(R.self)) { container in
             let request = try container.decodeIfPresent(R.self, forKey: .params) ?? empty.get()
             try R.checkBounds(container.decodeIfPresent(JSONValue.self, forKey: .params))
-            return { id, context in
-                try WireCoding.encoder().encode(ResultEnvelope(id: id, result: try await handler(request, context)))
-            }
+            return { id, context in try await reply(request, id, context) }
         }
     }
 

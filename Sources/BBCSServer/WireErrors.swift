@@ -24,6 +24,10 @@ enum WireErrors {
         case let error as PlanFileError:
             return ResponseError(.invalidParams, "the plan file was refused: \(error)", data: ["path": error.path])
         case let error as PGError:
+            if case .poolBusy = error {
+                logger.warning("database pool busy", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, error.description)
+            }
             if case .connectionFailed = error {
                 logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")

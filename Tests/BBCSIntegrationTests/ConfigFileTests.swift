@@ -49,6 +49,19 @@ struct ConfigFileTests {
         #expect(try resolve(file: "database = \"x\"\nadmins = []").bootstrapAdmins == [])
     }
 
+    /// `pool_wait_timeout` is whole seconds, at least one (waiting without bound is not offered),
+    /// 10 unless set, and applied by a reload.
+    @Test func poolWaitTimeoutIsPositiveSeconds() throws {
+        #expect(try resolve(file: "database = \"x\"\npool_wait_timeout = 3").poolWaitTimeout == .seconds(3))
+        #expect(try resolve(flags: ["database": "x"]).poolWaitTimeout == .seconds(10))
+        #expect(try resolve(flags: ["database": "x"], environment: ["BBCS_POOL_WAIT_TIMEOUT": "2"]).poolWaitTimeout == .seconds(2))
+        for refused in ["0", "-1", "3601"] {
+            let error = refusal { _ = try resolve(file: "database = \"x\"\npool_wait_timeout = \(refused)") }
+            #expect(error?.key == "pool_wait_timeout", "\(refused): \(String(describing: error))")
+        }
+        #expect(Setting.named("pool_wait_timeout")?.reload == .live)
+    }
+
     @Test func remindersAndMailKeys() throws {
         let config = try resolve(file: """
             database = "x"

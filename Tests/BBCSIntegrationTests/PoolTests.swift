@@ -1,6 +1,7 @@
 import BBCSCore
 import BBCSPostgres
 import BBCSProtocol
+import BBCSTestSupport
 import Foundation
 import Testing
 
@@ -30,5 +31,30 @@ struct PoolTests {
             #expect(client.error(TaskShowRequest(code: "NO_SUCH_TASK"))?.code == .notFound)
         }
         #expect(try backends() == before)
+    }
+
+    /// With the one connection held by a request blocked on a lock, the next request waits
+    /// `pool_wait_timeout` and is answered `unavailable`; the pool serves again once it is free.
+    @Test func aRequestWaitsForAConnectionNoLongerThanTheTimeout() throws {
+        let daemon = try TestDaemon(extraArguments: ["--pool-size", "1"], environment: ["BBCS_POOL_WAIT_TIMEOUT": "1"])
+        let holder = try PGConnection(conninfo: daemon.database)
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE figures IN EXCLUSIVE MODE")
+        let blocked = Background { () -> ResponseError? in
+            try daemon.client().error(FigureSubmitRequest(code: "ComS_011", period: Period("2025/26 Q1")!, value: 430, note: "n"))
+        }
+        try waitUntilBlocked(holder)
+
+        let started = ContinuousClock.now
+        let refused = try daemon.client().error(FigureSubmitRequest(code: "ComS_001", period: Period("2025/26 Q1")!, value: 1, note: "n"))
+        let waited = ContinuousClock.now - started
+        print("pool wait: answered after \(waited) with a 1 s pool_wait_timeout")
+        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+        #expect(refused?.message == "the database pool is busy: no connection came free within 1 s")
+        #expect(waited >= .milliseconds(950) && waited < .seconds(10), "\(waited)")
+
+        try holder.execute("COMMIT")
+        #expect(try blocked.value() == nil)
+        #expect(try daemon.client().error(FigureSubmitRequest(code: "ComS_001", period: Period("2025/26 Q1")!, value: 1, note: "n")) == nil)
     }
 }

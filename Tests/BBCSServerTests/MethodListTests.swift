@@ -20,6 +20,15 @@ struct MethodListTests {
                                            watch: WatchHub(logger: Logger(label: "test")), figureGraceDays: { 30 }))
     }()
 
+    /// A result encoded ahead (the kept report) makes the same reply line as the envelope.
+    @Test(arguments: [RequestID.number(7), .string("a\"b/c"), .null])
+    func anEncodedResultMakesTheEnvelopesLine(_ id: RequestID) throws {
+        let result = ["period": "2025/26 Q2", "plan": "CS"]
+        let json = try WireCoding.encoder().encode(result)
+        let line = try MethodTable.resultLine(id: id, json: json)
+        #expect(line == (try WireCoding.encoder().encode(ResultEnvelope(id: id, result: result))))
+    }
+
     @Test func theDaemonRegistersExactlyTheProtocolsMethods() {
         let listed = builtinRequests.map { $0.method }
         #expect(Set(listed).count == listed.count, "a method is listed twice")

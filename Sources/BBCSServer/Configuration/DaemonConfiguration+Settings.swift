@@ -25,6 +25,7 @@ extension DaemonConfiguration {
                   initialPlan: settings.string("plan").map(URL.init(fileURLWithPath:)))
         self.settings = settings
         poolSize = settings.int("pool_size") ?? poolSize
+        poolWaitTimeout = settings.int("pool_wait_timeout").map { .seconds($0) } ?? poolWaitTimeout
         maxLineBytes = settings.int("max_line_bytes") ?? maxLineBytes
         connectionLimits.maxConnections = settings.int("max_connections") ?? connectionLimits.maxConnections
         connectionLimits.maxPerUID = settings.int("max_connections_per_uid") ?? connectionLimits.maxPerUID

@@ -10,6 +10,8 @@ extension Setting {
                 "libpq connection string (keywords or URI); required unless --dev."),
         Setting("pool_size", .integer(1...256), default: 8, flag: "--pool-size", .restart,
                 "Most database connections open at once."),
+        Setting("pool_wait_timeout", .integer(1...3600), default: 10, .live,
+                "Seconds a request waits for a free database connection before it is answered unavailable."),
         Setting("socket", .text, default: "/run/bbcs/bbcsd.sock", flag: "--socket", .restart,
                 "Socket path to listen on when not socket-activated."),
         Setting("socket_mode", .octal(0...0o777), default: 0o660, flag: "--socket-mode", .restart,

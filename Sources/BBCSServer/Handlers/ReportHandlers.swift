@@ -2,8 +2,10 @@ import BBCSProtocol
 
 extension MethodTable {
     mutating func registerReportHandlers(_ stores: Stores) {
-        register(ReportRequest.self) { r, context in
-            try await stores.reports.report(period: r.period, objective: r.objective, today: context.today, graceDays: stores.figureGraceDays())
-        }
+        // Encoded once per state of the database: a report of a large plan is megabytes of JSON.
+        register(ReportRequest.self, encoded: { r, context in
+            try await stores.reportCache.result(period: r.period, objective: r.objective, today: context.today,
+                                                graceDays: stores.figureGraceDays())
+        })
     }
 }

@@ -12,6 +12,8 @@ struct Stores: Sendable {
     let directory: Directory
     let audit: AuditLog
     let reports: ReportBuilder
+    /// The report's replies, kept while the database is unchanged.
+    let reportCache: ReportCache
     let scheduler: Scheduler
     /// The plan in memory: what the reads answer from.
     let memory: PlanMemory
@@ -33,6 +35,7 @@ struct Stores: Sendable {
         directory = Directory(pool: pool)
         audit = AuditLog(pool: pool)
         reports = ReportBuilder(pool: pool)
+        reportCache = ReportCache(builder: reports)
         self.scheduler = scheduler
         self.memory = memory
         self.changes = changes
