@@ -38,14 +38,20 @@ struct DaemonMemory {
     static func text(_ kB: Int?) -> String { kB.map { "\($0 / 1024) MB" } ?? "unknown" }
 }
 
-/// CPU time a process has used (user + system), in microseconds.
-func cpuMicroseconds(pid: pid_t) -> Int? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    // Fields after the command name start with the state (field 3); utime and stime are 14 and 15.
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-    return (user + system) * 1_000_000 / sysconf(Int32(_SC_CLK_TCK))
+/// A process's parent and the CPU time it has used (user + system), from /proc/PID/stat.
+struct ProcessStat {
+    let parent: pid_t
+    let cpuMicroseconds: Int
+
+    init?(pid: pid_t) {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After the command name come the state (field 3), the parent (4), ... utime (14), stime (15).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let parent = pid_t(fields[1]), let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        self.parent = parent
+        cpuMicroseconds = (user + system) * 1_000_000 / sysconf(Int32(_SC_CLK_TCK))
+    }
 }
 
 /// A private cluster and the release bbcsd over it, stopped (daemon, then cluster) by `stop()`.

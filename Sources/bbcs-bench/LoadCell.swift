@@ -97,12 +97,13 @@ struct LoadClient {
     let requests: Requests
 
     /// The mixed cell's cycle of twenty requests: 16 indicator.show, 2 task.list, 1
-    /// figure.correct, 1 report.build.
-    static func mixed(_ k: Int) -> Work {
-        switch k % 20 {
-        case 9: return .correct
-        case 19: return .report
-        case 4, 14: return .tasks
+    /// figure.correct, 1 report.build; each client starts at its own place in it, so the
+    /// reports do not all arrive together.
+    func mixed(_ k: Int) -> Work {
+        switch (k &+ index &* 7) % 20 {
+        case 1: return .correct
+        case 2, 12: return .tasks
+        case 3: return .report
         default: return .show
         }
     }
@@ -112,7 +113,7 @@ struct LoadClient {
         var tally = ClientTally(slot: slot)
         var k = 0
         while !stop.load(ordering: .relaxed) {
-            let kind = work == .mixed ? Self.mixed(k) : work
+            let kind = work == .mixed ? mixed(k) : work
             let request: [UInt8]
             switch kind {
             case .show: request = requests.shows[(index &* 17 &+ k) % requests.shows.count]
@@ -159,15 +160,7 @@ func ownCPUMicroseconds() -> Int {
 /// CPU used by PostgreSQL: the postmaster's children (backends, WAL writer, checkpointer).
 func postgresCPUMicroseconds(postmaster: pid_t) -> Int {
     let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    var total = 0
-    for name in processes {
-        guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { continue }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, pid_t(fields[1]) == postmaster, let user = Int(fields[11]), let system = Int(fields[12]) else { continue }
-        total += (user + system) * 1_000_000 / sysconf(Int32(_SC_CLK_TCK))
-    }
-    return total
+    return processes.compactMap { name in pid_t(name).flatMap { ProcessStat(pid: $0) } }.filter { $0.parent == postmaster }.reduce(0) { $0 + $1.cpuMicroseconds }
 }
 
 /// What a cell measured.
@@ -225,14 +218,14 @@ func runCell(_ work: Work, clients: Int, seconds: Int, socket: String, requests:
         thread.start()
     }
     shared.ready.wait()
-    let before = (daemon: cpuMicroseconds(pid: daemonPID) ?? 0, postgres: postgresCPUMicroseconds(postmaster: postmaster), bench: ownCPUMicroseconds())
+    let before = (daemon: ProcessStat(pid: daemonPID)?.cpuMicroseconds ?? 0, postgres: postgresCPUMicroseconds(postmaster: postmaster), bench: ownCPUMicroseconds())
     let started = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<clients { shared.gate.signal() }
     Thread.sleep(forTimeInterval: Double(seconds))
     shared.stop.store(true, ordering: .relaxed)
     shared.done.wait()
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-    let after = (daemon: cpuMicroseconds(pid: daemonPID) ?? 0, postgres: postgresCPUMicroseconds(postmaster: postmaster), bench: ownCPUMicroseconds())
+    let after = (daemon: ProcessStat(pid: daemonPID)?.cpuMicroseconds ?? 0, postgres: postgresCPUMicroseconds(postmaster: postmaster), bench: ownCPUMicroseconds())
 
     let tallies = shared.tallies.withLock { $0 }
     var byMethod: [Work: Latencies] = [:]

@@ -35,8 +35,15 @@ final class LoadConnection {
             close(fd)
             throw LoadConnectionError(description: "cannot connect to \(socketPath): \(reason)")
         }
+        // A daemon that stops answering ends the client with an error instead of a hang.
+        var limit = timeval(tv_sec: Self.replyTimeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         self.fd = fd
     }
+
+    /// Seconds a request may wait for its reply.
+    static let replyTimeout = 120
 
     deinit { close(fd) }
 
@@ -76,7 +83,9 @@ final class LoadConnection {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, $0.count - filled, 0) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw LoadConnectionError(description: n == 0 ? "bbcsd closed the connection" : "recv: \(String(cString: strerror(errno)))")
+                let reason = n == 0 ? "bbcsd closed the connection"
+                    : errno == EAGAIN ? "no reply within \(Self.replyTimeout) s" : "recv: \(String(cString: strerror(errno)))"
+                throw LoadConnectionError(description: reason)
             }
             end += n
         }
