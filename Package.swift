@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         // Needs swift-tools 6.2; its default trait, SubprocessFoundation, stays on (Foundation is linked anyway).
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // Latency percentiles for `bbcs-bench load` only.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // libpq, the PostgreSQL C client.
@@ -85,10 +87,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "bbcsctl", dependencies: ["BBCSCommands"]),
-        // Benchmark of the report on a synthetic plan 100 times the real one (not a test).
+        // Benchmarks (not tests): the report on a synthetic plan 100 times the real one, and the
+        // load benchmark of bbcsd against pgbench on the same cluster.
         .executableTarget(
             name: "bbcs-bench",
-            dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol", "BBCSDevCluster", "BBCSTestSupport"]
+            dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol", "BBCSDevCluster", "BBCSTestSupport",
+                           .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // What the tests and the benchmark share: the checkout's paths, temporary folders, child
         // processes waited for from synchronous code, the shared test cluster. Never a production dependency.
@@ -105,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "BBCSIntegrationTests",
             dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "BBCSProcess",
-                           "BBCSDevCluster", "BBCSTestSupport", "bbcsd", "bbcsctl",
+                           "BBCSDevCluster", "BBCSTestSupport", "bbcsd", "bbcsctl", "bbcs-bench",
                            .product(name: "Configuration", package: "swift-configuration")]
         ),
     ]

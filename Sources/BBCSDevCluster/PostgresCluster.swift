@@ -92,12 +92,13 @@ public struct PostgresCluster: Sendable {
     }
 
     /// Starts the server on the private socket and waits until it accepts connections;
-    /// returns false when it was already running.
+    /// returns false when it was already running. `maxConnections` is PostgreSQL's
+    /// max_connections (the load benchmark's pgbench opens one per client).
     @discardableResult
-    public func start() async throws -> Bool {
+    public func start(maxConnections: Int = 100) async throws -> Bool {
         if await isRunning() { return false }
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c unix_socket_permissions=0700 "
-            + "-c fsync=on -c max_connections=100"
+            + "-c fsync=on -c max_connections=\(maxConnections)"
         try await pgCtl(["-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         return true
     }

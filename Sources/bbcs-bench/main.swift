@@ -1,7 +1,8 @@
-// Benchmark of the performance report: a synthetic plan 100 times the shipped one (about
-// 6,500 indicators with ten years of quarterly or annual figures, 3,300 key tasks) in a
-// private PostgreSQL cluster, served by the real bbcsd; prints the report's time and the
-// daemon's peak memory. Run: swift run -c release bbcs-bench [scale]
+// The benchmarks. `bbcs-bench load [options]`: the load benchmark of bbcsd against pgbench
+// (LoadBenchmark.swift). `bbcs-bench [report] [scale]`: the performance report on a synthetic
+// plan 100 times the shipped one (about 6,500 indicators with ten years of quarterly or annual
+// figures, 3,300 key tasks) in a private PostgreSQL cluster, served by the real bbcsd; prints
+// the report's time and the daemon's peak memory. Run: swift run -c release bbcs-bench [scale]
 import BBCSClient
 import BBCSCore
 import BBCSDevCluster
@@ -10,9 +11,10 @@ import BBCSProtocol
 import BBCSTestSupport
 import Foundation
 
-func say(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
-
-let scale = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 100
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "load" { LoadBenchmark.main(Array(arguments.dropFirst())) }
+if arguments.first == "report" { arguments.removeFirst() }
+let scale = arguments.first.flatMap(Int.init) ?? 100
 guard FileManager.default.fileExists(atPath: shippedPlanURL.path) else { say("run it from a build of the bbcs checkout"); exit(1) }
 let work = makeTemporaryDirectory("bbcs-bench")
 defer { try? FileManager.default.removeItem(at: work) }
@@ -42,29 +44,13 @@ try JSONEncoder().encode(plan).write(to: planFile)
 say("synthetic plan: \(plan.indicators.count) indicators, \(plan.tasks.count) tasks")
 
 // 2. A private cluster and the real daemon, which imports the plan at start.
-let cluster = PostgresCluster(directory: work.appendingPathComponent("postgres"))
-try await cluster.initializeIfNeeded()
-try await cluster.start()
-defer { _ = try? blocking { try await cluster.stop() } }
-try cluster.createDatabaseIfNeeded()
-let socket = work.appendingPathComponent("bbcsd.sock").path
-let daemon = try ChildProcess(binDirectory.appendingPathComponent("bbcsd").path,
-                              ["--database", cluster.conninfo, "--socket", socket, "--plan", planFile.path, "--admin", currentLogin,
-                               "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "warning",
-                               "--now", "2026-07-10T09:00:00Z"],
-                              logPath: work.appendingPathComponent("bbcsd.log").path)
-defer { daemon.stop() }
-let started = Date()
-var client: Client?
-while client == nil {
-    if Date().timeIntervalSince(started) > 1800 { say("bbcsd did not answer within 30 minutes"); exit(1) }
-    if !daemon.isRunning { say("bbcsd exited:\n\(daemon.log)"); exit(1) }
-    if let c = try? Client(socketPath: socket), (try? c.call(HelloRequest())) != nil { client = c } else { usleep(200_000) }
-}
-say(String(format: "daemon serving after %.1f s (plan import included)", Date().timeIntervalSince(started)))
+let bench = try BenchDaemon(work: work, planFile: planFile)
+defer { bench.stop() }
+let daemon = bench.daemon
+let client: Client? = bench.client
 
 // 3. Ten years of figures, straight into the database.
-let db = try PGConnection(conninfo: cluster.conninfo)
+let db = try PGConnection(conninfo: bench.cluster.conninfo)
 try db.execute("""
     INSERT INTO figures (indicator_id, period, revision, value, note, submitted_by, submitted_at)
     SELECT i.id, y || '/' || lpad(((y + 1) % 100)::text, 2, '0') || CASE WHEN i.frequency = 'quarterly' THEN ' Q' || q ELSE '' END,
