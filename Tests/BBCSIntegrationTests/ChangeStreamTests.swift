@@ -15,6 +15,12 @@ import Testing
 /// says otherwise, so a delivery within the bound came by NOTIFY, a reconnect or `catchUp`.
 @Suite("change stream")
 struct ChangeStreamTests {
+    /// How long a delivery may take here. Well under the streams' one-minute timer, so a delivery
+    /// within it came by NOTIFY; generous, since these streams run in the test process, whose two
+    /// cooperative threads the suite's synchronous tests can hold for seconds. (The 100 ms figure
+    /// across real daemons is WatchTests'.)
+    static let bound: Duration = .seconds(20)
+
     @Test func aChangeCommittedElsewhereIsDeliveredWithin100Milliseconds() async throws {
         let fixture = try await StreamFixture()
         try await fixture.waitUntilListening()
@@ -23,11 +29,11 @@ struct ChangeStreamTests {
         for _ in 0..<5 {
             let committed = ContinuousClock.now
             let seq = try await offPool { try writer.record() }
-            let arrived = try await fixture.received.arrival(of: seq, within: .seconds(1))
+            let arrived = try await fixture.received.arrival(of: seq, within: Self.bound)
             figures.append(arrived - committed)
         }
         print("change stream: NOTIFY to delivery took \(figures.map { "\($0)" }.joined(separator: ", "))")
-        #expect(figures.allSatisfy { $0 < .seconds(1) })
+        #expect(figures.allSatisfy { $0 < Self.bound })
         #expect(fixture.received.seqs == Array(1...5))
         await fixture.close()
     }
@@ -38,7 +44,7 @@ struct ChangeStreamTests {
         let admin = try await fixture.connection(database: "postgres")
         let writer = try await fixture.connection()
         let first = try await offPool { try writer.record() }
-        _ = try await fixture.received.arrival(of: first, within: .seconds(1))
+        _ = try await fixture.received.arrival(of: first, within: Self.bound)
 
         // New connections are refused while the LISTEN backend dies, so the feed retries a few
         // times and the changes committed meanwhile notify nobody.
@@ -49,6 +55,11 @@ struct ChangeStreamTests {
                 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'
                 """, [name]).int(0, 0)
             #expect(killed == 1)
+            // pg_terminate_backend only signals: until the backend is gone it could still pass a
+            // notification on.
+            while try admin.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'", [name]).int(0, 0) > 0 {
+                usleep(10_000)
+            }
         }
         let missed = try await offPool { [try writer.record(), try writer.record()] }
         try await Task.sleep(for: .milliseconds(800))
@@ -68,19 +79,19 @@ struct ChangeStreamTests {
     }
 
     @Test func aSeqTakenByARolledBackTransactionDoesNotStallDelivery() async throws {
-        let fixture = try await StreamFixture(gapLifetime: .seconds(3), pollInterval: .milliseconds(200))
+        let fixture = try await StreamFixture(gapLifetime: .seconds(10), pollInterval: .milliseconds(200))
         try await fixture.waitUntilListening()
         let writer = try await fixture.connection()
         let lost = try await offPool { try writer.rolledBack { try writer.record() } }
         let next = try await offPool { try writer.record() }
         #expect(next == lost + 1)
         let committed = ContinuousClock.now
-        let arrived = try await fixture.received.arrival(of: next, within: .seconds(1))
+        let arrived = try await fixture.received.arrival(of: next, within: Self.bound)
         print("change stream: a change above a rolled-back seq was delivered after \(arrived - committed)")
         // Delivered at once, while the lost seq is still waited for...
         #expect(fixture.stream.delivered == lost - 1)
         // ...and given up after its lifetime, so `delivered` moves on.
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(60)
         while fixture.stream.delivered < next, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fixture.stream.delivered == next)
         #expect(fixture.log.count { $0.hasPrefix("change stream gave up seqs") && $0.contains("\(lost)") } == 1)
@@ -99,10 +110,10 @@ struct ChangeStreamTests {
         }
         let late = try await offPool { try quick.record() }
         #expect(late > early)
-        _ = try await fixture.received.arrival(of: late, within: .seconds(1))
+        _ = try await fixture.received.arrival(of: late, within: Self.bound)
         #expect(fixture.stream.delivered == early - 1)
         try await offPool { _ = try slow.execute("COMMIT") }
-        _ = try await fixture.received.arrival(of: early, within: .seconds(1))
+        _ = try await fixture.received.arrival(of: early, within: Self.bound)
         #expect(fixture.received.seqs == [late, early])
         #expect(fixture.stream.delivered == late)
         await fixture.close()
