@@ -106,16 +106,19 @@ public struct TaskState: Sendable, Equatable {
     public var partners: [String]
     public var risks: [PlanDocument.TaskRisk]
     public var slippage: Slippage
+    /// The note of the latest progress update, if any.
+    public var latestNote: String?
 
     public init(id: Int, planID: Int, position: Int, code: String, objective: String, action: String, responsiblePostIDs: [Int],
                 responsiblePosts: [String], targetDate: CalendarDate?, targetText: String, status: TaskStatus, progress: Int,
                 isNew: Bool, outcome: String, budgetComment: String, completedOn: CalendarDate?, aliases: [String],
-                partners: [String], risks: [PlanDocument.TaskRisk], slippage: Slippage) {
+                partners: [String], risks: [PlanDocument.TaskRisk], slippage: Slippage, latestNote: String? = nil) {
         self.id = id; self.planID = planID; self.position = position; self.code = code; self.objective = objective
         self.action = action; self.responsiblePostIDs = responsiblePostIDs; self.responsiblePosts = responsiblePosts
         self.targetDate = targetDate; self.targetText = targetText; self.status = status; self.progress = progress
         self.isNew = isNew; self.outcome = outcome; self.budgetComment = budgetComment; self.completedOn = completedOn
         self.aliases = aliases; self.partners = partners; self.risks = risks; self.slippage = slippage
+        self.latestNote = latestNote
     }
 
     /// The task as lists show it; "overdue" is judged on `today`.
@@ -192,8 +195,30 @@ public struct PlanOutline: Sendable, Equatable {
     public var objectives: Set<String>
     /// Service area names, as stored.
     public var serviceAreas: Set<String>
-    public init(objectives: Set<String>, serviceAreas: Set<String>) {
-        self.objectives = objectives; self.serviceAreas = serviceAreas
+    /// The plan the report is of (the one imported last); nil before any import.
+    public var reported: ReportedPlan?
+    public init(objectives: Set<String>, serviceAreas: Set<String>, reported: ReportedPlan? = nil) {
+        self.objectives = objectives; self.serviceAreas = serviceAreas; self.reported = reported
+    }
+}
+
+/// The plan a performance report is of: its heading and its objectives in order.
+public struct ReportedPlan: Sendable, Equatable {
+    public struct Objective: Sendable, Equatable, Decodable {
+        public var code: String
+        public var title: String
+        public init(code: String, title: String) { self.code = code; self.title = title }
+    }
+    public var id: Int
+    public var code: String
+    public var title: String
+    public var council: String
+    public var firstYear: Period
+    public var lastYear: Period
+    public var objectives: [Objective]
+    public init(id: Int, code: String, title: String, council: String, firstYear: Period, lastYear: Period, objectives: [Objective]) {
+        self.id = id; self.code = code; self.title = title; self.council = council; self.firstYear = firstYear
+        self.lastYear = lastYear; self.objectives = objectives
     }
 }
 

@@ -36,7 +36,31 @@ public enum PlanStateLoader {
     /// Every objective code and service area name.
     public static func outline(_ db: PGConnection) throws -> PlanOutline {
         PlanOutline(objectives: Set(try db.rows(Named.self, "SELECT code AS name FROM objectives").map(\.name)),
-                    serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas").map(\.name)))
+                    serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas").map(\.name)),
+                    reported: try reportedPlan(db))
+    }
+
+    private struct PlanRow: Decodable {
+        let id: Int
+        let code: String
+        let title: String
+        let council: String
+        let firstYear: Period
+        let lastYear: Period
+        let objectives: [ReportedPlan.Objective]
+    }
+
+    /// The plan imported last, which the report is of.
+    static func reportedPlan(_ db: PGConnection) throws -> ReportedPlan? {
+        try db.first(PlanRow.self, """
+            SELECT p.id, p.code, p.title, p.council, p.first_year, p.last_year,
+                   coalesce((SELECT json_agg(json_build_object('code', o.code, 'title', o.title) ORDER BY o.position)
+                             FROM objectives o WHERE o.plan_id = p.id), '[]') AS objectives
+            FROM plans p ORDER BY p.imported_at DESC, p.id DESC LIMIT 1
+            """).map {
+            ReportedPlan(id: $0.id, code: $0.code, title: $0.title, council: $0.council, firstYear: $0.firstYear,
+                         lastYear: $0.lastYear, objectives: $0.objectives)
+        }
     }
 
     private struct IndicatorRow: Decodable {
@@ -121,6 +145,7 @@ public enum PlanStateLoader {
         let aliases: [String]
         let partners: [String]
         let risks: [PlanDocument.TaskRisk]
+        let latestNote: String?
     }
 
     /// The tasks with `ids` (every task when nil), in the plan's order.
@@ -138,7 +163,9 @@ public enum PlanStateLoader {
                        AS partners,
                    coalesce((SELECT json_agg(json_build_object('threat', tr.threat, 'strategicRisks', tr.strategic_risks,
                                                                'mitigation', tr.mitigation) ORDER BY tr.position)
-                             FROM task_risks tr WHERE tr.task_id = t.id), '[]') AS risks
+                             FROM task_risks tr WHERE tr.task_id = t.id), '[]') AS risks,
+                   (SELECT c.note FROM task_changes c WHERE c.task_id = t.id AND c.kind = 'update' ORDER BY c.id DESC LIMIT 1)
+                       AS latest_note
             FROM tasks t JOIN objectives o ON o.id = t.objective_id
             WHERE \(ids)::bigint[] IS NULL OR t.id = ANY(\(ids)::bigint[])
             ORDER BY t.plan_id, t.position
@@ -152,7 +179,7 @@ public enum PlanStateLoader {
                       responsiblePostIDs: r.responsiblePostIDs, responsiblePosts: r.responsiblePosts, targetDate: r.targetDate,
                       targetText: r.targetText, status: r.status, progress: r.progress, isNew: r.isNew, outcome: r.outcome,
                       budgetComment: r.budgetComment, completedOn: r.completedOn, aliases: r.aliases, partners: r.partners,
-                      risks: r.risks, slippage: Slippage(changes[r.code] ?? []))
+                      risks: r.risks, slippage: Slippage(changes[r.code] ?? []), latestNote: r.latestNote)
         }
     }
 

@@ -172,6 +172,12 @@ public final class PlanMemory: Sendable {
     /// Every task, in the plan's order.
     public var tasks: [TaskState] { current.tasks.all }
 
+    /// What the report is built from, all of one moment.
+    var reportInputs: (seq: Int64, plan: ReportedPlan?, indicators: [IndicatorState], tasks: [TaskState]) {
+        let c = current
+        return (c.seq, c.outline.reported, c.indicators.all.map(\.state), c.tasks.all)
+    }
+
     public var directory: DirectoryState { current.directory }
 
     /// The caller as memory knows them on `today`. A write confirms this in SQL.

@@ -1,17 +1,14 @@
 import BBCSCore
-import BBCSPostgres
 import BBCSProtocol
 import Foundation
 import Logging
 
-/// The report's reply, encoded once and kept while the database is unchanged.
+/// The report's reply, built from memory and encoded once per state of it.
 ///
-/// A report of the 100x plan is megabytes of JSON; building and encoding it is most of a
-/// second and a few hundred megabytes of memory. Each reply is kept with the snapshot of the
-/// database it was built from (`pg_current_snapshot()`): while the current snapshot is the
-/// same, no transaction has committed or begun writing anywhere since, so the same bytes are
-/// still the answer; any write, through any daemon or by hand, makes the next request build
-/// afresh. Requests that find the same build under way wait for it instead of building too.
+/// A report of the 100x plan is megabytes of JSON; building and encoding it is most of the
+/// cost of the call. Each reply is kept with the memory's seq it was built from: any change
+/// applied to memory, through any daemon, makes the next request build afresh. Requests
+/// that find the same build under way wait for it instead of building too.
 actor ReportCache {
     struct Key: Hashable {
         let period: Period
@@ -20,55 +17,50 @@ actor ReportCache {
         let graceDays: Int
     }
 
-    private let builder: ReportBuilder
+    private let memory: PlanMemory
     /// The daemon's (swift-log's bootstrapped handler).
     private let logger = Logger(label: "bbcsd")
-    /// Replies built from `snapshot`; those of older snapshots can never be served again.
-    private var snapshot: String?
+    /// Replies built at `seq`; those of older seqs can never be served again.
+    private var seq: Int64?
     private var replies: [Key: Data] = [:]
-    private var building: [Key: (snapshot: String, task: Task<Encoded, any Error>)] = [:]
-    /// More distinct reports than this at one snapshot: the oldest go.
+    private var building: [Key: (seq: Int64, task: Task<Data, any Error>)] = [:]
+    /// More distinct reports than this at one seq: the oldest go.
     private let limit = 8
     private var order: [Key] = []
 
-    /// A reply's JSON and the snapshot it was built from.
-    struct Encoded: Sendable {
-        let json: Data
-        let snapshot: String
-    }
-
-    init(builder: ReportBuilder) { self.builder = builder }
+    init(memory: PlanMemory) { self.memory = memory }
 
     /// The `result` of a `report.build` reply, as JSON.
     func result(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> Data {
         let key = Key(period: period, objective: objective, today: today, graceDays: graceDays)
-        let current = try await builder.currentSnapshot()
-        if current == snapshot, let reply = replies[key] {
+        let inputs = memory.reportInputs
+        if inputs.seq == seq, let reply = replies[key] {
             logger.debug("report kept", metadata: ["period": "\(period)", "bytes": "\(reply.count)"])
             return reply
         }
-        if let running = building[key], running.snapshot == current { return try await running.task.value.json }
-        let builder = self.builder
+        if let running = building[key], running.seq == inputs.seq { return try await running.task.value }
         let logger = self.logger
         // Detached: the encoding is long work, and other callers must not wait on the actor for it.
         let task = Task.detached {
             let started = ContinuousClock.now
-            let built = try await builder.build(period: period, objective: objective, today: today, graceDays: graceDays)
-            let json = try WireCoding.encoder().encode(built.report)
+            guard let plan = inputs.plan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
+            let report = try PerformanceReport.assemble(plan: plan, indicators: inputs.indicators, tasks: inputs.tasks, period: period,
+                                                        objective: objective, today: today, graceDays: graceDays)
+            let json = try WireCoding.encoder().encode(report)
             logger.debug("report built", metadata: ["period": "\(period)", "bytes": "\(json.count)",
                                                     "elapsed": "\(ContinuousClock.now - started)"])
-            return Encoded(json: json, snapshot: built.snapshot)
+            return json
         }
-        building[key] = (current, task)
-        defer { if building[key]?.snapshot == current { building[key] = nil } }
-        let encoded = try await task.value
-        keep(encoded.json, for: key, snapshot: encoded.snapshot)
-        return encoded.json
+        building[key] = (inputs.seq, task)
+        defer { if building[key]?.seq == inputs.seq { building[key] = nil } }
+        let json = try await task.value
+        keep(json, for: key, seq: inputs.seq)
+        return json
     }
 
-    private func keep(_ reply: Data, for key: Key, snapshot built: String) {
-        if built != snapshot {
-            snapshot = built
+    private func keep(_ reply: Data, for key: Key, seq built: Int64) {
+        if built != seq {
+            seq = built
             replies.removeAll()
             order.removeAll()
         }

@@ -31,6 +31,7 @@ public enum TaskUseCases {
         after.status = status ?? task.status
         after.progress = progress ?? (after.status == .completed ? 100 : task.progress)
         after.completedOn = after.status == .completed ? (task.completedOn ?? time.today) : nil
+        after.latestNote = note
         let change = TaskChange(kind: .update, oldStatus: task.status, newStatus: after.status, oldProgress: task.progress,
                                 newProgress: after.progress, oldDate: nil, newDate: nil, note: note, changedBy: principal.login,
                                 changedAt: time.recordedText)

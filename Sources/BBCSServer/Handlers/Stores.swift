@@ -11,8 +11,7 @@ struct Stores: Sendable {
     let reminders: ReminderStore
     let directory: Directory
     let audit: AuditLog
-    let reports: ReportBuilder
-    /// The report's replies, kept while the database is unchanged.
+    /// The report's replies, built from memory and kept while it is unchanged.
     let reportCache: ReportCache
     let scheduler: Scheduler
     /// The plan in memory: what the reads answer from.
@@ -34,8 +33,7 @@ struct Stores: Sendable {
         reminders = ReminderStore(pool: pool)
         directory = Directory(pool: pool)
         audit = AuditLog(pool: pool)
-        reports = ReportBuilder(pool: pool)
-        reportCache = ReportCache(builder: reports)
+        reportCache = ReportCache(memory: memory)
         self.scheduler = scheduler
         self.memory = memory
         self.changes = changes
