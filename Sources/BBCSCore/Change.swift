@@ -13,6 +13,13 @@ public struct Change: Codable, Sendable, Equatable {
         case directory
         /// A plan import changed the plan: everything is read again.
         case plan
+
+        /// A kind this daemon does not know (a newer daemon's, or a row written by hand) reads as
+        /// `plan`: everything is read again, rather than the whole sequence stopping at that row.
+        public init(from decoder: any Decoder) throws {
+            let raw = try decoder.singleValueContainer().decode(String.self)
+            self = Kind(rawValue: raw) ?? .plan
+        }
     }
 
     /// Its place in the database's change sequence.

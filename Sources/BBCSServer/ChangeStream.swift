@@ -18,6 +18,7 @@ public final class ChangeStream: Sendable {
     private let feed: ChangeFeed
     private let logger: Logger
     private let batchLimit: Int
+    private let executor: (any TaskExecutor)?
     private let pollInterval: Duration
     private let state: Mutex<State>
     private let wakes: AsyncStream<Void>
@@ -27,9 +28,8 @@ public final class ChangeStream: Sendable {
         /// Where the subscribers stand: moved on only once a batch has reached all of them.
         var cursor: ChangeCursor
         var subscribers: [Subscriber] = []
-        /// Reads begun and ended, numbered from 1.
+        /// Reads begun, numbered from 1.
         var begun: UInt64 = 0
-        var ended: UInt64 = 0
         var reading = false
         var waiters: [Waiter] = []
         var failing = false
@@ -51,8 +51,12 @@ public final class ChangeStream: Sendable {
     ///     longer than any transaction that records a change runs.
     ///   - pollInterval: how often it reads without being notified (a NOTIFY lost in transit).
     ///   - batchLimit: the most changes read (and delivered) at once.
+    ///   - executor: where its reading and delivery run (nil: Swift's global pool); tests whose
+    ///     process's cooperative threads are held by synchronous tests give a thread of their own.
     public init(conninfo: String, pool: PGPool, after seq: Int64, logger: Logger,
-                gapLifetime: Duration = .seconds(60), pollInterval: Duration = .seconds(1), batchLimit: Int = 10_000) {
+                gapLifetime: Duration = .seconds(60), pollInterval: Duration = .seconds(1), batchLimit: Int = 10_000,
+                executor: (any TaskExecutor)? = nil) {
+        self.executor = executor
         self.pool = pool
         self.pollInterval = pollInterval
         self.feed = ChangeFeed(conninfo: conninfo, logger: logger)
@@ -86,10 +90,10 @@ public final class ChangeStream: Sendable {
             if case .notified(let seq?) = event, state.withLock({ $0.cursor.hasSeen(seq) }) { return }
             wake.yield()
         }
-        let reading = Task { [self] in
+        let reading = Task(executorPreference: executor) { [self] in
             for await _ in wakes { await readInBackground() }
         }
-        let ticking = Task { [wake, pollInterval] in
+        let ticking = Task(executorPreference: executor) { [wake, pollInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: pollInterval)
                 wake.yield()
@@ -148,7 +152,7 @@ public final class ChangeStream: Sendable {
                 defer { state.reading = true }
                 return !state.reading
             }
-            if lead { Task { await self.readWhileWaited() } }
+            if lead { Task(executorPreference: executor) { await self.readWhileWaited() } }
         }
     }
 
@@ -167,7 +171,6 @@ public final class ChangeStream: Sendable {
             let outcome: Result<Void, any Error>
             do { outcome = .success(try await readAndDeliver()) } catch { outcome = .failure(error) }
             let served = state.withLock { state -> [Waiter] in
-                state.ended = read
                 let served = state.waiters.filter { $0.read <= read }
                 state.waiters.removeAll { $0.read <= read }
                 return served

@@ -137,6 +137,8 @@ public final class PlanMemory: Sendable {
     private let pending = NIOLockedValueBox(Wanted())
     /// One reload at a time, so an older read can never be swapped in over a newer one.
     private let reloads = Turnstile()
+    /// A retry of what failed is under way.
+    private let retrying = NIOLockedValueBox(false)
 
     /// Memory holding `snapshot` (tests build an empty one this way).
     init(pool: PGPool, logger: Logger, snapshot: PlanSnapshot) {
@@ -281,11 +283,29 @@ public final class PlanMemory: Sendable {
                 }
             } catch {
                 pending.withLockedValue { $0.formUnion(wanted) }
-                logger.error("memory not reloaded; retried with the next change", metadata: [
+                retryLater()
+                logger.error("memory not reloaded; read again shortly", metadata: [
                     "error": "\(error)", "indicators": "\(wanted.indicatorIDs.count)", "tasks": "\(wanted.taskIDs.count)",
                     "directory": "\(wanted.directory)", "everything": "\(wanted.everything)",
                 ])
             }
+        }
+    }
+}
+
+extension PlanMemory {
+    /// Reads what failed again, backing off, until it is read: memory never stays behind
+    /// waiting for a change that may not come.
+    private func retryLater() {
+        guard retrying.withLockedValue({ r in defer { r = true }; return !r }) else { return }
+        Task { [self] in
+            var pause = Duration.milliseconds(200)
+            while !pending.withLockedValue({ $0.isEmpty }) {
+                try? await Task.sleep(for: pause)
+                await reload(Wanted())
+                pause = min(pause * 2, .seconds(5))
+            }
+            retrying.withLockedValue { $0 = false }
         }
     }
 }

@@ -59,6 +59,8 @@ actor ReportCache {
     }
 
     private func keep(_ reply: Data, for key: Key, seq built: Int64) {
+        // A build that finishes after a newer one is not kept over it.
+        if let seq, built < seq { return }
         if built != seq {
             seq = built
             replies.removeAll()

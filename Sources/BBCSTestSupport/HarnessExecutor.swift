@@ -11,8 +11,8 @@ import Synchronization
 /// `Program` starts under it. swift-subprocess still starts one unstructured task per run on
 /// the global pool (to run its teardown even when cancelled), which no preference reaches:
 /// `Program.run` and `Program.launch` answer before waiting for it.
-final class HarnessExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = HarnessExecutor()
+public final class HarnessExecutor: TaskExecutor, @unchecked Sendable {
+    public static let shared = HarnessExecutor()
 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -23,7 +23,7 @@ final class HarnessExecutor: TaskExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)

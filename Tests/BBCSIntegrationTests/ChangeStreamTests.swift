@@ -16,12 +16,12 @@ import Testing
 @Suite("change stream")
 struct ChangeStreamTests {
     /// How long a delivery may take here. Well under the streams' one-minute timer, so a delivery
-    /// within it came by NOTIFY; generous, since these streams run in the test process, whose two
-    /// cooperative threads the suite's synchronous tests can hold for seconds. (The 100 ms figure
-    /// across real daemons is WatchTests'.)
+    /// within it came by NOTIFY; generous, since these streams and tests run in the test process
+    /// on the harness's one thread (the cooperative pool's two are held by synchronous tests),
+    /// which other tests' waits share. (The 100 ms figure across real daemons is WatchTests'.)
     static let bound: Duration = .seconds(20)
 
-    @Test func aChangeCommittedElsewhereIsDeliveredWithin100Milliseconds() async throws {
+    @Test func aChangeCommittedElsewhereIsDeliveredWithin100Milliseconds() throws { try blocking {
         let fixture = try await StreamFixture()
         try await fixture.waitUntilListening()
         let writer = try await fixture.connection()
@@ -36,9 +36,9 @@ struct ChangeStreamTests {
         #expect(figures.allSatisfy { $0 < Self.bound })
         #expect(fixture.received.seqs == Array(1...5))
         await fixture.close()
-    }
+    } }
 
-    @Test func afterItsListenConnectionIsKilledItReconnectsAndDeliversWhatWasMissed() async throws {
+    @Test func afterItsListenConnectionIsKilledItReconnectsAndDeliversWhatWasMissed() throws { try blocking {
         let fixture = try await StreamFixture()
         try await fixture.waitUntilListening()
         let admin = try await fixture.connection(database: "postgres")
@@ -76,9 +76,9 @@ struct ChangeStreamTests {
         let attempts = back.first.flatMap { line in line.firstMatch(of: /attempts=(\d+)/).flatMap { Int($0.1) } } ?? 0
         #expect(attempts > 1, "\(back)")
         await fixture.close()
-    }
+    } }
 
-    @Test func aSeqTakenByARolledBackTransactionDoesNotStallDelivery() async throws {
+    @Test func aSeqTakenByARolledBackTransactionDoesNotStallDelivery() throws { try blocking {
         let fixture = try await StreamFixture(gapLifetime: .seconds(10), pollInterval: .milliseconds(200))
         try await fixture.waitUntilListening()
         let writer = try await fixture.connection()
@@ -97,9 +97,9 @@ struct ChangeStreamTests {
         #expect(fixture.log.count { $0.hasPrefix("change stream gave up seqs") && $0.contains("\(lost)") } == 1)
         #expect(fixture.received.seqs == [next])
         await fixture.close()
-    }
+    } }
 
-    @Test func twoTransactionsCommittingOutOfSeqOrderAreBothDelivered() async throws {
+    @Test func twoTransactionsCommittingOutOfSeqOrderAreBothDelivered() throws { try blocking {
         let fixture = try await StreamFixture()
         try await fixture.waitUntilListening()
         let slow = try await fixture.connection()
@@ -117,9 +117,9 @@ struct ChangeStreamTests {
         #expect(fixture.received.seqs == [late, early])
         #expect(fixture.stream.delivered == late)
         await fixture.close()
-    }
+    } }
 
-    @Test func catchUpReturnsOnceEverySubscriberHasTheChange() async throws {
+    @Test func catchUpReturnsOnceEverySubscriberHasTheChange() throws { try blocking {
         // Never started: catchUp reads and delivers by itself.
         let fixture = try await StreamFixture(start: false)
         let slow = Received()
@@ -142,14 +142,14 @@ struct ChangeStreamTests {
         try await fixture.stream.catchUp(through: seqs[2])
         #expect(fixture.stream.readsBegun <= 2)
         await fixture.close()
-    }
+    } }
 
-    @Test func catchUpThrowsWhenTheDatabaseCannotBeRead() async throws {
+    @Test func catchUpThrowsWhenTheDatabaseCannotBeRead() throws { try blocking {
         let pool = PGPool(conninfo: "host=/nonexistent connect_timeout=1", size: 1)
         let stream = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
         await #expect(throws: PGError.self) { try await stream.catchUp(through: 1) }
         await pool.shutdown()
-    }
+    } }
 
     /// The daemon records a `plan` change for an import that changed rows (not for a dry run
     /// or an import that changed nothing) and a `reminder_created` change per reminder.
@@ -207,7 +207,7 @@ private final class StreamFixture: Sendable {
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let log = self.log
         stream = ChangeStream(conninfo: conninfo, pool: pool, after: 0, logger: Logger(label: "test") { _ in log },
-                              gapLifetime: gapLifetime, pollInterval: pollInterval)
+                              gapLifetime: gapLifetime, pollInterval: pollInterval, executor: HarnessExecutor.shared)
         stream.subscribe { [received] changes in received.add(changes) }
         if start { stream.start() }
     }

@@ -1,5 +1,6 @@
 import BBCSCore
 import BBCSPostgres
+import Logging
 
 extension Stores {
     /// Decides a change with `decide` (a use case) from `state` and the caller, writes it with
@@ -20,15 +21,23 @@ extension Stores {
             let decision: Decision?
             do {
                 decision = try decide(state, principal)
-            } catch StoreError.conflict(_, _) where !fresh {
+            } catch let refusal where !fresh && (refusal is Denial || refusal.isConflict) {
+                // Memory may trail the database (a grant, or another daemon's write, not seen yet).
                 state = try await reload(state)
+                let identity = context.identity
+                principal = try await directory.principal(login: identity.user, uid: identity.uid, pid: identity.pid, today: context.today)
                 fresh = true
                 continue
             }
             guard let decision else { return (nil, state) }
             switch try await write(decision) {
             case .written(let seq):
-                try await caughtUp(through: seq)
+                // The change is stored: its answer stands even if this daemon's memory cannot catch
+                // up now (the stream retries; the next read may trail it until then).
+                do { try await caughtUp(through: seq) } catch {
+                    Logger(label: "bbcsd").warning("a change was stored but memory did not catch up",
+                                                   metadata: ["seq": "\(seq)", "error": "\(error)"])
+                }
                 return (decision, state)
             case .callerRefused, .stale:
                 state = try await reload(state)
@@ -39,4 +48,8 @@ extension Stores {
         }
         throw StoreError.conflict("the change met others made at the same moment; read it again and retry", hint: nil)
     }
+}
+
+private extension Error {
+    var isConflict: Bool { if case .conflict? = self as? StoreError { true } else { false } }
 }
