@@ -15,11 +15,6 @@ public struct FigureStore: Sendable {
         self.graceDays = graceDays
     }
 
-    /// The indicator with `code` (or alias) as the database has it now.
-    public func state(of code: String) async throws -> IndicatorState {
-        try await pool.withConnection { db in try Self.state(id: try resolveIndicator(code, db), db) }
-    }
-
     /// The indicator with `id` as the database has it now.
     public func state(id: Int) async throws -> IndicatorState {
         try await pool.withConnection { db in try Self.state(id: id, db) }

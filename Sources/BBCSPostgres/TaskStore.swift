@@ -8,11 +8,6 @@ public struct TaskStore: Sendable {
 
     public init(pool: PGPool) { self.pool = pool }
 
-    /// The task with `code` (or alias) as the database has it now.
-    public func state(of code: String) async throws -> TaskState {
-        try await pool.withConnection { db in try Self.state(id: try resolveTask(code, db), db) }
-    }
-
     /// The task with `id` as the database has it now.
     public func state(id: Int) async throws -> TaskState {
         try await pool.withConnection { db in try Self.state(id: id, db) }

@@ -11,15 +11,18 @@ import Synchronization
 /// `Program` starts under it. swift-subprocess still starts one unstructured task per run on
 /// the global pool (to run its teardown even when cancelled), which no preference reaches:
 /// `Program.run` and `Program.launch` answer before waiting for it.
-public final class HarnessExecutor: TaskExecutor, @unchecked Sendable {
-    public static let shared = HarnessExecutor()
+final class HarnessExecutor {
+    static let shared = ThreadExecutor(name: "bbcs-harness-executor")
+}
 
+/// A task executor that is one thread of its own, running its jobs in order.
+public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    private init() {
+    public init(name: String) {
         let thread = Thread { [self] in run() }
-        thread.name = "bbcs-harness-executor"
+        thread.name = name
         thread.start()
     }
 
