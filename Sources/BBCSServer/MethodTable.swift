@@ -1,6 +1,8 @@
 import BBCSCore
+import BBCSPostgres
 import BBCSProtocol
 import Foundation
+import Logging
 
 /// The one table of methods the daemon answers: name to decoder, handler and encoder.
 public struct MethodTable: Sendable {
@@ -58,6 +60,19 @@ public struct MethodTable: Sendable {
 
     /// Every method, in registration order.
     public var methods: [MethodInfo] { order.compactMap { entries[$0]?.info } }
+
+    /// The daemon's table over a pool that never connects and an empty memory, for what only
+    /// decodes requests (the method-list tests, the fuzzers): no handler can run.
+    static func withoutDatabase(logger: Logger) -> MethodTable {
+        let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
+        let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: logger)
+        let memory = PlanMemory(pool: pool, logger: logger, snapshot: PlanSnapshot(
+            seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
+            outline: PlanOutline(objectives: [], serviceAreas: [])))
+        let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: logger)
+        return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: WatchHub(logger: logger),
+                               figureGraceDays: { 30 }))
+    }
 
     /// The table the daemon serves: every method of `builtinRequests` with its handler.
     static func standard(_ stores: Stores) -> MethodTable {

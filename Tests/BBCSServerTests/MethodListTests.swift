@@ -9,16 +9,7 @@ import Testing
 @Suite("the method list")
 struct MethodListTests {
     /// The daemon's table over a pool that never connects (nothing here runs a handler).
-    static let table: MethodTable = {
-        let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
-        let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: Logger(label: "test"))
-        let memory = PlanMemory(pool: pool, logger: Logger(label: "test"), snapshot: PlanSnapshot(
-            seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
-            outline: PlanOutline(objectives: [], serviceAreas: [])))
-        let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
-        return MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes,
-                                           watch: WatchHub(logger: Logger(label: "test")), figureGraceDays: { 30 }))
-    }()
+    static let table = MethodTable.withoutDatabase(logger: Logger(label: "test"))
 
     /// A result encoded ahead (the kept report) makes the same reply line as the envelope.
     @Test(arguments: [RequestID.number(7), .string("a\"b/c"), .null])

@@ -16,10 +16,8 @@ let quiet = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
 
 /// The daemon's table over a pool that never connects (no handler runs here).
 let decoder: JSONDecoder = {
-    let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
-    let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: quiet)
     let decoder = WireCoding.decoder()
-    decoder.userInfo[RequestLine.tableKey] = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, figureGraceDays: { 30 }))
+    decoder.userInfo[RequestLine.tableKey] = MethodTable.withoutDatabase(logger: quiet)
     return decoder
 }()
 
