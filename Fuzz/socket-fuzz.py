@@ -551,7 +551,10 @@ def main():
     daemon = Daemon(args)
     failures = []
     try:
-        describe = call(daemon.socket, "system.describe")["result"]["methods"]
+        # watch.subscribe turns its connection into a stream of events that takes no more
+        # requests (a line sent is answered invalid_request and closes): not a request-reply
+        # method, so it is left out (WatchTests cover it).
+        describe = [m for m in call(daemon.socket, "system.describe")["result"]["methods"] if m["name"] != "watch.subscribe"]
         facts = {"codes": [], "posts": [], "logins": []}
         indicators = call(daemon.socket, "indicator.list").get("result", {})
         tasks = call(daemon.socket, "task.list").get("result", {})
