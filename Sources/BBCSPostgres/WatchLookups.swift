@@ -19,14 +19,6 @@ public struct WatchLookups: Sendable {
         }
     }
 
-    /// The post with this name or alias, ignoring case: its own name.
-    public func post(named name: String) async throws -> String {
-        try await pool.withConnection { db in
-            guard let post = try findPost(name, db) else { throw StoreError.notFound(kind: "post", key: name) }
-            return post.name
-        }
-    }
-
     /// The corrections among `changes` given `previousValue` (the value of the revision before)
     /// where their detail lacks it; the others unchanged.
     public func withPreviousValues(_ changes: [Change]) async throws -> [Change] {

@@ -12,7 +12,10 @@ extension MethodTable {
             let lookups = WatchLookups(pool: stores.pool)
             var objective: String?, owner: String?
             if let code = r.objective { objective = try await lookups.objective(code: code) }
-            if let post = r.owner { owner = try await lookups.post(named: post) }
+            if let post = r.owner {
+                guard let found = stores.memory.directory.post(named: post) else { throw StoreError.notFound(kind: "post", key: post) }
+                owner = found.name
+            }
             let hub = stores.watch
             let watcher = Watcher(filter: .init(kinds: kinds, objective: objective, owner: owner), principal: context.principal, hub: hub)
             guard upgrade.watch(watcher) else { throw ResponseError(.invalidRequest, "this connection already watches") }
