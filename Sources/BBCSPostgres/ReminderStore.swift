@@ -228,6 +228,11 @@ public struct ReminderStore: Sendable {
         }
     }
 
+    /// How many reminders' mail is still to go (failing ones included).
+    public func mailWaiting() async throws -> Int {
+        try await pool.withConnection { db in try db.one(Int.self, "SELECT count(*) FROM reminders WHERE \(Self.mailPending)") }
+    }
+
     /// Acknowledges one of the actor's own reminders.
     public func acknowledge(_ id: Int, by actor: Actor) async throws -> Reminder {
         try await pool.transaction(confirming: actor) { db, actor in

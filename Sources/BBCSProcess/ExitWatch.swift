@@ -7,22 +7,23 @@ import Foundation
 /// it afterwards, so its pid cannot be reused while anything here may still signal it.
 enum ExitWatch {
     /// The exit status as a shell reports it, and whether `deadline` passed first (the child
-    /// is then killed with SIGKILL). The wait blocks a thread of its own and needs no task or
+    /// is then killed with SIGKILL, and with `group` every process of the group it leads). The wait blocks a thread of its own and needs no task or
     /// timer of Swift's pool, which blocked synchronous tests may all be holding.
-    static func end(of pid: pid_t, deadline: Duration? = nil) async -> (status: Int32, timedOut: Bool) {
+    static func end(of pid: pid_t, deadline: Duration? = nil, group: Bool = false) async -> (status: Int32, timedOut: Bool) {
         await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: wait(for: pid, deadline: deadline)) }.start()
+            Thread { continuation.resume(returning: wait(for: pid, deadline: deadline, group: group)) }.start()
         }
     }
 
-    private static func wait(for pid: pid_t, deadline: Duration?) -> (status: Int32, timedOut: Bool) {
+    private static func wait(for pid: pid_t, deadline: Duration?, group: Bool) -> (status: Int32, timedOut: Bool) {
         if let deadline {
             let end = ContinuousClock.now + deadline
             while ContinuousClock.now < end {
                 if let status = status(of: pid, flags: WNOHANG) { return (status, false) }
                 usleep(10_000)
             }
-            kill(pid, SIGKILL)
+            // The leader is not reaped yet, so its pid (and the group's number) is not reused.
+            kill(group ? -pid : pid, SIGKILL)
         }
         return (status(of: pid, flags: 0) ?? 128 + SIGKILL, deadline != nil)
     }

@@ -12,11 +12,16 @@ public struct Program: Sendable {
     public var arguments: [String]
     /// Variables set for the program on top of this process's environment.
     public var environment: [String: String]
+    /// Runs the program as the leader of a process group of its own, so that a deadline kills
+    /// what it started too (a shell's commands, a client it forks): none is left holding the
+    /// pipes or running on.
+    public var ownProcessGroup: Bool
 
-    public init(_ path: String, _ arguments: [String] = [], environment: [String: String] = [:]) {
+    public init(_ path: String, _ arguments: [String] = [], environment: [String: String] = [:], ownProcessGroup: Bool = false) {
         self.path = path
         self.arguments = arguments
         self.environment = environment
+        self.ownProcessGroup = ownProcessGroup
     }
 
     /// How a run ended and what it printed.
@@ -37,24 +42,26 @@ public struct Program: Sendable {
 
     /// Runs the program to its end: `input` on its standard input (a program may exit without
     /// reading it), output collected up to `outputLimit` bytes (the rest is read and dropped),
-    /// killed with SIGKILL when `deadline` passes.
+    /// killed with SIGKILL when `deadline` passes (its whole process group with
+    /// `ownProcessGroup`). The deadline runs from the start, so it covers writing `input`: a
+    /// program that never reads it is killed all the same.
     ///
     /// Returns once the program has exited and its output is read, without waiting for
     /// swift-subprocess to finish its own bookkeeping: that last step needs a thread of
     /// Swift's global pool, which synchronous tests may all be holding while they wait here.
     public func run(input: String = "", separateErrors: Bool = false, deadline: Duration? = nil,
                     outputLimit: Int = 1 << 20) async throws -> Outcome {
-        let configuration = self.configuration
+        let configuration = self.configuration, group = ownProcessGroup
         return try await Self.answered { reply in
             if separateErrors {
                 _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) {
                     reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput, $0.standardError,
-                                                input: input, deadline: deadline, limit: outputLimit))
+                                                input: input, deadline: deadline, group: group, limit: outputLimit))
                 }
             } else {
                 _ = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .combinedWithOutput) {
                     reply.send(await Self.drive($0.processIdentifier.value, $0.standardInputWriter, $0.standardOutput, nil,
-                                                input: input, deadline: deadline, limit: outputLimit))
+                                                input: input, deadline: deadline, group: group, limit: outputLimit))
                 }
             }
         }
@@ -82,17 +89,24 @@ public struct Program: Sendable {
         for (name, value) in environment {
             if let key = Environment.Key(rawValue: name) { changes[key] = value }
         }
-        return Configuration(executable: .path(.init(path)), arguments: Arguments(arguments), environment: .inherit.updating(changes))
+        var options = PlatformOptions()
+        // 0: a new group, numbered by the program's pid.
+        if ownProcessGroup { options.processGroupID = 0 }
+        return Configuration(executable: .path(.init(path)), arguments: Arguments(arguments), environment: .inherit.updating(changes),
+                             platformOptions: options)
     }
 
     /// Feeds the input, reads the output and waits for the exit, all at once: a program may
     /// fill its output pipe before it reads its input, or never read it at all.
     private static func drive(_ pid: pid_t, _ stdin: StandardInputWriter, _ stdout: SubprocessOutputSequence,
-                              _ stderr: SubprocessOutputSequence?, input: String, deadline: Duration?, limit: Int) async -> Outcome {
+                              _ stderr: SubprocessOutputSequence?, input: String, deadline: Duration?, group: Bool,
+                              limit: Int) async -> Outcome {
         async let fed: Void = feed(stdin, input)
         async let output = collect(stdout, limit: limit)
         async let errors = collect(stderr, limit: limit)
-        let end = await ExitWatch.end(of: pid, deadline: deadline)
+        let end = await ExitWatch.end(of: pid, deadline: deadline, group: group)
+        // Once the program has exited swift-subprocess ends a write that is still blocked
+        // (a child it left holds the pipe), so this wait is bounded too.
         await fed
         return Outcome(status: end.status, timedOut: end.timedOut, output: await output, errors: await errors)
     }

@@ -30,7 +30,7 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Lead times and escalation of reminders, and the grace days after which a figure is due.
     public var reminders = ReminderSettings()
-    /// How reminders are mailed; nil: inbox only.
+    /// How reminders are mailed (by the delivery worker); nil: inbox only.
     public var mail: MailSettings?
     /// How often the scheduler looks for reminders due.
     public var schedulerInterval: Duration = .seconds(300)
@@ -130,8 +130,9 @@ public final class Daemon: Service {
         let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: memory.seq, logger: logger)
         changes.subscribe { await memory.apply($0) }
         let live = self.live
+        let delivery = MailDelivery(pool: pool, settings: { live.withLockedValue { $0.mail } }, clock: configuration.clock, logger: logger)
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
-                                  clock: configuration.clock, logger: logger)
+                                  clock: configuration.clock, logger: logger, delivery: delivery)
         let watch = WatchHub.daemon(pool: pool, memory: memory, after: memory.seq, clock: configuration.clock, logger: logger)
         // After the memory: a watcher's standing is judged on the directory the batch left.
         changes.subscribe { changes in await watch.publish(changes) }
@@ -156,8 +157,14 @@ public final class Daemon: Service {
                 background.addTask {
                     for await _ in listening {}
                     guard !Task.isCancelled else { return }
-                    await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
-                                                    as: .daemon(uid: getuid(), pid: getpid()))
+                    await withDiscardingTaskGroup { reminders in
+                        // Mail goes out apart from the runs: a hanging relay delays no reminder.
+                        reminders.addTask { await delivery.run() }
+                        reminders.addTask {
+                            await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
+                                                            as: .daemon(uid: getuid(), pid: getpid()))
+                        }
+                    }
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
                 try await listener.run()

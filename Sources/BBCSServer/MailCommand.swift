@@ -2,15 +2,18 @@ import BBCSProcess
 import Foundation
 
 /// Runs the configured mail command once: `/bin/sh -c COMMAND` with the message on its
-/// standard input. The scheduler retries whatever this reports as a failure.
+/// standard input, in a process group of its own. The delivery worker retries whatever this
+/// reports as a failure.
 enum MailCommand {
     /// nil when the command exited 0; otherwise why it failed. A command that exits before
     /// reading the message is judged by its exit status (the daemon ignores SIGPIPE); one that
-    /// outlasts `timeout` is killed and reported.
+    /// outlasts `timeout`, writing the message included, is killed with whatever it started,
+    /// and reported. It inherits no descriptor but its standard input, output and error.
     static func send(_ message: String, command: String, timeout: Duration) async -> String? {
         let outcome: Program.Outcome
         do {
-            outcome = try await Program("/bin/sh", ["-c", command]).run(input: message, deadline: timeout, outputLimit: 64 * 1024)
+            outcome = try await Program("/bin/sh", ["-c", command], ownProcessGroup: true)
+                .run(input: message, deadline: timeout, outputLimit: 64 * 1024)
         } catch {
             return "cannot start /bin/sh: \(error)"
         }

@@ -46,7 +46,7 @@ extension DaemonConfiguration {
         // An empty command, the default, means inbox only.
         if let command = settings.string("mail_command"), !command.trimmingCharacters(in: .whitespaces).isEmpty,
            let timeout = settings.int("mail_timeout") {
-            mail = MailSettings(command: command, timeout: .seconds(timeout))
+            mail = MailSettings(command: command, timeout: .seconds(timeout), concurrency: settings.int("mail_concurrency") ?? 4)
         }
     }
 }
