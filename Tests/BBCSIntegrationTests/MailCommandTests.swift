@@ -43,6 +43,30 @@ struct MailCommandTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    /// The timeout covers writing the message: a command that never reads a message larger
+    /// than a pipe holds is stopped at it, and so is the child it started, which holds the
+    /// pipe open and would otherwise run on.
+    @Test func aCommandThatNeverReadsIsStoppedAtItsTimeoutWithItsChildren() throws {
+        let dir = makeTemporaryDirectory("bbcs-mail-group")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pidFile = dir.appendingPathComponent("child").path
+        let long = message + String(repeating: "x", count: 1 << 20)
+        let started = ContinuousClock.now
+        let error = try send(long, command: "sh -c 'echo $$ > \(pidFile); exec sleep 60'; echo never", timeout: .seconds(1))
+        print("a command that never reads 1 MiB, mail_timeout 1 s: stopped after \(ContinuousClock.now - started)")
+        #expect(error == "the mail command did not finish within 1.0 seconds and was stopped")
+        let child = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Killed; it may stay a zombie for a moment until whoever inherited it reaps it.
+        func runs() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8) else { return false }
+            return !stat.contains(") Z ")
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while runs() && ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(!runs(), "the command's child \(child) still runs")
+        if runs() { kill(child, SIGKILL) }
+    }
+
     @Test func aBackgroundChildKeepingTheOutputOpenIsNotWaitedFor() throws {
         let started = ContinuousClock.now
         #expect(try send(message, command: "cat >/dev/null; sleep 5 & exit 0", timeout: .seconds(20)) == nil)

@@ -158,8 +158,9 @@ struct MailDeliveryTests {
         let config = directory.appendingPathComponent("bbcsd.toml")
         // The shell's own descriptors, while the daemon holds its socket, the pool's
         // connections, a client's connection and the pipes of the other commands running.
+        // find writes the file itself: a redirection would have the shell save a descriptor.
         try """
-            mail_command = "ls -l /proc/$$/fd > '\(directory.path)/fds.'$$; cat >/dev/null; sleep 1"
+            mail_command = "find /proc/$$/fd -mindepth 1 -fprintf '\(directory.path)/fds.'$$ '%f -> %l\\\\n'; cat >/dev/null; sleep 1"
             mail_concurrency = 3
             """.write(to: config, atomically: true, encoding: .utf8)
         let database = try TestPostgres.freshDatabase()
@@ -173,8 +174,7 @@ struct MailDeliveryTests {
         #expect(listings.count == 3)
         for listing in listings {
             print("a mail command's descriptors:\n\(listing)")
-            let descriptors = listing.split(separator: "\n").filter { $0.contains(" -> ") }
-                .compactMap { $0.components(separatedBy: " -> ")[0].split(separator: " ").last.map(String.init) }
+            let descriptors = listing.split(separator: "\n").map { $0.components(separatedBy: " -> ")[0] }
             #expect(descriptors.sorted() == ["0", "1", "2"], "\(listing)")
         }
     }
