@@ -12,6 +12,8 @@ public struct Program: Sendable {
     public var arguments: [String]
     /// Variables set for the program on top of this process's environment.
     public var environment: [String: String]
+    /// Variables of this process's environment the program does not get.
+    public var withheld: [String] = []
     /// Runs the program as the leader of a process group of its own, so that a deadline kills
     /// what it started too (a shell's commands, a client it forks): none is left holding the
     /// pipes or running on.
@@ -88,6 +90,10 @@ public struct Program: Sendable {
         var changes: [Environment.Key: String?] = [:]
         for (name, value) in environment {
             if let key = Environment.Key(rawValue: name) { changes[key] = value }
+        }
+        for name in withheld {
+            // A nil value unsets the variable.
+            if let key = Environment.Key(rawValue: name) { changes[key] = .some(nil) }
         }
         var options = PlatformOptions()
         // 0: a new group, numbered by the program's pid.

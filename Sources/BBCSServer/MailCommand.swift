@@ -8,12 +8,14 @@ enum MailCommand {
     /// nil when the command exited 0; otherwise why it failed. A command that exits before
     /// reading the message is judged by its exit status (the daemon ignores SIGPIPE); one that
     /// outlasts `timeout`, writing the message included, is killed with whatever it started,
-    /// and reported. It inherits no descriptor but its standard input, output and error.
+    /// and reported. It inherits no descriptor but its standard input, output and error, and
+    /// none of the daemon's settings or libpq's variables (`withheld`).
     static func send(_ message: String, command: String, timeout: Duration) async -> String? {
+        var program = Program("/bin/sh", ["-c", command], ownProcessGroup: true)
+        program.withheld = withheld(from: ProcessInfo.processInfo.environment)
         let outcome: Program.Outcome
         do {
-            outcome = try await Program("/bin/sh", ["-c", command], ownProcessGroup: true)
-                .run(input: message, deadline: timeout, outputLimit: 64 * 1024)
+            outcome = try await program.run(input: message, deadline: timeout, outputLimit: 64 * 1024)
         } catch {
             return "cannot start /bin/sh: \(error)"
         }
@@ -21,5 +23,11 @@ enum MailCommand {
         if outcome.status == 0 { return nil }
         let said = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return "the mail command exited with status \(outcome.status)" + (said.isEmpty ? "" : ": " + String(said.prefix(300)))
+    }
+
+    /// The variables a mail command does without: `BBCS_*` may hold the database's connection
+    /// string, `PG*` libpq's password or password file; neither is the mail's business.
+    static func withheld(from environment: [String: String]) -> [String] {
+        environment.keys.filter { $0.hasPrefix("BBCS_") || $0.hasPrefix("PG") }.sorted()
     }
 }

@@ -18,8 +18,8 @@ struct MailDeliveryTests {
     static let recipient = "officer@example.org"
 
     /// A daemon at `now` reading `config`, once its scheduler has made its first run.
-    func startDaemon(_ database: String, at now: String, config: URL) throws -> TestDaemon {
-        let daemon = try TestDaemon(database: database, extraArguments: ["--now", now, "--config", config.path])
+    func startDaemon(_ database: String, at now: String, config: URL, environment: [String: String] = [:]) throws -> TestDaemon {
+        let daemon = try TestDaemon(database: database, extraArguments: ["--now", now, "--config", config.path], environment: environment)
         try waitFor { daemon.process.log.contains("scheduler ran") }
         return daemon
     }
@@ -152,7 +152,7 @@ struct MailDeliveryTests {
         #expect(running.count == 3 && running.allSatisfy { $0 <= 2 })
     }
 
-    @Test func aMailCommandInheritsNoDescriptorButItsStandardOnes() throws {
+    @Test func aMailCommandInheritsNoDescriptorButItsStandardOnesAndNoSecret() throws {
         let directory = makeTemporaryDirectory("bbcs-mail-fds")
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("bbcsd.toml")
@@ -160,11 +160,13 @@ struct MailDeliveryTests {
         // connections, a client's connection and the pipes of the other commands running.
         // find writes the file itself: a redirection would have the shell save a descriptor.
         try """
-            mail_command = "find /proc/$$/fd -mindepth 1 -fprintf '\(directory.path)/fds.'$$ '%f -> %l\\\\n'; cat >/dev/null; sleep 1"
+            mail_command = "find /proc/$$/fd -mindepth 1 -fprintf '\(directory.path)/fds.'$$ '%f -> %l\\\\n'; env > '\(directory.path)/env.'$$; cat >/dev/null; sleep 1"
             mail_concurrency = 3
             """.write(to: config, atomically: true, encoding: .utf8)
         let database = try TestPostgres.freshDatabase()
-        let daemon = try startDaemon(database, at: "2026-03-04T09:00:00Z", config: config)
+        // Where a password could come from: libpq's variables and the daemon's own.
+        let daemon = try startDaemon(database, at: "2026-03-04T09:00:00Z", config: config,
+                                     environment: ["PGPASSWORD": "not-for-mail", "BBCS_MAIL_TIMEOUT": "20"])
         let client = try daemon.client()
         _ = try client.call(HelloRequest())
         #expect(try remindTheHolder(daemon).created == 3)
@@ -176,6 +178,13 @@ struct MailDeliveryTests {
             print("a mail command's descriptors:\n\(listing)")
             let descriptors = listing.split(separator: "\n").map { $0.components(separatedBy: " -> ")[0] }
             #expect(descriptors.sorted() == ["0", "1", "2"], "\(listing)")
+        }
+        let environments = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("env.") }
+            .map { try String(contentsOfFile: directory.appendingPathComponent($0).path, encoding: .utf8) }
+        #expect(environments.count == 3)
+        for environment in environments {
+            let names = environment.split(separator: "\n").compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) }
+            #expect(names.contains("PATH") && !names.contains { $0.hasPrefix("PG") || $0.hasPrefix("BBCS_") }, "\(names)")
         }
     }
 
