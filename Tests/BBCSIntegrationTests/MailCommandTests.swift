@@ -3,7 +3,7 @@ import BBCSTestSupport
 import Foundation
 import Testing
 
-/// The mail command as the scheduler runs it: its verdict decides whether a reminder's mail
+/// The mail command as the delivery worker runs it: its verdict decides whether a reminder's mail
 /// is recorded as sent or retried. Run through `blocking`, so the timings measured are the
 /// command's, not a wait for a thread of the pool the other tests hold.
 @Suite("mail command")
