@@ -7,8 +7,9 @@ import Foundation
 /// it afterwards, so its pid cannot be reused while anything here may still signal it.
 enum ExitWatch {
     /// The exit status as a shell reports it, and whether `deadline` passed first (the child
-    /// is then killed with SIGKILL, and with `group` every process of the group it leads). The wait blocks a thread of its own and needs no task or
-    /// timer of Swift's pool, which blocked synchronous tests may all be holding.
+    /// is then killed with SIGKILL, with `group` every process of the group it leads). The
+    /// wait blocks a thread of its own and needs no task or timer of Swift's pool, which
+    /// blocked synchronous tests may all be holding.
     static func end(of pid: pid_t, deadline: Duration? = nil, group: Bool = false) async -> (status: Int32, timedOut: Bool) {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: wait(for: pid, deadline: deadline, group: group)) }.start()
@@ -23,7 +24,8 @@ enum ExitWatch {
                 usleep(10_000)
             }
             // The leader is not reaped yet, so its pid (and the group's number) is not reused.
-            kill(group ? -pid : pid, SIGKILL)
+            // Should the group not have been made, the child alone is killed, not waited for forever.
+            if !group || kill(-pid, SIGKILL) != 0 { kill(pid, SIGKILL) }
         }
         return (status(of: pid, flags: 0) ?? 128 + SIGKILL, deadline != nil)
     }

@@ -127,13 +127,21 @@ public final class MailDelivery: Sendable {
         } else {
             logger.info("mail delivered", metadata: metadata)
         }
-        do {
-            try await store.recordAttempt(message.id, error: failure, now: clock())
-        } catch {
-            // The lease still holds the message; once it runs out the message is tried again,
-            // which for one that was delivered means a second copy.
-            logger.error("mail attempt not recorded; it is tried again when its lease ends", metadata: metadata.merging([
-                "delivered": "\(failure == nil)", "error": "\(error)"]) { $1 })
+        // A delivery not recorded would be sent again once its lease ends: worth a few tries
+        // over a database that is briefly away (all within the lease's 60 s beyond the timeout).
+        var pause = Duration.milliseconds(500)
+        for attempt in 1... {
+            do {
+                try await store.recordAttempt(message.id, error: failure, now: clock())
+                break
+            } catch {
+                guard failure == nil, attempt < 6, (try? await Task.sleep(for: pause)) != nil else {
+                    logger.error("mail attempt not recorded; it is tried again when its lease ends", metadata: metadata.merging([
+                        "delivered": "\(failure == nil)", "error": "\(error)"]) { $1 })
+                    break
+                }
+                pause *= 2
+            }
         }
         return failure == nil
     }
