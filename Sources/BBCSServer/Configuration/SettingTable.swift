@@ -47,7 +47,7 @@ extension Setting {
         Setting("overdue_escalation_days", .integer(0...366), default: 14, .live,
                 "Days a task is overdue before administrators are reminded too."),
         Setting("mail_command", .text, default: "", .live,
-                "Shell command each reminder is piped to, e.g. \"/usr/sbin/sendmail -t -i\"; empty: inbox only."),
+                "Shell command each reminder is piped to, e.g. \"/usr/bin/msmtp --file=/etc/bbcs/msmtprc -t\" (README, Mail); empty: inbox only."),
         Setting("mail_timeout", .integer(1...600), default: 30, .live,
                 "Seconds one run of the mail command may take, writing the message to it included, before it is stopped and retried later."),
         Setting("mail_concurrency", .integer(1...64), default: 4, .live,
