@@ -9,9 +9,16 @@ import NIOPosix
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
 /// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
+///
+/// New connections come from `hosts`, which, for a multi-host connection string, opens them
+/// on the current primary. A write refused as read-only (the host is a standby now) or a
+/// broken connection takes the preference from its host and closes the pool's idle
+/// connections to it; the refused request, which wrote nothing, runs once more on a fresh
+/// connection.
 public final class PGPool: Sendable {
     public let size: Int
-    private let conninfo: String
+    /// Opens the pool's connections (and the change feed's).
+    public let hosts: PGHosts
     private let threads: NIOThreadPool
     private let waitTimeout: @Sendable () -> Duration
     private let state: NIOLockedValueBox<State>
@@ -36,10 +43,18 @@ public final class PGPool: Sendable {
     ///   - size: the most connections open at once, and the threads that drive them.
     ///   - waitTimeout: the longest a caller waits for a connection, read at each wait (so a
     ///     reload applies at once).
-    public init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
+    public convenience init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
+        self.init(hosts: PGHosts(conninfo: conninfo), size: size, waitTimeout: waitTimeout)
+    }
+
+    /// - Parameters:
+    ///   - hosts: what opens the connections.
+    ///   - size: the most connections open at once, and the threads that drive them.
+    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait.
+    public init(hosts: PGHosts, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
         precondition(size > 0, "pool size must be positive")
         self.size = size
-        self.conninfo = conninfo
+        self.hosts = hosts
         self.waitTimeout = waitTimeout
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.state = NIOLockedValueBox(State(permits: size))
@@ -51,19 +66,21 @@ public final class PGPool: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await acquirePermit()
         defer { releasePermit() }
-        let conninfo = self.conninfo
-        return try await threads.runIfActive { [state] in
+        let hosts = self.hosts
+        return try await threads.runIfActive { [self, state] in
             let idle = state.withLockedValue { $0.idle.popLast() }
-            let connection = try idle ?? PGConnection(conninfo: conninfo)
+            let connection = try idle ?? hosts.connect()
             do {
                 let value = try body(connection)
                 state.withLockedValue { $0.idle.append(connection) }
                 return value
             } catch let error as PGError {
-                if connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                let demoted = passOver(connection, after: error)
+                if !demoted, connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                if demoted && error.isReadOnlyTransaction { return try rerunOnPrimary(body) }
                 guard idle != nil, case .connectionFailed = error else { throw error }
                 // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
-                let fresh = try PGConnection(conninfo: conninfo)
+                let fresh = try hosts.connect()
                 let value = try body(fresh)
                 state.withLockedValue { $0.idle.append(fresh) }
                 return value
@@ -73,6 +90,34 @@ public final class PGPool: Sendable {
                 if connection.isReusable { state.withLockedValue { $0.idle.append(connection) } }
                 throw error
             }
+        }
+    }
+
+    /// After `error` on `connection`, takes the preference from its host and closes the idle
+    /// connections to it, when the error shows the host may no longer be the primary.
+    private func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
+        guard let endpoint = connection.endpoint, hosts.demote(endpoint, after: error) else { return false }
+        // Released outside the lock: closing a connection talks to the server.
+        let dropped = state.withLockedValue { state -> [PGConnection] in
+            let (gone, kept) = (state.idle.filter { $0.endpoint == endpoint }, state.idle.filter { $0.endpoint != endpoint })
+            state.idle = kept
+            return gone
+        }
+        _ = dropped
+        return true
+    }
+
+    /// Runs `body` again, once, on a fresh connection, which `hosts` opens on a primary: its
+    /// first run was refused as read-only, so it wrote nothing.
+    private func rerunOnPrimary<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        let fresh = try hosts.connect()
+        do {
+            let value = try body(fresh)
+            state.withLockedValue { $0.idle.append(fresh) }
+            return value
+        } catch {
+            if fresh.isReusable { state.withLockedValue { $0.idle.append(fresh) } }
+            throw error
         }
     }
 
