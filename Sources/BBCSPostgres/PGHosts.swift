@@ -11,8 +11,8 @@ import Synchronization
 /// The hosts are tried one at a time, the preferred one first and then the rest in their
 /// order: the preferred host is the one that most recently proved primary, so a failed
 /// primary started again as a primary (split brain) does not win the writes back while the
-/// promoted one answers. A host whose write was refused as read-only (SQLSTATE 25006) or
-/// whose connection failed loses the preference to the next one (`demote`).
+/// promoted one answers. A host whose write was refused as read-only (SQLSTATE 25006) loses
+/// the preference to the next one (`demote`).
 ///
 /// On top of that, a primary on an older timeline than one already seen on another host is
 /// refused: a promoted standby starts a new timeline, and the former primary started again
@@ -106,20 +106,24 @@ public final class PGHosts: Sendable {
         throw PGError.connectionFailed("no host is a usable primary (" + failures.joined(separator: "; ") + ")")
     }
 
-    /// Takes the preference from `endpoint` after `error` on one of its connections, when the
-    /// error shows it may no longer be the primary: a write refused as read-only, or a broken
-    /// connection. Returns true when it did, so the caller drops its idle connections to it.
+    /// Judges `error` on one of `endpoint`'s connections. A write refused as read-only shows
+    /// the host is no primary now: the preference moves to the next host. A broken connection
+    /// leaves the preference where it is (the next connection tries the host first and goes on
+    /// when it does not answer), since a backend terminated on the new primary must not hand
+    /// the writes to an old one. Returns true for both, so the caller drops its idle
+    /// connections to the host, likely broken or read-only too.
     @discardableResult
     public func demote(_ endpoint: Endpoint, after error: PGError) -> Bool {
-        guard isMultiHost, error.isReadOnlyTransaction || error.isConnectionFailure else { return false }
+        guard isMultiHost else { return false }
+        guard error.isReadOnlyTransaction else { return error.isConnectionFailure }
         let next = state.withLock { state -> Int? in
             guard state.preferred == endpoint.index else { return nil }
             state.preferred = (endpoint.index + 1) % endpoints.count
             return state.preferred
         }
         if let next {
-            logger?.notice("database host passed over; trying the next one first", metadata: [
-                "host": "\(endpoint)", "next": "\(endpoints[next])", "error": "\(error.reason)"])
+            logger?.notice("database host is read-only; trying the next one first", metadata: [
+                "host": "\(endpoint)", "next": "\(endpoints[next])"])
         }
         return true
     }

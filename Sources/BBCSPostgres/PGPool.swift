@@ -12,8 +12,8 @@ import NIOPosix
 ///
 /// New connections come from `hosts`, which, for a multi-host connection string, opens them
 /// on the current primary. A write refused as read-only (the host is a standby now) or a
-/// broken connection takes the preference from its host and closes the pool's idle
-/// connections to it; the refused request, which wrote nothing, runs once more on a fresh
+/// broken connection closes the pool's idle connections to its host, and read-only takes the
+/// host's preference; the refused request, which wrote nothing, runs once more on a fresh
 /// connection.
 public final class PGPool: Sendable {
     public let size: Int
@@ -93,8 +93,8 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// After `error` on `connection`, takes the preference from its host and closes the idle
-    /// connections to it, when the error shows the host may no longer be the primary.
+    /// After `error` on `connection`, closes the idle connections to its host when the error
+    /// shows the host may be gone or no longer the primary (`PGHosts.demote`).
     private func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
         guard let endpoint = connection.endpoint, hosts.demote(endpoint, after: error) else { return false }
         // Released outside the lock: closing a connection talks to the server.

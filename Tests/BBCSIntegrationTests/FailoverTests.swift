@@ -58,7 +58,11 @@ struct FailoverTests {
         #expect(try !pair.primary.isInRecovery())
         let oldPrimaryRows = try reasons(on: pair.primary)
         run.enter(.splitBrain)
+        // New connections must open all the same: the daemon's backends on the new primary
+        // are terminated every half second, and each reconnects to it, not to the old one.
+        let terminator = BackendTerminator(conninfo: pair.standby.conninfo)
         usleep(4_000_000)
+        let terminated = try terminator.stop()
         let replies = try run.stop()
 
         let onNew = try reasons(on: pair.standby), onOld = try reasons(on: pair.primary)
@@ -75,7 +79,9 @@ struct FailoverTests {
         print("failover: rows on the new primary \(onNew.count), on the old one \(oldPrimaryRows.count) when it came back and "
               + "\(onOld.count) at the end; acknowledged \(acknowledged.count), lost \(lost.count), doubled \(doubled.count), "
               + "refused yet stored \(refusedYetStored.count); first write acknowledged "
-              + "\(firstAfterPromotion.map { "\($0 - promotedAt)" } ?? "never") after the promotion")
+              + "\(firstAfterPromotion.map { "\($0 - promotedAt)" } ?? "never") after the promotion; "
+              + "\(terminated) backends terminated on the new primary while the old one was back")
+        #expect(terminated > 0)
         #expect(lost.isEmpty, "acknowledged but not on the new primary: \(lost.prefix(5))")
         #expect(doubled.isEmpty, "stored more than once: \(doubled.prefix(5))")
         #expect(firstAfterPromotion != nil, "no write was acknowledged after the promotion")
@@ -83,11 +89,14 @@ struct FailoverTests {
         #expect(onOld == oldPrimaryRows, "the old primary took writes after it came back")
         #expect(acknowledged.filter { $0.phase == .splitBrain && onOld[$0.reason] != nil }.isEmpty)
 
+        // While the new primary answers, the daemon never even tries the old one.
+        #expect(!daemon.process.log.contains("database host refused"))
+
         // The new primary gone: the old one answers as a primary, but on timeline 1 behind the
         // promoted standby's 2, so the daemon refuses it rather than write a forked history.
-        try blocking { try await pair.standby.stop() }
         let slot = slots[0]
         let history = try setup.call(FigureHistoryRequest(code: slot.code, period: slot.period))
+        try blocking { try await pair.standby.stop() }
         let refused = setup.error(FigureCorrectRequest(code: slot.code, period: slot.period, value: 5, reason: "failover after",
                                                       revision: history.revisions.last?.revision ?? 1))
         print("failover: with only the old primary up, a write was answered \(refused.map { "\($0.code): \($0.message)" } ?? "ok")")
@@ -154,19 +163,24 @@ final class FailoverWriters: Sendable {
         let answeredAt: ContinuousClock.Instant
     }
 
-    private let phase = Mutex(Phase.beforeKill)
-    private let stopped = Atomic(false)
+    /// What the writers read as they go.
+    private final class Control: Sendable {
+        let phase = Mutex(Phase.beforeKill)
+        let stopped = Atomic(false)
+    }
+
+    private let control = Control()
     private let writers: [Background<[Reply]>]
 
     init(socketPath: String, slots: [(code: String, period: Period)]) throws {
-        let phase = self.phase, stopped = self.stopped
+        let control = self.control
         writers = slots.enumerated().map { index, slot in
             Background { () -> [Reply] in
                 var client = try Client(socketPath: socketPath)
                 var replies: [Reply] = [], revision = 1, attempt = 0
-                while !stopped.load(ordering: .relaxed) {
+                while !control.stopped.load(ordering: .relaxed) {
                     attempt += 1
-                    let reason = "failover w\(index) n\(attempt)", sent = phase.withLock { $0 }, sentAt = ContinuousClock.now
+                    let reason = "failover w\(index) n\(attempt)", sent = control.phase.withLock { $0 }, sentAt = ContinuousClock.now
                     var code: ErrorCode?
                     do {
                         let result = try client.call(FigureCorrectRequest(code: slot.code, period: slot.period, value: Double(attempt % 97),
@@ -192,11 +206,40 @@ final class FailoverWriters: Sendable {
         }
     }
 
-    func enter(_ next: Phase) { phase.withLock { $0 = next } }
+    func enter(_ next: Phase) { control.phase.withLock { $0 = next } }
 
     /// Stops the writers and returns every reply.
     func stop() throws -> [Reply] {
-        stopped.store(true, ordering: .relaxed)
+        control.stopped.store(true, ordering: .relaxed)
         return try writers.flatMap { try $0.value() }
+    }
+}
+
+/// Terminates the bbcs database's client backends (the daemon's) every half second until stopped.
+final class BackendTerminator: Sendable {
+    private final class Flag: Sendable { let stopped = Atomic(false) }
+    private let flag = Flag()
+    private let work: Background<Int>
+
+    init(conninfo: String) {
+        let flag = self.flag
+        work = Background {
+            let db = try PGConnection(conninfo: conninfo)
+            var terminated = 0
+            while !flag.stopped.load(ordering: .relaxed) {
+                terminated += try db.query("""
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+                    """).int(0, 0)
+                usleep(500_000)
+            }
+            return terminated
+        }
+    }
+
+    /// Stops it and returns how many backends it terminated.
+    func stop() throws -> Int {
+        flag.stopped.store(true, ordering: .relaxed)
+        return try work.value()
     }
 }
