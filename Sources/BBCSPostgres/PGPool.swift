@@ -68,7 +68,7 @@ public final class PGPool: Sendable {
         defer { releasePermit() }
         let hosts = self.hosts
         return try await threads.runIfActive { [self, state] in
-            let idle = state.withLockedValue { $0.idle.popLast() }
+            let idle = takeIdle()
             let connection = try idle ?? hosts.connect()
             do {
                 let value = try body(connection)
@@ -93,17 +93,33 @@ public final class PGPool: Sendable {
         }
     }
 
+    /// An idle connection, if any. With several hosts, idle connections to a host that is no
+    /// longer the preferred one are closed instead: they were opened before it was passed over
+    /// (one busy when its host refused a write as read-only, say), and reads on them would not
+    /// see what is written on the primary now.
+    private func takeIdle() -> PGConnection? {
+        guard hosts.isMultiHost else { return state.withLockedValue { $0.idle.popLast() } }
+        let preferred = hosts.preferred
+        let (connection, stale) = state.withLockedValue { state -> (PGConnection?, [PGConnection]) in
+            let stale = state.idle.filter { $0.endpoint != preferred }
+            state.idle.removeAll { $0.endpoint != preferred }
+            return (state.idle.popLast(), stale)
+        }
+        _ = stale  // closed here, outside the lock: closing one talks to the server
+        return connection
+    }
+
     /// After `error` on `connection`, closes the idle connections to its host when the error
     /// shows the host may be gone or no longer the primary (`PGHosts.demote`).
     private func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
         guard let endpoint = connection.endpoint, hosts.demote(endpoint, after: error) else { return false }
-        // Released outside the lock: closing a connection talks to the server.
-        let dropped = state.withLockedValue { state -> [PGConnection] in
-            let (gone, kept) = (state.idle.filter { $0.endpoint == endpoint }, state.idle.filter { $0.endpoint != endpoint })
-            state.idle = kept
+        // The connections returned close as this statement ends, outside the lock: closing one
+        // talks to the server.
+        _ = state.withLockedValue { state -> [PGConnection] in
+            let gone = state.idle.filter { $0.endpoint == endpoint }
+            state.idle.removeAll { $0.endpoint == endpoint }
             return gone
         }
-        _ = dropped
         return true
     }
 
