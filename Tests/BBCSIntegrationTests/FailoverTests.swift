@@ -73,7 +73,7 @@ struct FailoverTests {
         let firstAfterPromotion = acknowledged.filter { $0.sentAt >= promotedAt }.map(\.answeredAt).min()
         for phase in FailoverWriters.Phase.allCases {
             let sent = replies.filter { $0.phase == phase }
-            let codes = Dictionary(grouping: sent.compactMap(\.code), by: { $0 }).mapValues(\.count)
+            let codes = Dictionary(grouping: sent.compactMap(\.code?.rawValue), by: { $0 }).mapValues(\.count)
             print("failover: \(phase): \(sent.count) writes sent, \(sent.filter { $0.code == nil }.count) acknowledged, errors \(codes)")
         }
         print("failover: rows on the new primary \(onNew.count), on the old one \(oldPrimaryRows.count) when it came back and "
@@ -148,6 +148,24 @@ struct FailoverTests {
         }
         print("read-only host: \(left) pooled connections left on it \(ContinuousClock.now - refusedAt) after the refused write")
         #expect(left == 0)
+    }
+
+    /// One host that turns read-only (as a standby is): a write is answered `unavailable`,
+    /// saying nothing was changed, never `internal`, and nothing is stored.
+    @Test func aWriteToAReadOnlyDatabaseIsAnsweredUnavailable() throws {
+        let daemon = try TestDaemon()
+        let client = try daemon.client()
+        let period = Period(startYear: 2025, quarter: 2)
+        _ = try client.call(FigureSubmitRequest(code: "ComS_011", period: period, value: 100, note: "failover"))
+        let db = try PGConnection(conninfo: daemon.database)
+        try db.execute("ALTER DATABASE \(identifier: try db.query("SELECT current_database()").text(0, 0)) SET default_transaction_read_only = on")
+        // Sessions read the setting when they start: end the daemon's, so its next ones are read-only.
+        try db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        let refused = client.error(FigureCorrectRequest(code: "ComS_011", period: period, value: 101, reason: "failover read-only", revision: 1))
+        print("read-only database: a write was answered \(refused.map { "\($0.code): \($0.message)" } ?? "ok")")
+        #expect(refused?.code == .unavailable)
+        #expect(refused?.message.contains("nothing was changed") == true)
+        #expect(try db.query("SELECT count(*) FROM figures WHERE reason = 'failover read-only'").int(0, 0) == 0)
     }
 
     /// The bbcs database's figure corrections written by this test, by reason, with how many
