@@ -168,8 +168,8 @@ public final class PGHosts: Sendable {
 
     /// The timeline WAL is written on now (the first eight hex digits of the current WAL
     /// file's name), which any role may read; null on a standby, which has none of its own.
-    /// pg_control_checkpoint() would need pg_monitor, and names the last checkpoint's timeline,
-    /// which lags a promotion.
+    /// pg_control_checkpoint()'s timeline_id is the last checkpoint's, which lags a promotion
+    /// until the checkpoint after it.
     private static let timelineQuery: PGQuery = """
         SELECT CASE WHEN pg_is_in_recovery() THEN NULL
                ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline
