@@ -77,7 +77,7 @@ public struct PostgresCluster: Sendable {
 
     /// Opens the cluster's folder and `run/` without following a link, checks them, and as
     /// root hands each descriptor (never a path) to the server's account.
-    private func prepareFolders() throws {
+    func prepareFolders() throws {
         var account: (uid: uid_t, gid: gid_t)?
         if geteuid() == 0 {
             guard let entry = getpwnam(serverAccount) else { throw Failure.noAccount(serverAccount) }
@@ -93,12 +93,14 @@ public struct PostgresCluster: Sendable {
 
     /// Starts the server on the private socket and waits until it accepts connections;
     /// returns false when it was already running. `maxConnections` is PostgreSQL's
-    /// max_connections (the load benchmark's pgbench opens one per client).
+    /// max_connections (the load benchmark's pgbench opens one per client); `settings` are
+    /// more server settings for this run (values without quotes), over the configuration files'.
     @discardableResult
-    public func start(maxConnections: Int = 100) async throws -> Bool {
+    public func start(maxConnections: Int = 100, settings: [String: String] = [:]) async throws -> Bool {
         if await isRunning() { return false }
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c unix_socket_permissions=0700 "
             + "-c fsync=on -c max_connections=\(maxConnections)"
+            + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)='\($0.value)'" }.joined()
         try await pgCtl(["-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         return true
     }
@@ -132,13 +134,13 @@ public struct PostgresCluster: Sendable {
 
     /// Runs pg_ctl on the cluster's data folder.
     @discardableResult
-    private func pgCtl(_ arguments: [String]) async throws -> String {
+    func pgCtl(_ arguments: [String]) async throws -> String {
         try await runServerCommand(await Self.binDirectory() + "/pg_ctl", ["-D", dataDirectory.path] + arguments)
     }
 
     /// Runs a server program as the server's account.
     @discardableResult
-    private func runServerCommand(_ program: String, _ arguments: [String]) async throws -> String {
+    func runServerCommand(_ program: String, _ arguments: [String]) async throws -> String {
         if geteuid() == 0 {
             // From "/", which the server's account can always read, whatever this process's directory.
             return try await Self.run("/usr/sbin/runuser", ["-u", serverAccount, "--", "/usr/bin/env", "-C", "/", program] + arguments)

@@ -17,7 +17,7 @@ public final class ChangeFeed: Sendable {
         case notified(Int64?)
     }
 
-    private let conninfo: String
+    private let hosts: PGHosts
     private let logger: Logger
     private let maxBackoff: Duration
     private let state = Mutex(State())
@@ -31,8 +31,14 @@ public final class ChangeFeed: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    public init(conninfo: String, logger: Logger, maxBackoff: Duration = .seconds(5)) {
-        self.conninfo = conninfo
+    public convenience init(conninfo: String, logger: Logger, maxBackoff: Duration = .seconds(5)) {
+        self.init(hosts: PGHosts(conninfo: conninfo), logger: logger, maxBackoff: maxBackoff)
+    }
+
+    /// Listens on connections `hosts` opens: with a multi-host string, on the current primary,
+    /// where the changes are committed (a standby delivers no NOTIFY).
+    public init(hosts: PGHosts, logger: Logger, maxBackoff: Duration = .seconds(5)) {
+        self.hosts = hosts
         self.logger = logger
         self.maxBackoff = maxBackoff
         var fds: [Int32] = [-1, -1]
@@ -93,7 +99,7 @@ public final class ChangeFeed: Sendable {
         var outage: (since: ContinuousClock.Instant, attempts: Int)?
         while !isStopping {
             do {
-                let connection = try PGConnection(conninfo: conninfo)
+                let connection = try hosts.connect()
                 try connection.listen(ChangeLog.channel)
                 if let lost = outage {
                     logger.notice("change feed listening again", metadata: [

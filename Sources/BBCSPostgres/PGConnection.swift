@@ -13,12 +13,31 @@ public final class PGConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// This connection's prepared statements by SQL text; a new connection starts empty.
     private var statements: PreparedStatements
+    /// The host of a multi-host connection string it was opened to (`PGHosts`); nil otherwise.
+    public let endpoint: PGHosts.Endpoint?
 
     /// Opens a connection from a libpq connection string (keywords or URI).
     /// - Parameter preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
-    public init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws {
+    public convenience init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws {
+        try self.init(handle: PQconnectdb(conninfo), endpoint: nil, preparedStatementLimit: preparedStatementLimit)
+    }
+
+    /// Opens a connection from libpq keywords and values, to one host of a `PGHosts`.
+    convenience init(parameters: [(String, String)], endpoint: PGHosts.Endpoint, preparedStatementLimit: Int) throws {
+        let keywords = parameters.map { strdup($0.0) } + [nil], values = parameters.map { strdup($0.1) } + [nil]
+        defer { (keywords + values).forEach { free($0) } }
+        let handle = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywords in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+                PQconnectdbParams(keywords.baseAddress, values.baseAddress, 0)
+            }
+        }
+        try self.init(handle: handle, endpoint: endpoint, preparedStatementLimit: preparedStatementLimit)
+    }
+
+    private init(handle: OpaquePointer?, endpoint: PGHosts.Endpoint?, preparedStatementLimit: Int) throws {
         statements = PreparedStatements(limit: preparedStatementLimit)
-        guard let handle = PQconnectdb(conninfo) else { throw PGError.connectionFailed("out of memory") }
+        self.endpoint = endpoint
+        guard let handle else { throw PGError.connectionFailed("out of memory") }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(handle)

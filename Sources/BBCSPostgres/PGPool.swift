@@ -9,9 +9,16 @@ import NIOPosix
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
 /// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
+///
+/// New connections come from `hosts`, which, for a multi-host connection string, opens them
+/// on the current primary. A write refused as read-only (the host is a standby now) or a
+/// broken connection closes the pool's idle connections to its host, and read-only takes the
+/// host's preference; the refused request, which wrote nothing, runs once more on a fresh
+/// connection.
 public final class PGPool: Sendable {
     public let size: Int
-    private let conninfo: String
+    /// Opens the pool's connections (and the change feed's).
+    public let hosts: PGHosts
     private let threads: NIOThreadPool
     private let waitTimeout: @Sendable () -> Duration
     private let state: NIOLockedValueBox<State>
@@ -36,10 +43,18 @@ public final class PGPool: Sendable {
     ///   - size: the most connections open at once, and the threads that drive them.
     ///   - waitTimeout: the longest a caller waits for a connection, read at each wait (so a
     ///     reload applies at once).
-    public init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
+    public convenience init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
+        self.init(hosts: PGHosts(conninfo: conninfo), size: size, waitTimeout: waitTimeout)
+    }
+
+    /// - Parameters:
+    ///   - hosts: what opens the connections.
+    ///   - size: the most connections open at once, and the threads that drive them.
+    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait.
+    public init(hosts: PGHosts, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
         precondition(size > 0, "pool size must be positive")
         self.size = size
-        self.conninfo = conninfo
+        self.hosts = hosts
         self.waitTimeout = waitTimeout
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.state = NIOLockedValueBox(State(permits: size))
@@ -51,19 +66,21 @@ public final class PGPool: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await acquirePermit()
         defer { releasePermit() }
-        let conninfo = self.conninfo
-        return try await threads.runIfActive { [state] in
-            let idle = state.withLockedValue { $0.idle.popLast() }
-            let connection = try idle ?? PGConnection(conninfo: conninfo)
+        let hosts = self.hosts
+        return try await threads.runIfActive { [self, state] in
+            let idle = takeIdle()
+            let connection = try idle ?? hosts.connect()
             do {
                 let value = try body(connection)
                 state.withLockedValue { $0.idle.append(connection) }
                 return value
             } catch let error as PGError {
-                if connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                let demoted = passOver(connection, after: error)
+                if !demoted, connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
+                if demoted && error.isReadOnlyTransaction { return try rerunOnPrimary(body) }
                 guard idle != nil, case .connectionFailed = error else { throw error }
                 // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
-                let fresh = try PGConnection(conninfo: conninfo)
+                let fresh = try hosts.connect()
                 let value = try body(fresh)
                 state.withLockedValue { $0.idle.append(fresh) }
                 return value
@@ -73,6 +90,50 @@ public final class PGPool: Sendable {
                 if connection.isReusable { state.withLockedValue { $0.idle.append(connection) } }
                 throw error
             }
+        }
+    }
+
+    /// An idle connection, if any. With several hosts, idle connections to a host that is no
+    /// longer the preferred one are closed instead: they were opened before it was passed over
+    /// (one busy when its host refused a write as read-only, say), and reads on them would not
+    /// see what is written on the primary now.
+    private func takeIdle() -> PGConnection? {
+        guard hosts.isMultiHost else { return state.withLockedValue { $0.idle.popLast() } }
+        let preferred = hosts.preferred
+        let (connection, stale) = state.withLockedValue { state -> (PGConnection?, [PGConnection]) in
+            let stale = state.idle.filter { $0.endpoint != preferred }
+            state.idle.removeAll { $0.endpoint != preferred }
+            return (state.idle.popLast(), stale)
+        }
+        _ = stale  // closed here, outside the lock: closing one talks to the server
+        return connection
+    }
+
+    /// After `error` on `connection`, closes the idle connections to its host when the error
+    /// shows the host may be gone or no longer the primary (`PGHosts.demote`).
+    private func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
+        guard let endpoint = connection.endpoint, hosts.demote(endpoint, after: error) else { return false }
+        // The connections returned close as this statement ends, outside the lock: closing one
+        // talks to the server.
+        _ = state.withLockedValue { state -> [PGConnection] in
+            let gone = state.idle.filter { $0.endpoint == endpoint }
+            state.idle.removeAll { $0.endpoint == endpoint }
+            return gone
+        }
+        return true
+    }
+
+    /// Runs `body` again, once, on a fresh connection, which `hosts` opens on a primary: its
+    /// first run was refused as read-only, so it wrote nothing.
+    private func rerunOnPrimary<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        let fresh = try hosts.connect()
+        do {
+            let value = try body(fresh)
+            state.withLockedValue { $0.idle.append(fresh) }
+            return value
+        } catch {
+            if fresh.isReusable { state.withLockedValue { $0.idle.append(fresh) } }
+            throw error
         }
     }
 

@@ -44,8 +44,7 @@ public final class ChangeStream: Sendable {
     }
 
     /// - Parameters:
-    ///   - conninfo: the database, for the LISTEN connection of its own.
-    ///   - pool: where the changes are read.
+    ///   - pool: where the changes are read; its hosts open the LISTEN connection of its own.
     ///   - seq: the last change already applied (the subscribers' starting point).
     ///   - gapLifetime: how long a seq skipped over is waited for before it is given up;
     ///     longer than any transaction that records a change runs.
@@ -53,13 +52,13 @@ public final class ChangeStream: Sendable {
     ///   - batchLimit: the most changes read (and delivered) at once.
     ///   - executor: where its reading and delivery run (nil: Swift's global pool); tests whose
     ///     process's cooperative threads are held by synchronous tests give a thread of their own.
-    public init(conninfo: String, pool: PGPool, after seq: Int64, logger: Logger,
+    public init(pool: PGPool, after seq: Int64, logger: Logger,
                 gapLifetime: Duration = .seconds(60), pollInterval: Duration = .seconds(1), batchLimit: Int = 10_000,
                 executor: (any TaskExecutor)? = nil) {
         self.executor = executor
         self.pool = pool
         self.pollInterval = pollInterval
-        self.feed = ChangeFeed(conninfo: conninfo, logger: logger)
+        self.feed = ChangeFeed(hosts: pool.hosts, logger: logger)
         self.logger = logger
         self.batchLimit = max(1, batchLimit)
         self.state = Mutex(State(cursor: ChangeCursor(after: seq, gapLifetime: gapLifetime)))

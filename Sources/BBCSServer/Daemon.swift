@@ -73,7 +73,7 @@ public final class Daemon: Service {
     public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
         let live = NIOLockedValueBox(configuration)
         self.configuration = configuration
-        self.pool = PGPool(conninfo: configuration.database, size: configuration.poolSize,
+        self.pool = PGPool(hosts: PGHosts(conninfo: configuration.database, logger: logger), size: configuration.poolSize,
                            waitTimeout: { live.withLockedValue { $0.poolWaitTimeout } })
         self.logger = logger
         self.notifier = notifier
@@ -127,7 +127,7 @@ public final class Daemon: Service {
         notifier.status("loading the plan into memory")
         let memory = try await PlanMemory.load(pool: pool, logger: logger)
         // The stream starts where the memory's snapshot ends, so no change falls between them.
-        let changes = ChangeStream(conninfo: configuration.database, pool: pool, after: memory.seq, logger: logger)
+        let changes = ChangeStream(pool: pool, after: memory.seq, logger: logger)
         changes.subscribe { await memory.apply($0) }
         let live = self.live
         let delivery = MailDelivery(pool: pool, settings: { live.withLockedValue { $0.mail } }, clock: configuration.clock, logger: logger)

@@ -69,7 +69,7 @@ public struct MethodTable: Sendable {
         let memory = PlanMemory(pool: pool, logger: logger, snapshot: PlanSnapshot(
             seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
             outline: PlanOutline(objectives: [], serviceAreas: [])))
-        let changes = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: logger)
+        let changes = ChangeStream(pool: pool, after: 0, logger: logger)
         return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: WatchHub(logger: logger),
                                figureGraceDays: { 30 }))
     }

@@ -32,6 +32,11 @@ enum WireErrors {
                 logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")
             }
+            if error.isReadOnlyTransaction {
+                // The pool has run it once more on a primary already: no host takes writes now.
+                logger.warning("database read-only", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, "the database is read-only for now (a failover may be under way); nothing was changed; try again shortly")
+            }
             if error.isConflict {
                 return ResponseError(.conflict, "the change conflicts with another one made at the same time; read again and retry")
             }

@@ -148,7 +148,7 @@ struct ChangeStreamTests {
 
     @Test func catchUpThrowsWhenTheDatabaseCannotBeRead() async throws {
         let pool = PGPool(conninfo: "host=/nonexistent connect_timeout=1", size: 1)
-        let stream = ChangeStream(conninfo: "host=/nonexistent", pool: pool, after: 0, logger: Logger(label: "test"))
+        let stream = ChangeStream(pool: pool, after: 0, logger: Logger(label: "test"))
         await #expect(throws: PGError.self) { try await stream.catchUp(through: 1) }
         await pool.shutdown()
     }
@@ -213,7 +213,7 @@ private final class StreamFixture: Sendable {
         try await Migrator.migrate(pool, try Migration.load(from: packageRoot.appendingPathComponent("Schema")),
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let log = self.log
-        stream = ChangeStream(conninfo: conninfo, pool: pool, after: 0, logger: Logger(label: "test") { _ in log },
+        stream = ChangeStream(pool: pool, after: 0, logger: Logger(label: "test") { _ in log },
                               gapLifetime: gapLifetime, pollInterval: pollInterval, executor: streamThread)
         stream.subscribe { [received] changes in received.add(changes) }
         if start { stream.start() }
