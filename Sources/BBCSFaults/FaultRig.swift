@@ -19,8 +19,11 @@ public struct FaultSetupError: Error, CustomStringConvertible {
 public final class FaultRig: Sendable {
     public let work: URL
     public let cluster: PostgresCluster
+    /// PostgreSQL's max_connections, at every start.
+    let maxConnections: Int
 
     public init(maxConnections: Int) throws {
+        self.maxConnections = maxConnections
         work = makeTemporaryDirectory("bbcs-faults")
         cluster = PostgresCluster(directory: work.appendingPathComponent("postgres"))
         let cluster = self.cluster
@@ -37,9 +40,17 @@ public final class FaultRig: Sendable {
         return name
     }
 
+    /// Starts PostgreSQL unless it runs. A postmaster killed here stays a zombie (no init
+    /// reaps it) that kill(pid, 0) still finds, so the lock files naming a dead or zombie
+    /// postmaster are removed first, as an operator would after a crash.
     func startCluster() throws {
         let cluster = self.cluster
-        try blocking { _ = try await cluster.start() }
+        let maxConnections = self.maxConnections
+        if let postmaster = try? cluster.postmasterPID(), waitUntilGone(postmaster, within: .zero) {
+            try? FileManager.default.removeItem(at: cluster.dataDirectory.appendingPathComponent("postmaster.pid"))
+            try? FileManager.default.removeItem(at: cluster.socketDirectory.appendingPathComponent(".s.PGSQL.5432.lock"))
+        }
+        try blocking { _ = try await cluster.start(maxConnections: maxConnections) }
     }
 
     func stopCluster() throws {
@@ -47,11 +58,11 @@ public final class FaultRig: Sendable {
         try blocking { try await cluster.stop() }
     }
 
-    /// Stops the cluster and removes the folder.
-    public func remove() {
+    /// Stops the cluster and, unless `keep`, removes the folder.
+    public func remove(keep: Bool = false) {
         let cluster = self.cluster
         _ = try? blocking { try await cluster.stop() }
-        try? FileManager.default.removeItem(at: work)
+        if !keep { try? FileManager.default.removeItem(at: work) }
     }
 }
 

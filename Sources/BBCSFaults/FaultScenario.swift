@@ -86,6 +86,8 @@ public struct FaultRunner {
 
     /// One scenario: a fresh database and daemon, the load, the fault, the load again, then every reply checked.
     public func run(_ scenario: FaultScenario) throws -> ScenarioResult {
+        // Whatever the last scenario left, this one starts on a running cluster.
+        try rig.startCluster()
         let database = try rig.freshDatabase(scenario.rawValue)
         let daemon = try FaultDaemon(rig: rig, database: database, requestTimeout: settings.requestTimeout,
                                      connections: settings.writers + settings.readers + 16)
@@ -129,8 +131,6 @@ public struct FaultRunner {
             let processes = [postmaster] + rig.cluster.serverChildren(of: postmaster)
             let killed = processes.filter { kill($0, SIGKILL) == 0 }.count
             let gone = waitUntilGone(postmaster, within: .seconds(30))
-            // No init reaps here: a killed postmaster can stay a zombie that its lock file still names.
-            if gone { try? FileManager.default.removeItem(at: rig.cluster.dataDirectory.appendingPathComponent("postmaster.pid")) }
             try rig.startCluster()
             let again = try rig.cluster.postmasterPID()
             return AppliedFault(applied: gone && killed >= 2 && again != postmaster,
@@ -202,13 +202,13 @@ func pause(_ seconds: Double) {
 /// True once `pid` has exited (gone, or a zombie no one reaps), within `limit`.
 func waitUntilGone(_ pid: pid_t, within limit: Duration) -> Bool {
     let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
+    while true {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return true }
         if stat[stat.index(after: close)...].split(separator: " ").first == "Z" { return true }
+        if ContinuousClock.now >= deadline { return false }
         usleep(20_000)
     }
-    return false
 }
 
 private func tail(_ text: String, _ lines: Int) -> String {

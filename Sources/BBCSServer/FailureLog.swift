@@ -5,12 +5,15 @@ import Synchronization
 /// Logs the database failures that requests are refused for without a line per request.
 ///
 /// The first failure of a kind logs its cause (libpq's text) once; so does a failure whose
-/// cause differs from the last one logged. Repeats are counted, and every `interval` the count
-/// is logged as one line ("database unavailable, 3,384 requests refused in the last 5 s",
-/// with `refused=3384`), so the `refused` values of a kind's count lines add up to the
-/// requests refused. A kind ends when a write succeeds (`recovered()`, the database answered)
-/// or when an interval passes without a failure of that kind; its end is logged once, with
-/// the total.
+/// cause is new to the episode (requests in flight when a server goes see "server closed the
+/// connection", new ones "connection refused": each is logged once, not at every turn).
+/// Repeats are counted, and every `interval` the count is logged as one line ("database
+/// unavailable, 3,384 requests refused in the last 5 s", with `refused=3384`), so the
+/// `refused` values of a kind's count lines add up to the requests refused. An episode ends
+/// when a write succeeds a second or more after its last failure (`recovered()`: the database
+/// answers again; a write that was already under way when the failures began does not end
+/// it), or when an interval passes without a failure of that kind; its end is logged once,
+/// with the total.
 public final class FailureLog: Sendable {
     /// What a request was refused for.
     public enum Kind: String, Sendable, CaseIterable {
@@ -38,7 +41,8 @@ public final class FailureLog: Sendable {
     /// One kind's failures since its first: the cause last logged and the refusals not yet logged.
     private struct Episode {
         let began: ContinuousClock.Instant
-        var cause: String
+        /// The causes logged in this episode (at most `causeLimit`).
+        var causes: Set<String> = []
         var lastFailure: ContinuousClock.Instant
         /// Refusals since `countedSince`, not yet in a count line.
         var counted = 0
@@ -52,6 +56,9 @@ public final class FailureLog: Sendable {
         let message: String
         let metadata: Logger.Metadata
     }
+
+    /// Distinct causes logged in one episode; more are counted, not logged.
+    static let causeLimit = 16
 
     private let interval: Duration
     private let logger: Logger
@@ -73,11 +80,10 @@ public final class FailureLog: Sendable {
         let at = now()
         let lines = episodes.withLock { episodes -> [Line] in
             var lines: [Line] = []
-            var episode = episodes[kind] ?? Episode(began: at, cause: "", lastFailure: at, countedSince: at)
-            if episode.cause != cause {
-                if episode.counted > 0 { lines.append(countLine(kind, &episode, at: at)) }
+            var episode = episodes[kind] ?? Episode(began: at, lastFailure: at, countedSince: at)
+            if !episode.causes.contains(cause) && episode.causes.count < Self.causeLimit {
                 lines.append(Line(level: .warning, message: kind.message, metadata: ["kind": "\(kind.rawValue)", "method": "\(method)", "error": "\(cause)"]))
-                episode.cause = cause
+                episode.causes.insert(cause)
             }
             episode.counted += 1
             episode.total += 1
@@ -89,14 +95,15 @@ public final class FailureLog: Sendable {
         write(lines)
     }
 
-    /// The database answered a write: every episode ends now.
+    /// The database answered a write: every episode whose last failure is a second or more ago ends now.
     public func recovered() {
         // The common case, nothing failing, takes the lock once and logs nothing.
         let at = now()
+        let settle = min(interval, .seconds(1))
         let lines = episodes.withLock { episodes -> [Line] in
             guard !episodes.isEmpty else { return [] }
-            let ended = Kind.allCases.compactMap { kind in episodes[kind].map { (kind, $0) } }
-            episodes.removeAll()
+            let ended = Kind.allCases.compactMap { kind in episodes[kind].map { (kind, $0) } }.filter { at - $0.1.lastFailure >= settle }
+            for (kind, _) in ended { episodes[kind] = nil }
             return ended.flatMap { kind, episode in end(kind, episode, at: at) }
         }
         write(lines)

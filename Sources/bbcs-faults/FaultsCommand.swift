@@ -52,6 +52,9 @@ struct FaultsCommand: ParsableCommand {
     @Option(name: .customLong("reply-timeout"), help: "Seconds a writer waits for a reply before it counts the write as unanswered (default 120).")
     var replyTimeout: Int?
 
+    @Flag(help: "Keep the cluster's folder, with PostgreSQL's and each daemon's log, and print where it is.")
+    var keep = false
+
     func validate() throws {
         if !all && scenarios.isEmpty { throw ValidationError("name a --scenario or give --all") }
         for name in scenarios where FaultScenario(rawValue: name) == nil {
@@ -83,7 +86,10 @@ struct FaultsCommand: ParsableCommand {
             say("cannot start the PostgreSQL cluster: \(error)")
             throw ExitCode(2)
         }
-        defer { rig.remove() }
+        defer {
+            rig.remove(keep: keep)
+            if keep { say("kept \(rig.work.path)") }
+        }
         let runner = FaultRunner(rig: rig, settings: settings, say: say)
         out("bbcs-faults, \(ISO8601DateFormatter().string(from: Date())): \(ProcessInfo.processInfo.activeProcessorCount) cores, "
               + "\(settings.writers) writers, \(settings.readers) readers, \(settings.seconds) s of load, \(settings.outage) s outage, "

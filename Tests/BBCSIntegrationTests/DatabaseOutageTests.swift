@@ -66,6 +66,9 @@ struct DatabaseOutageTests {
             }
         }
         #expect(stored, "the daemon did not store a write after PostgreSQL came back")
+        // The outage ends in the log a second after its last refusal at the earliest (or at the
+        // next count interval, without further writes).
+        for _ in 0..<100 where !daemon.process.log.contains("database reachable again") { usleep(100_000) }
 
         let lines = daemon.process.log.split(separator: "\n")
         let causes = lines.filter { $0.contains(" database unavailable ") && $0.contains("error=") }

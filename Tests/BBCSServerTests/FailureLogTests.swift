@@ -49,6 +49,7 @@ struct FailureLogTests {
             clock.advance(.milliseconds(4))
             log.flush()
         }
+        clock.advance(.seconds(1))
         log.recovered()
         let lines = captured.all
         let causes = lines.filter { $0.metadata["error"] != nil }
@@ -63,17 +64,35 @@ struct FailureLogTests {
         #expect(lines.count == 5)
     }
 
-    @Test func aChangedCauseIsLoggedAndTheCountSoFarWithIt() {
+    @Test func eachCauseIsLoggedOnceHoweverTheyAlternate() {
         let captured = CapturedLines()
         let clock = HandClock()
         let log = FailureLog(interval: .seconds(5), logger: captured.logger, now: { clock.now })
-        for _ in 0..<10 { log.record(.unavailable, cause: "no such socket", method: "m") }
+        for i in 0..<20 { log.record(.unavailable, cause: i % 2 == 0 ? "server closed the connection" : "connection refused", method: "m") }
         clock.advance(.seconds(1))
         for _ in 0..<7 { log.record(.unavailable, cause: "the database system is starting up", method: "m") }
+        clock.advance(.seconds(1))
         log.recovered()
         let lines = captured.all
-        #expect(lines.compactMap { $0.metadata["error"] } == ["no such socket", "the database system is starting up"])
-        #expect(lines.compactMap { $0.metadata["refused"] } == ["10", "7"])
+        #expect(lines.compactMap { $0.metadata["error"] } == ["server closed the connection", "connection refused", "the database system is starting up"])
+        #expect(lines.compactMap { $0.metadata["refused"] } == ["27"])
+    }
+
+    @Test func aWriteFinishingJustAfterAFailureDoesNotEndTheEpisode() {
+        let captured = CapturedLines()
+        let clock = HandClock()
+        let log = FailureLog(interval: .seconds(5), logger: captured.logger, now: { clock.now })
+        log.record(.unavailable, cause: "server closed the connection", method: "m")
+        clock.advance(.milliseconds(100))
+        // A write that was under way when the server went.
+        log.recovered()
+        log.record(.unavailable, cause: "server closed the connection", method: "m")
+        #expect(!captured.all.contains { $0.metadata["total"] != nil })
+        #expect(captured.all.filter { $0.metadata["error"] != nil }.count == 1)
+        clock.advance(.seconds(2))
+        log.recovered()
+        #expect(captured.all.last?.message == "database reachable again")
+        #expect(captured.all.last?.metadata["total"] == "2")
     }
 
     @Test func kindsAreCountedApartAndAQuietIntervalEndsOne() {
