@@ -22,8 +22,8 @@ public enum FaultScenario: String, CaseIterable, Sendable {
         case .killPostgres: return "kill -9 the postmaster and its processes, start PostgreSQL again (crash recovery)"
         case .stopPostgres: return "pg_ctl stop -m fast, PostgreSQL away for --outage seconds, then started again"
         case .terminateBackends: return "pg_terminate_backend on every backend of the daemon's database every 0.5 s for --outage seconds"
-        case .heldLock: return "LOCK TABLE figures IN ACCESS EXCLUSIVE MODE held past the request deadline; readers must go on"
-        case .frozenPrimary: return "SIGSTOP the postmaster and every backend for --outage seconds, then SIGCONT"
+        case .heldLock: return "LOCK TABLE figures IN ACCESS EXCLUSIVE MODE held 5 s past the request deadline (or --outage s); readers must go on"
+        case .frozenPrimary: return "SIGSTOP the postmaster and every backend 5 s past the request deadline (or --outage s), then SIGCONT"
         }
     }
 
@@ -57,10 +57,11 @@ public struct FaultSettings: Sendable {
         return s
     }
 
-    /// How long held-lock holds its lock: past the deadline, by at least two seconds.
-    var lockHold: Int { max(outage, requestTimeout + 2) }
-    /// The longest any reply may take where replies are bounded.
-    var replyBound: Double { Double(requestTimeout) + 3 }
+    /// How long held-lock holds its lock and frozen-primary freezes: past the reply bound, so
+    /// a daemon without deadlines is caught.
+    var faultHold: Int { max(outage, requestTimeout + 5) }
+    /// The longest any reply may take where replies are bounded: the deadline and two seconds.
+    var replyBound: Double { Double(requestTimeout) + 2 }
 }
 
 /// What applying a fault did: whether it really happened, when it ended, and what showed it.
@@ -70,6 +71,14 @@ struct AppliedFault {
     /// Seconds (on the load's clock) at which the fault began and ended.
     var began: Double
     var ended: Double
+    /// Decides `applied` and `evidence` from every write once the load has stopped, for faults
+    /// whose effect shows only in replies that came after the fault ended.
+    var confirm: (([WriteRecord]) -> (applied: Bool, evidence: String))?
+
+    init(applied: Bool, evidence: String, began: Double, ended: Double,
+         confirm: (([WriteRecord]) -> (applied: Bool, evidence: String))? = nil) {
+        self.applied = applied; self.evidence = evidence; self.began = began; self.ended = ended; self.confirm = confirm
+    }
 }
 
 /// Runs scenarios on one rig.
@@ -98,7 +107,7 @@ public struct FaultRunner {
         say("\(scenario.rawValue): \(settings.writers) writers and \(settings.readers) readers on \(database)")
         load.start(slots: slots, readers: settings.readers)
         pause(Double(settings.seconds) / 3)
-        let fault: AppliedFault
+        var fault: AppliedFault
         do {
             fault = try apply(scenario, daemon: daemon, database: database, load: load)
         } catch {
@@ -108,12 +117,13 @@ public struct FaultRunner {
         say("\(scenario.rawValue): \(fault.evidence)")
         pause(Double(settings.seconds) * 2 / 3)
         let (writes, reads) = load.finish()
+        if let confirm = fault.confirm { (fault.applied, fault.evidence) = confirm(writes) }
         // The check reads the database itself, never the daemon's answer.
         let db = try PGConnection(conninfo: daemon.conninfo)
         let stored = try db.rows(StoredRevision.self, "SELECT note, revision FROM figures WHERE note LIKE \(prefix + " w%")")
         let result = ScenarioResult(scenario: scenario, settings: settings, writes: writes, reads: reads,
                                     verdict: Verdict(records: writes, stored: stored), fault: fault)
-        if !result.passed { say("\(scenario.rawValue): the daemon's log is \(daemon.logPath); its last lines:\n" + tail(daemon.log, 15)) }
+        if !result.passed && !daemon.log.isEmpty { say("\(scenario.rawValue): the daemon's log is \(daemon.logPath); its last lines:\n" + tail(daemon.log, 15)) }
         return result
     }
 
@@ -167,21 +177,25 @@ public struct FaultRunner {
             try locker.execute("BEGIN")
             try locker.execute("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
             let locked = load.now
-            pause(Double(settings.lockHold))
+            pause(Double(settings.faultHold))
             try locker.execute("ROLLBACK")
             let released = load.now
-            // Writes sent under the lock that it held up or that were refused for it.
-            let held = load.writesSoFar.filter { $0.sentAt >= locked && $0.sentAt < released && (!isOK($0.reply) || $0.sentAt + $0.elapsed >= released - 0.5) }.count
-            return AppliedFault(applied: held > 0, evidence: "figures locked for \(settings.lockHold) s; \(held) writes sent meanwhile were held up or refused",
-                                began: began, ended: released)
+            let hold = settings.faultHold
+            return AppliedFault(applied: true, evidence: "figures locked for \(hold) s", began: began, ended: released) { writes in
+                // Writes under way while the lock was held that it held up to its end, or that were refused.
+                let held = writes.filter {
+                    $0.sentAt < released && $0.sentAt + $0.elapsed > locked && (!isOK($0.reply) || $0.sentAt + $0.elapsed >= released - 0.5)
+                }.count
+                return (held > 0, "figures locked for \(hold) s; \(held) writes under way were held up or refused")
+            }
 
         case .frozenPrimary:
             let postmaster = try rig.cluster.postmasterPID()
             let processes = [postmaster] + rig.cluster.serverChildren(of: postmaster)
             let stopped = processes.filter { kill($0, SIGSTOP) == 0 }
-            pause(Double(settings.outage))
+            pause(Double(settings.faultHold))
             for pid in stopped.reversed() { kill(pid, SIGCONT) }
-            return AppliedFault(applied: stopped.count >= 2, evidence: "\(stopped.count) PostgreSQL processes stopped for \(settings.outage) s, then continued",
+            return AppliedFault(applied: stopped.count >= 2, evidence: "\(stopped.count) PostgreSQL processes stopped for \(settings.faultHold) s, then continued",
                                 began: began, ended: load.now)
         }
     }

@@ -18,7 +18,8 @@ struct FaultsCommand: ParsableCommand {
             (conflict, timeout, unavailable without outcome "unknown", ...) must not be stored; outcome unknown,
             internal and no reply may be either and are counted. A scenario also fails if its fault was not
             applied, if fewer writes than writers were acknowledged, or if no write after the fault was; held-lock
-            and frozen-primary fail when any reply outlasts the request deadline by more than 3 s.
+            and frozen-primary fail when any reply outlasts the request deadline by more than 2 s, or a read is
+            not answered with a result.
             Exit status 0 when every scenario run passes, 1 when one fails, 2 when the suite could not run.
             Run it as root (PostgreSQL runs as the postgres account) or as an ordinary user, from a build of the checkout.
             """)
@@ -42,11 +43,11 @@ struct FaultsCommand: ParsableCommand {
     @Option(help: "Concurrent readers asking for objective.list and system.hello (default 2).")
     var readers: Int?
 
-    @Option(help: "Seconds PostgreSQL is stopped or frozen, or backends are terminated; held-lock holds its lock at least this long (default 10; 3 with --short).")
+    @Option(help: "Seconds PostgreSQL is stopped, or backends are terminated; held-lock and frozen-primary last at least this long (default 10; 3 with --short).")
     var outage: Int?
 
     @Option(name: .customLong("request-timeout"),
-            help: "The daemon's request_timeout in seconds, passed as BBCS_REQUEST_TIMEOUT; held-lock holds past it (default 15; 3 with --short).")
+            help: "The daemon's request_timeout in seconds, passed as BBCS_REQUEST_TIMEOUT; held-lock and frozen-primary last 5 s past it (default 15; 3 with --short).")
     var requestTimeout: Int?
 
     @Option(name: .customLong("reply-timeout"), help: "Seconds a writer waits for a reply before it counts the write as unanswered (default 120).")
