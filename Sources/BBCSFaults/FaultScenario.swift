@@ -138,9 +138,12 @@ public struct FaultRunner {
 
         case .killPostgres:
             let postmaster = try rig.cluster.postmasterPID()
-            let processes = [postmaster] + rig.cluster.serverChildren(of: postmaster)
+            // Stopped first, the postmaster forks no backend between the listing and the kill;
+            // a backend left alive would keep the shared memory and PostgreSQL from starting.
+            kill(postmaster, SIGSTOP)
+            let processes = rig.cluster.serverChildren(of: postmaster) + [postmaster]
             let killed = processes.filter { kill($0, SIGKILL) == 0 }.count
-            let gone = waitUntilGone(postmaster, within: .seconds(30))
+            let gone = processes.allSatisfy { waitUntilGone($0, within: .seconds(30)) }
             try rig.startCluster()
             let again = try rig.cluster.postmasterPID()
             return AppliedFault(applied: gone && killed >= 2 && again != postmaster,

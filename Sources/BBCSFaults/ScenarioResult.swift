@@ -32,6 +32,7 @@ public struct ScenarioResult: Sendable {
         if verdict.doubled > 0 { problems.append("\(verdict.doubled) writes are stored more than once") }
         if verdict.falselyRefused > 0 { problems.append("\(verdict.falselyRefused) refused writes are in the database") }
         problems += verdict.examples
+        if verdict.unnamed > 0 { problems.append("\(verdict.unnamed) acknowledged writes named no revision, so the check of their revision is empty") }
         // A scenario that did not really load the daemon or apply its fault proves nothing.
         if !fault.applied { problems.append("the fault was not applied: \(fault.evidence)") }
         if verdict.ok < settings.writers { problems.append("only \(verdict.ok) writes were acknowledged, fewer than one per writer") }

@@ -22,6 +22,8 @@ public struct Verdict: Sendable {
     public private(set) var wrongRevision = 0
     /// Refused, and the database holds it.
     public private(set) var falselyRefused = 0
+    /// `ok` replies that named no revision (so their revision could not be checked).
+    public private(set) var unnamed = 0
     /// A few of the writes at fault, for the report.
     public private(set) var examples: [String] = []
 
@@ -35,6 +37,7 @@ public struct Verdict: Sendable {
             switch record.reply {
             case .ok(let revision):
                 ok += 1
+                if revision == nil { unnamed += 1 }
                 if found.isEmpty { lost += 1; example("lost", record, found) }
                 else if found.count == 1, let revision, found[0].revision != revision { wrongRevision += 1; example("wrong revision", record, found) }
             case .refused(let code):

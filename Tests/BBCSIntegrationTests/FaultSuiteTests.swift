@@ -36,6 +36,8 @@ struct FaultSuiteTests {
         #expect(verdict.refused == ["conflict": 1, "unavailable": 1])
         #expect(verdict.unknown == 1 && verdict.noReply == 1 && verdict.internalErrors == 1 && verdict.eitherStored == 1)
         #expect(verdict.examples.count == 4)
+        #expect(verdict.unnamed == 0)
+        #expect(Verdict(records: [record("a", .ok(revision: nil))], stored: [StoredRevision(note: "a", revision: 2)]).unnamed == 1)
 
         let sound = Verdict(records: [record("a", .ok(revision: 2)), record("f", .refused(code: "timeout")), record("g", .unknown)],
                             stored: [StoredRevision(note: "a", revision: 2)])
