@@ -22,8 +22,8 @@ public enum FaultScenario: String, CaseIterable, Sendable {
         case .killPostgres: return "kill -9 the postmaster and its processes, start PostgreSQL again (crash recovery)"
         case .stopPostgres: return "pg_ctl stop -m fast, PostgreSQL away for --outage seconds, then started again"
         case .terminateBackends: return "pg_terminate_backend on every backend of the daemon's database every 0.5 s for --outage seconds"
-        case .heldLock: return "LOCK TABLE figures IN ACCESS EXCLUSIVE MODE held 5 s past the request deadline (or --outage s); readers must go on"
-        case .frozenPrimary: return "SIGSTOP the postmaster and every backend 5 s past the request deadline (or --outage s), then SIGCONT"
+        case .heldLock: return "LOCK TABLE figures IN ACCESS EXCLUSIVE MODE held 6 s past the request deadline (or --outage s); readers must go on"
+        case .frozenPrimary: return "SIGSTOP the postmaster and every backend 6 s past the request deadline (or --outage s), then SIGCONT"
         }
     }
 
@@ -59,9 +59,9 @@ public struct FaultSettings: Sendable {
 
     /// How long held-lock holds its lock and frozen-primary freezes: past the reply bound, so
     /// a daemon without deadlines is caught.
-    var faultHold: Int { max(outage, requestTimeout + 5) }
-    /// The longest any reply may take where replies are bounded: the deadline and two seconds.
-    var replyBound: Double { Double(requestTimeout) + 2 }
+    var faultHold: Int { max(outage, requestTimeout + 6) }
+    /// The longest any reply may take where replies are bounded: the deadline and three seconds.
+    var replyBound: Double { Double(requestTimeout) + 3 }
 }
 
 /// What applying a fault did: whether it really happened, when it ended, and what showed it.

@@ -40,7 +40,7 @@ public struct ScenarioResult: Sendable {
         if scenario.boundsReplies {
             let slowest = max(writeTimes.last ?? 0, readMax ?? 0)
             if slowest > settings.replyBound {
-                problems.append(String(format: "a reply took %.1f s, longer than the %d s request deadline (+2 s)", slowest, settings.requestTimeout))
+                problems.append(String(format: "a reply took %.1f s, longer than the %d s request deadline (+3 s)", slowest, settings.requestTimeout))
             }
             if readsUnanswered > 0 { problems.append("\(readsUnanswered) objective.list/system.hello reads were not answered with a result") }
             if readMax == nil { problems.append("no reads were made") }

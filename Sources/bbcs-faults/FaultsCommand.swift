@@ -14,13 +14,14 @@ struct FaultsCommand: ParsableCommand {
             Scenarios:
             \(FaultScenario.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
 
-            A write acknowledged must be stored exactly once, as the revision its reply named; a write refused
-            (conflict, timeout, unavailable without outcome "unknown", ...) must not be stored; outcome unknown,
-            internal and no reply may be either and are counted. A scenario also fails if its fault was not
-            applied, if fewer writes than writers were acknowledged, or if no write after the fault was; held-lock
-            and frozen-primary fail when any reply outlasts the request deadline by more than 2 s, or a read is
+            A write acknowledged must be stored exactly once, as the revision its reply named; a write refused \
+            (conflict, timeout, unavailable without outcome "unknown", ...) must not be stored; outcome unknown, \
+            internal and no reply may be either and are counted. A scenario also fails if its fault was not \
+            applied, if fewer writes than writers were acknowledged, or if no write after the fault was; held-lock \
+            and frozen-primary fail when any reply outlasts the request deadline by more than 3 s, or a read is \
             not answered with a result.
-            Exit status 0 when every scenario run passes, 1 when one fails, 2 when the suite could not run.
+
+            Exit status 0 when every scenario run passes, 1 when one fails, 2 when the cluster could not start, 64 for wrong options. \
             Run it as root (PostgreSQL runs as the postgres account) or as an ordinary user, from a build of the checkout.
             """)
 
@@ -47,7 +48,7 @@ struct FaultsCommand: ParsableCommand {
     var outage: Int?
 
     @Option(name: .customLong("request-timeout"),
-            help: "The daemon's request_timeout in seconds, passed as BBCS_REQUEST_TIMEOUT; held-lock and frozen-primary last 5 s past it (default 15; 3 with --short).")
+            help: "The daemon's request_timeout in seconds, passed as BBCS_REQUEST_TIMEOUT; held-lock and frozen-primary last 6 s past it (default 15; 3 with --short).")
     var requestTimeout: Int?
 
     @Option(name: .customLong("reply-timeout"), help: "Seconds a writer waits for a reply before it counts the write as unanswered (default 120).")
