@@ -94,6 +94,13 @@ let package = Package(
             dependencies: ["BBCSClient", "BBCSCore", "BBCSPostgres", "BBCSProtocol", "BBCSDevCluster", "BBCSTestSupport",
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
+        // The fault suite: scenarios that kill, stop, freeze and lock under load, checking every reply against the
+        // database (a library, so its checker is tested); `bbcs-faults` is its command line.
+        .target(name: "BBCSFaults", dependencies: ["BBCSClient", "BBCSProtocol", "BBCSPostgres", "BBCSDevCluster", "BBCSTestSupport"]),
+        .executableTarget(
+            name: "bbcs-faults",
+            dependencies: ["BBCSFaults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // What the tests and the benchmark share: the checkout's paths, temporary folders, child
         // processes waited for from synchronous code, the shared test cluster. Never a production dependency.
         .target(name: "BBCSTestSupport", dependencies: ["BBCSCore", "BBCSServer", "BBCSPostgres", "BBCSProcess", "BBCSDevCluster"]),
@@ -104,12 +111,13 @@ let package = Package(
                 "BBCSServer", "BBCSProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "BBCSIntegrationTests",
             dependencies: ["BBCSServer", "BBCSClient", "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSReport", "BBCSProcess",
-                           "BBCSDevCluster", "BBCSTestSupport", "bbcsd", "bbcsctl", "bbcs-bench",
+                           "BBCSDevCluster", "BBCSTestSupport", "BBCSFaults", "bbcsd", "bbcsctl", "bbcs-bench", "bbcs-faults",
                            .product(name: "Configuration", package: "swift-configuration")]
         ),
     ]

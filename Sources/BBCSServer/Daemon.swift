@@ -167,16 +167,19 @@ public final class Daemon: Service {
                     }
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
+                background.addTask { await dispatcher.failures.flushPeriodically() }
                 try await listener.run()
                 background.cancelAll()
             }
         } catch {
             await changes.stop()
             await dispatcher.refusals.flushAll()
+            dispatcher.failures.flush(final: true)
             throw error
         }
         await changes.stop()
         await dispatcher.refusals.flushAll()
+        dispatcher.failures.flush(final: true)
     }
 
     /// Retries `body` while the database cannot be reached, with growing pauses, until

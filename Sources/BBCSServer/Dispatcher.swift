@@ -11,6 +11,8 @@ public struct Dispatcher: Sendable {
     let memory: PlanMemory
     /// Audits every refusal, collapsing a storm's repeats; the daemon flushes it as windows end and at shutdown.
     public let refusals: RefusalThrottle
+    /// Counts the requests refused because the database cannot serve; the daemon flushes it periodically and at shutdown.
+    public let failures: FailureLog
     let clock: @Sendable () -> Date
     let logger: Logger
     private let decoder: JSONDecoder
@@ -20,6 +22,7 @@ public struct Dispatcher: Sendable {
         self.table = table
         self.memory = memory
         self.refusals = RefusalThrottle(audit: AuditLog(pool: pool), limits: refusalLimits, logger: logger)
+        self.failures = FailureLog(logger: logger)
         self.clock = clock
         self.logger = logger
         decoder = WireCoding.decoder()
@@ -51,13 +54,15 @@ public struct Dispatcher: Sendable {
             logger.debug("request", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                "elapsed": "\(ContinuousClock.now - started)"])
             if call.entry.info.mutates {
+                // A stored change means the database answers: an outage logged as such has ended.
+                failures.recovered()
                 logger.info("change", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                  "uid": "\(caller.identity.uid)", "object": "\(call.subject ?? "-")"])
             }
             return reply
         } catch {
             if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, call: call) }
-            let wire = WireErrors.map(error, method: call.method, logger: logger)
+            let wire = WireErrors.map(error, method: call.method, logger: logger, failures: failures)
             logger.debug("request failed", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                       "code": "\(wire.code.rawValue)"])
             return errorLine(id: request.id, wire)

@@ -5,8 +5,10 @@ import Foundation
 import Logging
 
 /// Maps every layer's errors to the protocol's, once. Nothing from SQL or libpq reaches a client.
+/// Refusals for a database that cannot serve are counted by `failures` (the dispatcher's), not
+/// logged one by one; without one, each is logged on its own.
 enum WireErrors {
-    static func map(_ error: Error, method: String, logger: Logger) -> ResponseError {
+    static func map(_ error: Error, method: String, logger: Logger, failures: FailureLog? = nil) -> ResponseError {
         switch error {
         case let error as ResponseError:
             return error
@@ -25,11 +27,11 @@ enum WireErrors {
             return ResponseError(.invalidParams, "the plan file was refused: \(error)", data: ["path": error.path])
         case let error as PGError:
             if case .poolBusy = error {
-                logger.warning("database pool busy", metadata: ["method": "\(method)", "error": "\(error)"])
+                (failures ?? FailureLog(logger: logger)).record(.poolBusy, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, error.description)
             }
             if case .connectionFailed = error {
-                logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
+                (failures ?? FailureLog(logger: logger)).record(.unavailable, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")
             }
             if error.isReadOnlyTransaction {

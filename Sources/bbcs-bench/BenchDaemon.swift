@@ -38,22 +38,6 @@ struct DaemonMemory {
     static func text(_ kB: Int?) -> String { kB.map { "\($0 / 1024) MB" } ?? "unknown" }
 }
 
-/// A process's parent and the CPU time it has used (user + system), from /proc/PID/stat.
-struct ProcessStat {
-    let parent: pid_t
-    let cpuMicroseconds: Int
-
-    init?(pid: pid_t) {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // After the command name come the state (field 3), the parent (4), ... utime (14), stime (15).
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let parent = pid_t(fields[1]), let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-        self.parent = parent
-        cpuMicroseconds = (user + system) * 1_000_000 / sysconf(Int32(_SC_CLK_TCK))
-    }
-}
-
 /// A private cluster and the release bbcsd over it, stopped (daemon, then cluster) by `stop()`.
 final class BenchDaemon {
     let work: URL

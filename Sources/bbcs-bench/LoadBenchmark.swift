@@ -48,7 +48,7 @@ enum LoadBenchmark {
         let writes = options.works.contains(.correct) || options.works.contains(.mixed)
         let slots = SlotTable(try writes ? submitFigures(count: maxClients, bench.client) : [])
         let requests = Requests(indicatorCodes: shippedPlan.indicators.map(\.code), reportPeriod: reportPeriod)
-        let postmaster = try postmasterPID(bench.cluster)
+        let postmaster = try bench.cluster.postmasterPID()
         let db = try PGConnection(conninfo: bench.cluster.conninfo)
         say("\(shippedPlan.indicators.count) indicators, \(shippedPlan.tasks.count) tasks; cells of \(options.seconds) s")
 
@@ -92,15 +92,6 @@ enum LoadBenchmark {
             let stored = try client.call(FigureSubmitRequest(code: due.indicator, period: due.period, value: 50, note: "load benchmark"))
             return Slot(code: stored.indicator, period: due.period.description, revision: stored.status.figure?.revision ?? 1)
         }
-    }
-
-    /// The postmaster's pid, the first line of its data folder's postmaster.pid.
-    private static func postmasterPID(_ cluster: PostgresCluster) throws -> pid_t {
-        let file = cluster.dataDirectory.appendingPathComponent("postmaster.pid")
-        guard let pid = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").first.flatMap({ pid_t($0) }) else {
-            fail("\(file.path) does not start with a process id")
-        }
-        return pid
     }
 }
 

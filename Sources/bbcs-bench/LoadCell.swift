@@ -1,5 +1,6 @@
 // One cell of the load benchmark: N threads, each with its own connection, in a closed loop
 // for a fixed time, timing every request into its own histograms, merged at the end.
+import BBCSTestSupport
 import Foundation
 import Histogram
 import Synchronization

@@ -41,6 +41,49 @@ struct DatabaseOutageTests {
         #expect(try client.call(TaskListRequest()).tasks.count == shippedPlan.tasks.count)
     }
 
+    /// Refusals during an outage are logged as one line with libpq's text per change of state
+    /// and count lines whose counts add up to the refusals, not a line each.
+    @Test func anOutageIsLoggedOncePerChangeWithCountsThatAddUpToTheRefusals() throws {
+        let cluster = try startedCluster("bbcs-test-outage-log")
+        defer { removeCluster(cluster) }
+        let daemon = try TestDaemon(database: cluster.conninfo)
+        let client = try daemon.client()
+        let write = FigureSubmitRequest(code: "ComS_011", period: Period("2025/26 Q1")!, value: 5, note: "outage log")
+        try blocking { try await cluster.stop() }
+        var refused = 0
+        // Over a count interval (5 s), so at least one count line is written while the outage lasts.
+        let until = ContinuousClock.now + .seconds(6)
+        while ContinuousClock.now < until {
+            if client.error(write)?.code == .unavailable { refused += 1 }
+        }
+        try blocking { try await cluster.start() }
+        var stored = false
+        for _ in 0..<200 where !stored {
+            switch client.error(write)?.code {
+            case nil: stored = true
+            case .unavailable?: refused += 1; usleep(50_000)
+            default: usleep(50_000)
+            }
+        }
+        #expect(stored, "the daemon did not store a write after PostgreSQL came back")
+        // The outage ends in the log a second after its last refusal at the earliest (or at the
+        // next count interval, without further writes).
+        for _ in 0..<100 where !daemon.process.log.contains("database reachable again") { usleep(100_000) }
+
+        let lines = daemon.process.log.split(separator: "\n")
+        let causes = lines.filter { $0.contains(" database unavailable ") && $0.contains("error=") }
+        let counts = lines.filter { $0.contains("requests refused in the last") }
+        let counted = counts.compactMap { line in line.split(separator: " ").first { $0.hasPrefix("refused=") }.flatMap { Int($0.dropFirst(8)) } }
+        print("\(refused) refusals logged in \(causes.count) cause lines and \(counts.count) count lines: \(counted)")
+        #expect(refused >= 100, "too few refusals to show anything")
+        #expect(causes.count >= 1 && causes.count <= 4, "libpq's text once per change: \(causes)")
+        #expect(counts.count >= 2, "a count line while the outage lasted and one when it ended")
+        #expect(counted.reduce(0, +) == refused)
+        #expect(lines.contains { $0.contains("database reachable again") && $0.contains("total=\(refused)") })
+        let warnings = lines.filter { $0.contains(" warning ") }
+        #expect(warnings.count < 20, "warnings over the outage: \(warnings.count) for \(refused) refusals")
+    }
+
     @Test func aDaemonStartedBeforePostgresWaitsForIt() throws {
         let cluster = try startedCluster("bbcs-test-late")
         defer { removeCluster(cluster) }
