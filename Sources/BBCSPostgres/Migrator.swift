@@ -100,17 +100,21 @@ public enum Migrator {
                                logger: Logger) async throws -> [Int] {
         let (applied, granted) = try await pool.transaction { db -> ([Int], String?) in
             try db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
+            let me = try db.one(String.self, "SELECT current_user::text")
             // Only the owner may create it; a runtime role finding it there has nothing to create.
             if try !db.exists("SELECT WHERE to_regclass('schema_migrations') IS NOT NULL") {
-                try db.execute("""
-                    CREATE TABLE schema_migrations (
-                        version integer PRIMARY KEY,
-                        name text NOT NULL,
-                        applied_at timestamptz NOT NULL DEFAULT now())
-                    """)
+                do {
+                    try db.execute("""
+                        CREATE TABLE schema_migrations (
+                            version integer PRIMARY KEY,
+                            name text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now())
+                        """)
+                } catch let error as PGError where error.sqlState == "42501" {
+                    throw MigrationNeedsOwner(version: migrations.first?.version ?? 0, role: me)
+                }
             }
             let versions = Set(try db.rows(Int.self, "SELECT version FROM schema_migrations"))
-            let me = try db.one(String.self, "SELECT current_user::text")
             var now: [Int] = []
             for migration in migrations where !versions.contains(migration.version) {
                 do {
