@@ -98,7 +98,7 @@ public enum Migrator {
     @discardableResult
     public static func migrate(_ pool: PGPool, _ migrations: [Migration], runtime: (role: String, grants: RuntimeGrants)? = nil,
                                logger: Logger) async throws -> [Int] {
-        let (applied, granted) = try await pool.transaction { db -> ([Int], String?) in
+        let (applied, granted, ownsHistory) = try await pool.transaction { db -> ([Int], String?, Bool) in
             try db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
             let me = try db.one(String.self, "SELECT current_user::text")
             // Only the owner may create it; a runtime role finding it there has nothing to create.
@@ -125,12 +125,24 @@ public enum Migrator {
                 try db.execute("INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))")
                 now.append(migration.version)
             }
-            guard let runtime, runtime.role != me else { return (now, nil) }
+            guard let runtime, runtime.role != me else {
+                // Whoever migrates without a runtime role to grant serves as itself.
+                let owns = try db.exists("""
+                    SELECT FROM pg_class WHERE oid = to_regclass('audit') AND pg_has_role(current_user, relowner, 'USAGE')
+                    """)
+                return (now, nil, owns)
+            }
             try runtime.grants.grant(to: runtime.role, on: db)
-            return (now, runtime.role)
+            return (now, runtime.role, false)
         }
         for version in applied { logger.info("applied migration", metadata: ["version": "\(version)"]) }
         if let granted { logger.info("granted the runtime role its privileges", metadata: ["role": "\(granted)"]) }
+        if ownsHistory {
+            logger.warning("""
+                bbcsd connects as the owner of its schema (or a superuser), who can rewrite the audit trail: \
+                give database a runtime role of its own and migration_database the owner (README, Deploying)
+                """)
+        }
         return applied
     }
 }

@@ -140,7 +140,8 @@ struct PrivilegeTests {
 
     /// `bbcsd --migrate` as the owner brings a new database up to date, grants the runtime
     /// role, and exits; a daemon given the runtime role alone then serves it, and one given
-    /// only the runtime role on a database not yet migrated says it needs the owner.
+    /// only the runtime role on a database not yet migrated says it needs the owner. Run
+    /// with the owner alone, it warns that the owner could rewrite history.
     @Test func migrateAsTheOwnerThenServeAsTheRuntimeRole() throws {
         let bbcsd = binDirectory.appendingPathComponent("bbcsd").path
         let schema = ["--schema", packageRoot.appendingPathComponent("Schema").path]
@@ -158,6 +159,10 @@ struct PrivilegeTests {
         #expect(first.err.contains("granted the runtime role its privileges role=\(PostgresCluster.runtimeRole)"), "\(first.err)")
         let again = try runProgram(bbcsd, ["--migrate"] + TestPostgres.daemonArguments(database) + schema)
         #expect(again.status == 0 && again.out == "the schema was up to date\n", "\(again.out)\(again.err)")
+        #expect(!first.err.contains("connects as the owner of its schema"))
+        // Serving as the owner (an install from before the roles) works, with a warning.
+        let asOwner = try runProgram(bbcsd, ["--migrate", "--database", TestPostgres.owner(database)] + schema)
+        #expect(asOwner.status == 0 && asOwner.err.contains("connects as the owner of its schema"), "\(asOwner.err)")
 
         let daemon = try TestDaemon(database: database, migrate: false)
         #expect(try daemon.client().call(PlanShowRequest()).code == shippedPlan.plan.code)
