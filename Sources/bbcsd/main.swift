@@ -99,8 +99,8 @@ struct BBCSD: AsyncParsableCommand {
     /// The settings given as flags, by key, as typed.
     var flagValues: [String: String] {
         let values: [String: String?] = [
-            "database": database, "migration_database": migrationDatabase, "pool_size": poolSize, "socket": socket, "socket_mode": socketMode, "schema_dir": schema,
-            "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
+            "database": database, "migration_database": migrationDatabase, "pool_size": poolSize, "socket": socket,
+            "socket_mode": socketMode, "schema_dir": schema, "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
         ]
         return values.compactMapValues { $0 }
     }

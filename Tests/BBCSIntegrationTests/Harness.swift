@@ -27,15 +27,15 @@ final class TestDaemon: @unchecked Sendable {
     ///   - environment: added to the daemon's environment.
     ///   - launcher: a program (and its arguments) that runs bbcsd, given the socket path,
     ///     e.g. systemd-socket-activate.
-    init(database: String? = nil, migrate: Bool = true, plan: URL? = shippedPlanURL, extraArguments: [String] = [], environment: [String: String] = [:],
-         launcher: ((String) -> [String])? = nil, waitForSocket: Bool = true) throws {
+    init(database: String? = nil, migrate: Bool = true, plan: URL? = shippedPlanURL, extraArguments: [String] = [],
+         environment: [String: String] = [:], launcher: ((String) -> [String])? = nil, waitForSocket: Bool = true) throws {
         directory = makeTemporaryDirectory("bbcs-test-daemon")
         socketPath = directory.appendingPathComponent("bbcsd.sock").path
         self.database = try database ?? TestPostgres.freshDatabase()
         // Whoever runs the tests administers the daemon; permission tests add other users themselves.
         let roles = migrate ? TestPostgres.daemonArguments(self.database) : ["--database", TestPostgres.runtime(self.database)]
         var arguments = roles + ["--socket", socketPath, "--socket-mode", "666", "--admin", currentLogin,
-                         "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
+                                 "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
         if let plan { arguments += ["--plan", plan.path] }
         var program = binDirectory.appendingPathComponent("bbcsd").path
         arguments += extraArguments
