@@ -21,7 +21,7 @@ BEGIN
         RAISE EXCEPTION 'the runtime role "%" does not exist: create it (createuser %) or name the right one in database', runtime, runtime
             USING ERRCODE = 'undefined_object';
     END IF;
-    IF runtime = owner OR pg_has_role(runtime, owner, 'USAGE')
+    IF runtime = owner OR pg_has_role(runtime, owner, 'MEMBER')
         OR EXISTS (SELECT FROM pg_roles WHERE rolname = runtime AND (rolsuper OR rolbypassrls)) THEN
         RAISE EXCEPTION 'the runtime role "%" can act as the owner "%" or as a superuser: it must be a role of its own', runtime, owner
             USING ERRCODE = 'insufficient_privilege';

@@ -53,7 +53,7 @@ public struct RuntimeGrants: Sendable, Equatable {
         }
         let standing = try db.one(Standing.self, """
             SELECT count(*) > 0 AS exists,
-                   coalesce(bool_or(rolsuper OR rolbypassrls OR pg_has_role(rolname, current_user, 'USAGE')), false) AS privileged
+                   coalesce(bool_or(rolsuper OR rolbypassrls OR pg_has_role(rolname, current_user, 'MEMBER')), false) AS privileged
             FROM pg_roles WHERE rolname = \(role)
             """)
         guard standing.exists else {

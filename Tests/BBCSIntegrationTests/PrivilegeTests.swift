@@ -170,14 +170,20 @@ struct PrivilegeTests {
         #expect(try db.query("SELECT count(*) FROM schema_migrations WHERE version = 1").int(0, 0) == 1)
     }
 
-    /// A runtime role that could act as the owner, or a superuser, is refused before anything is granted.
-    @Test func aRuntimeRoleThatCanActAsTheOwnerIsRefused() throws {
+    /// A runtime role that is a superuser, or a member of the owner (even one that must SET
+    /// ROLE to use it), is refused before anything is granted.
+    @Test(arguments: ["bbcs", "bbcs_t_owner_member"])
+    func aRuntimeRoleThatCanActAsTheOwnerIsRefused(_ role: String) throws {
+        let admin = try PGConnection(conninfo: TestPostgres.shared.conninfo(database: "postgres"))
+        if try !admin.exists("SELECT FROM pg_roles WHERE rolname = 'bbcs_t_owner_member'") {
+            try admin.execute("CREATE ROLE bbcs_t_owner_member LOGIN NOINHERIT IN ROLE \(identifier: PostgresCluster.ownerRole)")
+        }
         let bbcsd = binDirectory.appendingPathComponent("bbcsd").path
         let database = try TestPostgres.freshDatabase()
-        let result = try runProgram(bbcsd, ["--migrate", "--database", database, "--migration-database", TestPostgres.owner(database),
-                                            "--schema", packageRoot.appendingPathComponent("Schema").path])
+        let result = try runProgram(bbcsd, ["--migrate", "--database", database + " user=\(role)", "--migration-database",
+                                            TestPostgres.owner(database), "--schema", packageRoot.appendingPathComponent("Schema").path])
         #expect(result.status == 1)
-        #expect(result.err.contains("the runtime role bbcs can act as the schema's owner or as a superuser"), "\(result.err)")
+        #expect(result.err.contains("the runtime role \(role) can act as the schema's owner or as a superuser"), "\(result.err)")
         // Nothing was applied: the grants run in the migrations' transaction.
         let db = try PGConnection(conninfo: database)
         #expect(try !db.exists("SELECT WHERE to_regclass('schema_migrations') IS NOT NULL"))
