@@ -65,12 +65,12 @@ install: build man
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bbcsd.service
 	install -m 0644 systemd/bbcs.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/bbcs.conf
 	install -m 0644 systemd/bbcs.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/bbcs.conf
-	install -m 0644 systemd/bbcsd-remote-postgresql.conf systemd/bbcsd-mail-smtp.conf README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 systemd/bbcsd-remote-postgresql.conf systemd/bbcsd-mail-smtp.conf systemd/bbcsd-password.conf README.md $(DESTDIR)$(DOCDIR)/
 	$(BUILD)/bbcsctl --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/bbcsctl
 	$(BUILD)/bbcsd --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/bbcsd
 	$(BUILD)/bbcsctl --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_bbcsctl
 	$(BUILD)/bbcsd --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_bbcsd
-	@echo "installed under $(DESTDIR)$(PREFIX); next: systemd-sysusers, systemd-tmpfiles --create, edit $(SYSCONFDIR)/bbcs/bbcsd.toml, systemctl enable --now bbcsd.socket"
+	@echo "installed under $(DESTDIR)$(PREFIX); next: systemd-sysusers, systemd-tmpfiles --create, create the PostgreSQL roles, edit $(SYSCONFDIR)/bbcs/bbcsd.toml, bbcsd --migrate as the owner, systemctl enable --now bbcsd.socket (README, Deploying)"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bbcsd $(DESTDIR)$(BINDIR)/bbcsctl $(DESTDIR)$(MANDIR)/man8/bbcsd.8 $(DESTDIR)$(MANDIR)/man1/bbcsctl.1 \

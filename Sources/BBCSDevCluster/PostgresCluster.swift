@@ -32,6 +32,12 @@ public struct PostgresCluster: Sendable {
     public let serverAccount: String
     public let database = "bbcs"
     public let superuser = "bbcs"
+    /// The role that owns the bbcs database and its schema, and migrates it.
+    public static let ownerRole = "bbcs_owner"
+    /// The role the daemon serves as, with what `Schema/privileges.sql` grants it and no more.
+    public static let runtimeRole = "bbcs_runtime"
+    public var ownerRole: String { Self.ownerRole }
+    public var runtimeRole: String { Self.runtimeRole }
 
     public init(directory: URL, serverAccount: String = "postgres") {
         self.directory = directory.standardizedFileURL
@@ -45,10 +51,17 @@ public struct PostgresCluster: Sendable {
     /// The libpq connection string for the bbcs database.
     public var conninfo: String { conninfo(database: database) }
 
-    /// The libpq connection string for one of the cluster's databases, as its superuser.
-    public func conninfo(database: String) -> String {
-        "host=\(socketDirectory.path) dbname=\(database) user=\(superuser) connect_timeout=5"
+    /// The libpq connection string for one of the cluster's databases, as its superuser
+    /// unless `role` names another.
+    public func conninfo(database: String, role: String? = nil) -> String {
+        "host=\(socketDirectory.path) dbname=\(database) user=\(role ?? superuser) connect_timeout=5"
     }
+
+    /// The bbcs database as the runtime role: what a daemon serves with.
+    public var runtimeConninfo: String { conninfo(database: database, role: runtimeRole) }
+
+    /// The bbcs database as its owner: what a daemon migrates with.
+    public var ownerConninfo: String { conninfo(database: database, role: ownerRole) }
 
     /// Where PostgreSQL's server programs are: $BBCS_PG_BINDIR, `pg_config --bindir`, or Debian's place.
     public static func binDirectory() async -> String {
@@ -116,11 +129,50 @@ public struct PostgresCluster: Sendable {
         (try? await pgCtl(["status"])) != nil
     }
 
-    /// Creates the bbcs database when the cluster does not have it yet.
+    /// Creates the owner and runtime roles, and the bbcs database owned by the owner, when
+    /// the cluster does not have them yet. A database an older bbcs left owned by the
+    /// superuser is handed to the owner, with the schema in it.
     public func createDatabaseIfNeeded() throws {
         let admin = try PGConnection(conninfo: conninfo(database: "postgres"))
-        if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
-            try admin.execute("CREATE DATABASE \(identifier: database)")
+        try createRolesIfNeeded(admin)
+        guard let owner = try admin.first(String.self, "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = \(database)") else {
+            try admin.execute("CREATE DATABASE \(identifier: database) OWNER \(identifier: ownerRole)")
+            return
+        }
+        if owner == superuser { try handOver(database) }
+    }
+
+    /// Creates the owner and runtime roles if missing: plain login roles (the cluster trusts
+    /// its private socket), members of nothing.
+    public func createRolesIfNeeded(_ admin: PGConnection) throws {
+        for role in [ownerRole, runtimeRole] where try !admin.exists("SELECT FROM pg_roles WHERE rolname = \(role)") {
+            try admin.execute("CREATE ROLE \(identifier: role) LOGIN")
+        }
+    }
+
+    /// Gives `name` and what the superuser owns in its public schema to the owner role.
+    private func handOver(_ name: String) throws {
+        let db = try PGConnection(conninfo: conninfo(database: name))
+        try db.transaction {
+            try db.execute("ALTER DATABASE \(identifier: name) OWNER TO \(identifier: ownerRole)")
+            try db.execute("SELECT set_config('bbcs.owner_role', \(ownerRole), true)")
+            // ALTER TABLE takes the table's indexes and serial sequences along.
+            try db.execute(script: """
+                DO $$
+                DECLARE
+                    item record;
+                BEGIN
+                    FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+                                WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+                                    AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) LOOP
+                        EXECUTE format('ALTER TABLE %s OWNER TO %I', item.name, current_setting('bbcs.owner_role'));
+                    END LOOP;
+                    FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+                                WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) LOOP
+                        EXECUTE format('ALTER FUNCTION %s OWNER TO %I', item.name, current_setting('bbcs.owner_role'));
+                    END LOOP;
+                END $$
+                """)
         }
     }
 

@@ -9,8 +9,10 @@ import UnixSignals
 
 /// Everything the daemon needs to run, whichever way it was configured.
 public struct DaemonConfiguration: Sendable {
-    /// libpq connection string (keywords or URI).
+    /// libpq connection string (keywords or URI) of the role the daemon serves as.
     public var database: String
+    /// libpq connection string of the schema's owner, for migrations only; nil: migrate over `database`.
+    public var migrationDatabase: String?
     /// Most database connections open at once.
     public var poolSize: Int = 8
     /// How long a request waits for a free database connection; a reload applies it at once.
@@ -111,12 +113,12 @@ public final class Daemon: Service {
     }
 
     private func serve() async throws {
-        let migrations = try Migration.load(from: configuration.schemaDirectory)
+        let migration = try SchemaMigration(configuration)
         notifier.status("applying database migrations")
         // SIGTERM while PostgreSQL is still away must stop the wait, not be ignored.
         try await cancelWhenGracefulShutdown {
             try await self.untilDatabaseAnswers {
-                try await Migrator.migrate(self.pool, migrations, logger: self.logger)
+                try await migration.run(logger: self.logger)
             }
         }
         if let plan = configuration.initialPlan {

@@ -97,3 +97,17 @@ public final class SystemdNotifier: Sendable {
         }
     }
 }
+
+/// Credentials systemd passes (`LoadCredential=`), read from $CREDENTIALS_DIRECTORY.
+public enum SystemdCredentials {
+    /// The credential holding a libpq password file (`LoadCredential=pgpass:/etc/bbcs/pgpass`).
+    public static let passfileName = "pgpass"
+
+    /// The password file systemd passed, for `PGPASSFILE`: nil when none was passed, or when
+    /// `PGPASSFILE` is already set (a connection string's own `passfile` wins over both).
+    public static func passfile(environment: [String: String]) -> String? {
+        guard environment["PGPASSFILE"] == nil, let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else { return nil }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(passfileName).path
+        return FileManager.default.isReadableFile(atPath: path) ? path : nil
+    }
+}

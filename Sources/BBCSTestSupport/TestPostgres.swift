@@ -13,6 +13,7 @@ public enum TestPostgres {
                 try await cluster.initializeIfNeeded()
                 try await cluster.start()
             }
+            try cluster.createRolesIfNeeded(try PGConnection(conninfo: cluster.conninfo(database: "postgres")))
         } catch {
             fatalError("the test cluster did not start: \(error)")
         }
@@ -23,11 +24,26 @@ public enum TestPostgres {
         return cluster
     }()
 
-    /// A new, empty database in the shared cluster; returns its connection string.
+    /// A new, empty database in the shared cluster, owned by the cluster's owner role;
+    /// returns its connection string as the superuser, for a test's own edits by hand
+    /// (`runtime(_:)` and `owner(_:)` give the daemon's).
     public static func freshDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let cluster = shared
-        try PGConnection(conninfo: cluster.conninfo(database: "postgres")).execute("CREATE DATABASE \(identifier: name)")
+        try PGConnection(conninfo: cluster.conninfo(database: "postgres"))
+            .execute("CREATE DATABASE \(identifier: name) OWNER \(identifier: cluster.ownerRole)")
         return cluster.conninfo(database: name)
+    }
+
+    /// `conninfo` (a test cluster's, keywords) as the runtime role the daemon serves as.
+    public static func runtime(_ conninfo: String) -> String { conninfo + " user=\(PostgresCluster.runtimeRole)" }
+
+    /// `conninfo` (a test cluster's, keywords) as the role that owns the schema and migrates it.
+    public static func owner(_ conninfo: String) -> String { conninfo + " user=\(PostgresCluster.ownerRole)" }
+
+    /// The arguments that make a daemon serve `conninfo`'s database as the runtime role and
+    /// migrate it as the owner. libpq takes the last `user` of a connection string.
+    public static func daemonArguments(_ conninfo: String) -> [String] {
+        ["--database", runtime(conninfo), "--migration-database", owner(conninfo)]
     }
 }

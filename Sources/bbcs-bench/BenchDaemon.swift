@@ -62,7 +62,7 @@ final class BenchDaemon {
         socket = work.appendingPathComponent("bbcsd.sock").path
         let bbcsd = binDirectory.appendingPathComponent("bbcsd").path
         daemon = try ChildProcess(bbcsd,
-                                  ["--database", cluster.conninfo, "--socket", socket, "--plan", planFile.path, "--admin", currentLogin,
+                                  ["--database", cluster.runtimeConninfo, "--migration-database", cluster.ownerConninfo, "--socket", socket, "--plan", planFile.path, "--admin", currentLogin,
                                    "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "warning",
                                    "--now", now] + extraArguments,
                                   logPath: work.appendingPathComponent("bbcsd.log").path, environment: environment)

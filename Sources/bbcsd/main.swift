@@ -16,7 +16,9 @@ struct BBCSD: AsyncParsableCommand {
             started by the daemon (and stopped with it), with the shipped plan loaded: DIR
             must be your own folder that no one else may write to, and its socket is yours
             alone unless --socket-mode says otherwise. Run with --config FILE for a
-            deployment.
+            deployment. --migrate applies the schema's migrations and exits: run it as the
+            schema's owner (migration_database, or database when that is unset); it also
+            grants the role database logs in as what that role may do.
 
             Settings come from flags, then the environment (BBCS_ and the key in
             capitals: BBCS_POOL_SIZE=4, BBCS_ADMINS=alice,bob, BBCS_SOCKET_MODE=660),
@@ -46,6 +48,12 @@ struct BBCSD: AsyncParsableCommand {
 
     @Option(help: .setting("database", valueName: "conninfo"))
     var database: String?
+
+    @Option(help: .setting("migration_database", valueName: "conninfo"))
+    var migrationDatabase: String?
+
+    @Flag(help: "Apply the database migrations and the serving role's grants, then exit.")
+    var migrate = false
 
     @Option(help: .setting("pool_size", valueName: "n"))
     var poolSize: String?
@@ -91,8 +99,8 @@ struct BBCSD: AsyncParsableCommand {
     /// The settings given as flags, by key, as typed.
     var flagValues: [String: String] {
         let values: [String: String?] = [
-            "database": database, "pool_size": poolSize, "socket": socket, "socket_mode": socketMode, "schema_dir": schema,
-            "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
+            "database": database, "migration_database": migrationDatabase, "pool_size": poolSize, "socket": socket,
+            "socket_mode": socketMode, "schema_dir": schema, "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
         ]
         return values.compactMapValues { $0 }
     }
@@ -102,7 +110,12 @@ struct BBCSD: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         LoggingSystem.bootstrap { DaemonLogHandler(label: $0) }
         let logger = Logger(label: "bbcsd")
-        let environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment
+        // Before any thread: libpq reads PGPASSFILE for every connection that names no passfile.
+        if let passfile = SystemdCredentials.passfile(environment: environment) {
+            setenv("PGPASSFILE", passfile, 1)
+            environment["PGPASSFILE"] = passfile
+        }
         let notifier = SystemdNotifier(environment: environment)
 
         var sources: SettingSources
@@ -114,8 +127,8 @@ struct BBCSD: AsyncParsableCommand {
         let folder: DevelopmentFolder?
         do { folder = try dev.map { try DevelopmentFolder.claim(URL(fileURLWithPath: $0)) } } catch { throw fatal("\(error)") }
         if let folder {
-            sources.development = .development(database: folder.cluster.conninfo, directory: folder.directory,
-                                               plan: Resources.locate(Resources.defaultPlan))
+            sources.development = .development(database: folder.cluster.runtimeConninfo, migrationDatabase: folder.cluster.ownerConninfo,
+                                               directory: folder.directory, plan: Resources.locate(Resources.defaultPlan))
             // Whoever runs a development daemon administers it, and so does root.
             let runner = getpwuid(getuid())?.pointee.pw_name.map { String(cString: $0) }
             sources.addedAdmins += [runner, "root"].compactMap { $0 }
@@ -139,6 +152,12 @@ struct BBCSD: AsyncParsableCommand {
         // From here on, every way out stops the private cluster.
         var failure: Error?
         do {
+            if migrate {
+                let applied = try await SchemaMigration(configuration).run(logger: logger)
+                print(applied.isEmpty ? "the schema was up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+                if let cluster { try await cluster.stop() }
+                return
+            }
             let daemon = Daemon(configuration: configuration, logger: logger, notifier: notifier)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

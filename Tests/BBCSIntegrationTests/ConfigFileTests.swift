@@ -162,10 +162,11 @@ struct ConfigFileTests {
 
     /// `--dev`'s defaults lie beneath the file, above the table's defaults.
     @Test func developmentDefaultsLieBeneathTheFile() throws {
-        let dev = SettingLayer.development(database: "host=/dev/postgres", directory: URL(fileURLWithPath: "/tmp/dev"),
-                                           plan: URL(fileURLWithPath: "/tmp/plan.json"))
+        let dev = SettingLayer.development(database: "host=/dev/postgres", migrationDatabase: "host=/dev/postgres user=owner",
+                                           directory: URL(fileURLWithPath: "/tmp/dev"), plan: URL(fileURLWithPath: "/tmp/plan.json"))
         let plain = try resolve(dev: dev)
         #expect(plain.database == "host=/dev/postgres" && plain.endpoint == .path("/tmp/dev/bbcsd.sock", mode: 0o600))
+        #expect(plain.migrationDatabase == "host=/dev/postgres user=owner")
         #expect(plain.initialPlan?.path == "/tmp/plan.json")
         let filed = try resolve(file: "socket = \"/file\"", dev: dev)
         #expect(filed.database == "host=/dev/postgres" && filed.endpoint == .path("/file", mode: 0o600))
@@ -181,7 +182,7 @@ struct ConfigFileTests {
         #expect(resolved.maxLineBytes == byHand.maxLineBytes && resolved.logLevel == byHand.logLevel)
         #expect(resolved.reminders == byHand.reminders && resolved.mail == nil && resolved.initialPlan == nil)
         #expect(resolved.schedulerInterval == byHand.schedulerInterval && resolved.shutdownTimeout == byHand.shutdownTimeout)
-        #expect(resolved.bootstrapAdmins == [])
+        #expect(resolved.bootstrapAdmins == [] && resolved.migrationDatabase == nil)
     }
 
     @Test func noDatabaseIsRefused() {

@@ -301,7 +301,7 @@ struct ConnectionLimitTests {
                 return false
             }
             let process = try ChildProcess(binDirectory.appendingPathComponent("bbcsd").path,
-                                           ["--database", database, "--socket", socketPath, "--socket-mode", "666",
+                                           TestPostgres.daemonArguments(database) + ["--socket", socketPath, "--socket-mode", "666",
                                             "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug"],
                                            logPath: directory.appendingPathComponent("bbcsd.log").path)
             defer { process.stop() }

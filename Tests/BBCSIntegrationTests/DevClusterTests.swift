@@ -6,6 +6,7 @@ import BBCSProtocol
 import BBCSServer
 import BBCSTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// The private cluster of `bbcsd --dev`: every step may be repeated, as a restarted
@@ -32,6 +33,45 @@ struct DevClusterTests {
         #expect(await !cluster.isRunning())
         try await cluster.stop()
         #expect(try await cluster.start(), "a stopped cluster starts again")
+        try await cluster.stop()
+    }
+
+    /// A development database an older bbcs left owned by the superuser, schema and all, is
+    /// handed to the owner role; the owner then migrates it and grants the runtime role,
+    /// which serves what it was granted and owns nothing.
+    @Test func aDatabaseFromBeforeTheRolesIsHandedToTheOwner() async throws {
+        let cluster = PostgresCluster(directory: makeTemporaryDirectory("bbcs-test-devcluster-old"))
+        defer { try? FileManager.default.removeItem(at: cluster.directory) }
+        try await cluster.initializeIfNeeded()
+        try await cluster.start()
+        let schema = packageRoot.appendingPathComponent("Schema")
+        let logger = Logger(label: "test")
+        do {
+            try PGConnection(conninfo: cluster.conninfo(database: "postgres")).execute("CREATE DATABASE \(identifier: cluster.database)")
+            let old = PGPool(conninfo: cluster.conninfo, size: 1)
+            try await Migrator.migrate(old, try Migration.load(from: schema), logger: logger)
+            await old.shutdown()
+
+            try await cluster.createDatabaseOffPool()
+            let db = try PGConnection(conninfo: cluster.conninfo)
+            let owners = try db.query("""
+                SELECT DISTINCT pg_get_userbyid(relowner)::text FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                UNION SELECT pg_get_userbyid(proowner)::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+                UNION SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database()
+                """)
+            #expect(owners.count == 1 && owners.string(0, 0) == cluster.ownerRole)
+
+            let owner = PGPool(conninfo: cluster.ownerConninfo, size: 1)
+            try await Migrator.migrate(owner, try Migration.load(from: schema),
+                                       runtime: (cluster.runtimeRole, try RuntimeGrants.load(from: schema)), logger: logger)
+            await owner.shutdown()
+            let runtime = try PGConnection(conninfo: cluster.runtimeConninfo)
+            #expect(try runtime.query("SELECT count(*) FROM schema_migrations").int(0, 0) > 0)
+            #expect(try runtime.query("SELECT has_table_privilege('audit', 'UPDATE')").string(0, 0) == "f")
+        } catch {
+            try await cluster.stop()
+            throw error
+        }
         try await cluster.stop()
     }
 

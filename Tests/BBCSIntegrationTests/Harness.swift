@@ -18,19 +18,24 @@ final class TestDaemon: @unchecked Sendable {
 
     /// Starts bbcsd and waits until its socket answers.
     /// - Parameters:
-    ///   - database: connection string; a fresh database in the shared cluster when nil.
+    ///   - database: connection string as a superuser (kept in `database` for the test's own
+    ///     edits); a fresh database in the shared cluster when nil. The daemon serves it as
+    ///     the runtime role and migrates it as the owner.
+    ///   - migrate: whether the daemon migrates the schema as its owner (else it serves a
+    ///     schema migrated before, with the runtime role alone).
     ///   - plan: the plan file imported at start when the database is empty (none when nil).
     ///   - environment: added to the daemon's environment.
     ///   - launcher: a program (and its arguments) that runs bbcsd, given the socket path,
     ///     e.g. systemd-socket-activate.
-    init(database: String? = nil, plan: URL? = shippedPlanURL, extraArguments: [String] = [], environment: [String: String] = [:],
-         launcher: ((String) -> [String])? = nil, waitForSocket: Bool = true) throws {
+    init(database: String? = nil, migrate: Bool = true, plan: URL? = shippedPlanURL, extraArguments: [String] = [],
+         environment: [String: String] = [:], launcher: ((String) -> [String])? = nil, waitForSocket: Bool = true) throws {
         directory = makeTemporaryDirectory("bbcs-test-daemon")
         socketPath = directory.appendingPathComponent("bbcsd.sock").path
         self.database = try database ?? TestPostgres.freshDatabase()
         // Whoever runs the tests administers the daemon; permission tests add other users themselves.
-        var arguments = ["--database", self.database, "--socket", socketPath, "--socket-mode", "666", "--admin", currentLogin,
-                         "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
+        let roles = migrate ? TestPostgres.daemonArguments(self.database) : ["--database", TestPostgres.runtime(self.database)]
+        var arguments = roles + ["--socket", socketPath, "--socket-mode", "666", "--admin", currentLogin,
+                                 "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "debug", "--pool-size", "4"]
         if let plan { arguments += ["--plan", plan.path] }
         var program = binDirectory.appendingPathComponent("bbcsd").path
         arguments += extraArguments

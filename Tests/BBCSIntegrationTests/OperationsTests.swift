@@ -33,7 +33,8 @@ struct OperationsTests {
         let schema = packageRoot.appendingPathComponent("Schema").path
         let (fileSocket, envSocket, flagSocket) = (dir.path + "/file.sock", dir.path + "/env.sock", dir.path + "/flag.sock")
         try """
-            database = "\(database)"
+            database = "\(TestPostgres.runtime(database))"
+            migration_database = "\(TestPostgres.owner(database))"
             socket = "\(fileSocket)"
             schema_dir = "\(schema)"
             log_level = "warning"
@@ -125,7 +126,7 @@ struct OperationsTests {
         try "log_level = \"info\"\n".write(to: config, atomically: true, encoding: .utf8)
         let database = try TestPostgres.freshDatabase()
         let socket = dir.path + "/bbcsd.sock"
-        let process = try start(["--config", config.path, "--database", database, "--socket", socket, "--admin", currentLogin,
+        let process = try start(["--config", config.path] + TestPostgres.daemonArguments(database) + ["--socket", socket, "--admin", currentLogin,
                                  "--schema", packageRoot.appendingPathComponent("Schema").path],
                                 environment: [:], socket: socket, log: dir.appendingPathComponent("log"))
         defer { process.stop() }
@@ -168,7 +169,7 @@ struct OperationsTests {
         let path = first.socketPath
         // A second daemon on the same path refuses to start and leaves the first serving.
         let database = try TestPostgres.freshDatabase()
-        let refused = try runProgram(bbcsd, ["--database", database, "--socket", path, "--schema",
+        let refused = try runProgram(bbcsd, TestPostgres.daemonArguments(database) + ["--socket", path, "--schema",
                                              packageRoot.appendingPathComponent("Schema").path])
         #expect(refused.status != 0)
         #expect(refused.err.contains("another daemon is answering on \(path)"), "\(refused.err)")
@@ -177,7 +178,7 @@ struct OperationsTests {
         #expect(first.process.stop(SIGKILL) == 128 + SIGKILL)
         #expect(FileManager.default.fileExists(atPath: path))
         let log = first.directory.appendingPathComponent("second.log")
-        let second = try start(["--database", database, "--socket", path, "--admin", currentLogin, "--schema",
+        let second = try start(TestPostgres.daemonArguments(database) + ["--socket", path, "--admin", currentLogin, "--schema",
                                 packageRoot.appendingPathComponent("Schema").path], environment: [:], socket: path, log: log)
         #expect(second.stop() == 0)
     }
@@ -230,7 +231,7 @@ struct OperationsTests {
             "usr/share/man/man8/bbcsd.8", "usr/share/man/man1/bbcsctl.1",
             "usr/share/bash-completion/completions/bbcsctl", "usr/share/bash-completion/completions/bbcsd",
             "usr/share/zsh/site-functions/_bbcsctl", "usr/share/zsh/site-functions/_bbcsd",
-            "usr/share/doc/bbcs/README.md", "usr/share/doc/bbcs/bbcsd-remote-postgresql.conf", "usr/share/doc/bbcs/bbcsd-mail-smtp.conf",
+            "usr/share/doc/bbcs/README.md", "usr/share/doc/bbcs/bbcsd-remote-postgresql.conf", "usr/share/doc/bbcs/bbcsd-mail-smtp.conf", "usr/share/doc/bbcs/bbcsd-password.conf",
         ]
         let installed = Set(FileManager.default.enumerator(atPath: staged.path)!.compactMap { $0 as? String }.filter {
             var isDirectory: ObjCBool = false
@@ -257,7 +258,8 @@ struct OperationsTests {
         let database = try TestPostgres.freshDatabase()
         let socket = root.appendingPathComponent("bbcsd.sock").path
         let daemon = try start(["--config", etc + "/bbcs/bbcsd.toml"],
-                               environment: ["BBCS_DATABASE": database, "BBCS_SOCKET": socket, "BBCS_ADMINS": currentLogin],
+                               environment: ["BBCS_DATABASE": TestPostgres.runtime(database), "BBCS_MIGRATION_DATABASE": TestPostgres.owner(database),
+                                             "BBCS_SOCKET": socket, "BBCS_ADMINS": currentLogin],
                                socket: socket, log: root.appendingPathComponent("bbcsd.log"))
         defer { daemon.stop() }
         let ctl = prefix + "/bin/bbcsctl"

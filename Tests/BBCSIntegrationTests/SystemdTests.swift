@@ -1,5 +1,6 @@
 import BBCSClient
 import BBCSProtocol
+import BBCSServer
 import BBCSTestSupport
 import Foundation
 import Testing
@@ -105,6 +106,53 @@ struct SystemdTests {
         kill(daemon.process.pid, SIGTERM)
         try notify.wait(for: "STOPPING=1")
         #expect(daemon.process.wait() == 0)
+    }
+
+    /// The shipped sysusers.d and tmpfiles.d files, applied by systemd's own tools to an
+    /// empty root: clients get a group of their own for the socket, the daemon's group (with
+    /// no other member) alone reads the configuration, and the password file is root's.
+    @Test func clientsHaveAGroupOfTheirOwnAndOnlyTheDaemonReadsTheConfiguration() throws {
+        let (sysusers, tmpfiles) = ("/usr/bin/systemd-sysusers", "/usr/bin/systemd-tmpfiles")
+        try #require(FileManager.default.isExecutableFile(atPath: sysusers) && FileManager.default.isExecutableFile(atPath: tmpfiles),
+                     "systemd-sysusers and systemd-tmpfiles are needed")
+        let root = makeTemporaryDirectory("bbcs-sysroot")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let etc = root.appendingPathComponent("etc")
+        try FileManager.default.createDirectory(at: etc.appendingPathComponent("bbcs"), withIntermediateDirectories: true)
+        for file in ["bbcsd.toml", "pgpass"] {
+            #expect(FileManager.default.createFile(atPath: etc.appendingPathComponent("bbcs/" + file).path, contents: Data("x".utf8),
+                                                   attributes: [.posixPermissions: 0o644]))
+        }
+        let users = try runProgram(sysusers, ["--root=\(root.path)", packageRoot.appendingPathComponent("systemd/bbcs.sysusers.conf").path])
+        #expect(users.status == 0, "\(users.err)")
+        let files = try runProgram(tmpfiles, ["--create", "--root=\(root.path)", packageRoot.appendingPathComponent("systemd/bbcs.tmpfiles.conf").path])
+        #expect(files.status == 0, "\(files.err)")
+
+        // name -> (gid, members) from the root's /etc/group.
+        let groups = try String(contentsOf: etc.appendingPathComponent("group"), encoding: .utf8).split(separator: "\n").reduce(into: [String: (UInt32, String)]()) {
+            let fields = $1.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count == 4, let gid = UInt32(fields[2]) { $0[String(fields[0])] = (gid, String(fields[3])) }
+        }
+        let daemonGroup = try #require(groups["bbcs"]), clientGroup = try #require(groups["bbcs-users"])
+        #expect(daemonGroup.1.isEmpty && daemonGroup.0 != clientGroup.0)
+        let passwd = try String(contentsOf: etc.appendingPathComponent("passwd"), encoding: .utf8)
+        #expect(passwd.contains(":\(daemonGroup.0):bbcs business-plan daemon:"), "\(passwd)")
+
+        func owner(_ path: String) -> [UInt32] {
+            var info = stat()
+            stat(etc.appendingPathComponent(path).path, &info)
+            return [UInt32(info.st_mode) & 0o7777, info.st_uid, info.st_gid]
+        }
+        #expect(owner("bbcs") == [0o750, 0, daemonGroup.0])
+        #expect(owner("bbcs/bbcsd.toml") == [0o640, 0, daemonGroup.0])
+        #expect(owner("bbcs/pgpass") == [0o600, 0, 0])
+
+        let socket = try String(contentsOf: packageRoot.appendingPathComponent("systemd/bbcsd.socket"), encoding: .utf8)
+        #expect(socket.contains("\nSocketGroup=bbcs-users\n") && socket.contains("\nSocketMode=0660\n"))
+        let service = try String(contentsOf: packageRoot.appendingPathComponent("systemd/bbcsd.service"), encoding: .utf8)
+        #expect(service.contains("\nUser=bbcs\n") && service.contains("\nGroup=bbcs\n") && !service.contains("bbcs-users"))
+        let password = try String(contentsOf: packageRoot.appendingPathComponent("systemd/bbcsd-password.conf"), encoding: .utf8)
+        #expect(password.contains("\nLoadCredential=\(SystemdCredentials.passfileName):/etc/bbcs/pgpass\n"))
     }
 
     /// The repository's unit must stay at or below 1.0 ("SAFE"); CI runs the same check.

@@ -24,6 +24,7 @@ extension DaemonConfiguration {
         self.init(database: database, endpoint: endpoint, schemaDirectory: schema,
                   initialPlan: settings.string("plan").map(URL.init(fileURLWithPath:)))
         self.settings = settings
+        migrationDatabase = settings.string("migration_database")
         poolSize = settings.int("pool_size") ?? poolSize
         poolWaitTimeout = settings.int("pool_wait_timeout").map { .seconds($0) } ?? poolWaitTimeout
         maxLineBytes = settings.int("max_line_bytes") ?? maxLineBytes

@@ -69,10 +69,11 @@ public struct SettingLayer: Sendable {
     /// What `bbcsd --dev DIR` puts beneath the file: its private cluster, a socket in DIR that
     /// only its own user may connect to (`--socket-mode 666` lets every local user in, and the
     /// daemon decides what each may do), the shipped plan when it was found.
-    public static func development(database: String, directory: URL, plan: URL?) -> SettingLayer {
+    /// The daemon serves as the cluster's runtime role and migrates as its owner.
+    public static func development(database: String, migrationDatabase: String, directory: URL, plan: URL?) -> SettingLayer {
         var contents: [String: ConfigContent] = [
-            "database": .string(database), "socket": .string(directory.appendingPathComponent("bbcsd.sock").path),
-            "socket_mode": .int(0o600),
+            "database": .string(database), "migration_database": .string(migrationDatabase),
+            "socket": .string(directory.appendingPathComponent("bbcsd.sock").path), "socket_mode": .int(0o600),
         ]
         contents["plan"] = plan.map { .string($0.path) }
         return SettingLayer(name: "dev", contents: contents)

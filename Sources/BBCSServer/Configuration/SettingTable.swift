@@ -7,7 +7,9 @@ extension Setting {
     /// documented in `Config/bbcsd.toml`, and read where `DaemonConfiguration` is resolved.
     public static let all: [Setting] = [
         Setting("database", .text, flag: "--database", secret: true, .restart,
-                "libpq connection string (keywords or URI); required unless --dev."),
+                "libpq connection string (keywords or URI) of the role bbcsd serves as; required unless --dev."),
+        Setting("migration_database", .text, flag: "--migration-database", secret: true, .restart,
+                "libpq connection string of the schema's owner, used only to migrate and grant the serving role its privileges (default: migrate over database)."),
         Setting("pool_size", .integer(1...256), default: 8, flag: "--pool-size", .restart,
                 "Most database connections open at once."),
         Setting("pool_wait_timeout", .integer(1...3600), default: 10, .live,
