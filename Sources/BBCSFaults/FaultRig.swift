@@ -36,7 +36,9 @@ public final class FaultRig: Sendable {
     /// A new, empty database; returns its name.
     func freshDatabase(_ prefix: String) throws -> String {
         let name = "\(prefix.replacingOccurrences(of: "-", with: "_"))_\(UInt32.random(in: 0...UInt32.max))"
-        try PGConnection(conninfo: cluster.conninfo(database: "postgres")).execute("CREATE DATABASE \(identifier: name)")
+        let admin = try PGConnection(conninfo: cluster.conninfo(database: "postgres"))
+        try cluster.createRolesIfNeeded(admin)
+        try admin.execute("CREATE DATABASE \(identifier: name) OWNER \(identifier: cluster.ownerRole)")
         return name
     }
 
@@ -83,7 +85,9 @@ public final class FaultDaemon {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         socket = folder.appendingPathComponent("bbcsd.sock").path
         logPath = folder.appendingPathComponent("bbcsd.log").path
-        arguments = ["--database", conninfo, "--socket", socket, "--plan", shippedPlanURL.path, "--admin", currentLogin,
+        // Served as the runtime role and migrated as the owner, as an install is; `conninfo`
+        // (the superuser's) stays for the checker's reads and the faults' own statements.
+        arguments = TestPostgres.daemonArguments(conninfo) + ["--socket", socket, "--plan", shippedPlanURL.path, "--admin", currentLogin,
                      "--schema", packageRoot.appendingPathComponent("Schema").path, "--log-level", "notice",
                      "--now", "2026-07-10T09:00:00Z"]
         // The deadline settings are read by daemons that have them, and ignored by older ones.
