@@ -74,16 +74,29 @@ public final class PGConnection: @unchecked Sendable {
         try check(PQexec(handle, sql)).clear()
     }
 
-    /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws.
+    /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws. When the connection breaks
+    /// once COMMIT is sent, whether it committed is not known: `PGError.outcomeUnknown`, never
+    /// `connectionFailed`, so no caller takes it for a transaction that may simply run again
+    /// (`PGPool.keyedTransaction` finds out instead).
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
+        let value: T
         do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
+            value = try body()
         } catch {
             if isHealthy { _ = try? execute("ROLLBACK") }
             throw error
+        }
+        try commit()
+        return value
+    }
+
+    /// Sends COMMIT; a broken connection is `PGError.outcomeUnknown`.
+    func commit() throws {
+        do {
+            try execute("COMMIT")
+        } catch let error as PGError where error.isConnectionFailure {
+            throw PGError.outcomeUnknown("the connection broke with COMMIT in flight (\(error))")
         }
     }
 

@@ -8,12 +8,15 @@ import NIOPosix
 /// most the wait timeout, then fail with `PGError.poolBusy`. A connection
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
-/// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
+/// a fresh one, so the pool recovers by itself when PostgreSQL comes back. Nothing that may
+/// have committed is run again: a transaction whose COMMIT met a broken connection fails with
+/// `PGError.outcomeUnknown`, and writes go through `keyedStatement`/`keyedTransaction`
+/// (PGPool+KeyedWrites.swift), which find out whether they committed.
 public final class PGPool: Sendable {
     public let size: Int
     private let conninfo: String
     private let threads: NIOThreadPool
-    private let waitTimeout: @Sendable () -> Duration
+    let waitTimeout: @Sendable () -> Duration
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -81,6 +84,19 @@ public final class PGPool: Sendable {
         try await withConnection { connection in try connection.transaction { try body(connection) } }
     }
 
+    /// Runs `body` on one of the pool's threads under a permit, with the pool's connections at
+    /// hand, for uses of a connection that `withConnection`'s retry rule does not fit.
+    func withPermit<T: Sendable>(_ body: @escaping @Sendable (PooledConnections) throws -> T) async throws -> T {
+        try await acquirePermit()
+        defer { releasePermit() }
+        let conninfo = self.conninfo
+        return try await threads.runIfActive { [state] in
+            try body(PooledConnections(takeIdle: { state.withLockedValue { $0.idle.popLast() } },
+                                       open: { try PGConnection(conninfo: conninfo) },
+                                       keep: { connection in state.withLockedValue { $0.idle.append(connection) } }))
+        }
+    }
+
     /// Closes idle connections and stops the threads; later calls fail.
     public func shutdown() async {
         state.withLockedValue { $0.idle.removeAll() }
@@ -122,4 +138,17 @@ public final class PGPool: Sendable {
         next?.timer?.cancel()
         next?.continuation.resume()
     }
+}
+
+/// The pool's connections as one of its threads sees them while it holds a permit.
+struct PooledConnections: Sendable {
+    /// An idle connection, if one is kept (it may have gone stale).
+    let takeIdle: @Sendable () -> PGConnection?
+    /// A new connection; its failure means nothing was sent.
+    let open: @Sendable () throws -> PGConnection
+    /// Hands a connection back for the next caller.
+    let keep: @Sendable (PGConnection) -> Void
+
+    /// Hands `connection` back if it is fit for the next caller, else drops it.
+    func keepIfReusable(_ connection: PGConnection) { if connection.isReusable { keep(connection) } }
 }

@@ -28,6 +28,12 @@ enum WireErrors {
                 logger.warning("database pool busy", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, error.description)
             }
+            if case .outcomeUnknown = error {
+                // The one `unavailable` that does not mean "nothing was stored".
+                logger.warning("write outcome unknown", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, "the database connection broke as the change was committed, and whether it was stored is not known; read it back before trying again",
+                                     data: ["outcome": "unknown"])
+            }
             if case .connectionFailed = error {
                 logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")
