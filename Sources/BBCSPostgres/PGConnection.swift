@@ -34,6 +34,11 @@ public final class PGConnection: @unchecked Sendable {
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Reads, without waiting, what the server sent while the connection sat idle: false when
+    /// it has closed it meanwhile (a terminated backend, a restart), so a write is not sent on
+    /// a connection that is already gone and then taken for one that may have committed.
+    var isOpenAfterIdle: Bool { PQconsumeInput(handle) == 1 && isHealthy }
+
     /// Healthy and outside any transaction: fit for the next caller whatever the last one threw.
     var isReusable: Bool { isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE }
 

@@ -80,7 +80,7 @@ struct KeyedWrite: Sendable {
     private static let logger = Logger(label: "bbcsd")
 
     func run<T>(_ attempt: (PGConnection, RequestKey) throws -> Attempt<T>) throws -> T {
-        var connection = connections.takeIdle()
+        var connection = connections.takeOpenIdle()
         var runs = 0
         while true {
             runs += 1

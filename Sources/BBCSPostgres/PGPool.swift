@@ -149,6 +149,14 @@ struct PooledConnections: Sendable {
     /// Hands a connection back for the next caller.
     let keep: @Sendable (PGConnection) -> Void
 
+    /// An idle connection the server has not closed meanwhile (others are dropped), if one is kept.
+    func takeOpenIdle() -> PGConnection? {
+        while let connection = takeIdle() {
+            if connection.isOpenAfterIdle { return connection }
+        }
+        return nil
+    }
+
     /// Hands `connection` back if it is fit for the next caller, else drops it.
     func keepIfReusable(_ connection: PGConnection) { if connection.isReusable { keep(connection) } }
 }
