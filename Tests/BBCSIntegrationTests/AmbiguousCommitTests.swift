@@ -147,21 +147,30 @@ struct AmbiguousCommitTests {
         try synchronous(true)
         defer { try? synchronous(false) }
         // The reload reaches every backend before its next statement; a new one shows it took.
-        for _ in 0..<100 {
+        var applied = false
+        for _ in 0..<600 where !applied {
             let setting = try PGConnection(conninfo: cluster.conninfo(database: "postgres")).query("SHOW synchronous_standby_names").text(0, 0)
-            if setting == "bbcs_absent_standby" { break }
-            usleep(50_000)
+            applied = setting == "bbcs_absent_standby"
+            if !applied { usleep(50_000) }
         }
-        let reply = Background(request)
+        guard applied else { throw HarnessError(description: "the cluster did not take synchronous_standby_names") }
+        let answered = Atomic<Bool>(false)
+        let reply = Background { () throws -> T in
+            defer { answered.store(true, ordering: .relaxed) }
+            return try request()
+        }
         var waiting: [Int] = []
-        for _ in 0..<400 where waiting.isEmpty {
+        for _ in 0..<1200 where waiting.isEmpty && !answered.load(ordering: .relaxed) {
             usleep(50_000)
             let rows = try admin.query("""
                 SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'SyncRep' AND query LIKE $2
                 """, [cluster.database, statement])
             waiting = try rows.map { try rows.int($0, 0) }
         }
-        guard !waiting.isEmpty else { throw HarnessError(description: "no backend of the daemon waited at COMMIT for \(statement)") }
+        guard !waiting.isEmpty else {
+            let outcome = Result { try reply.value() }
+            throw HarnessError(description: "no backend of the daemon waited at COMMIT for \(statement); the request gave \(outcome)")
+        }
         for pid in waiting { try admin.query("SELECT pg_terminate_backend($1)", [pid]) }
         try synchronous(false)
         return try reply.value()
