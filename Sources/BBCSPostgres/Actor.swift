@@ -37,10 +37,12 @@ public struct Actor: Sendable {
 }
 
 extension PGPool {
-    /// Runs `body` in a transaction that first confirms `actor` (`Actor.confirmed`) and hands
-    /// it the confirmed actor, whose posts the permission checks then use.
-    func transaction<T: Sendable>(confirming actor: Actor, _ body: @escaping @Sendable (PGConnection, Actor) throws -> T) async throws -> T {
-        try await transaction { db in try body(db, try actor.confirmed(db)) }
+    /// Runs `body` in a keyed transaction (`keyedTransaction`) that first confirms `actor`
+    /// (`Actor.confirmed`) and hands it the confirmed actor, whose posts the permission checks
+    /// then use, and the request key to store with its change.
+    func keyedTransaction<T: Sendable>(confirming actor: Actor,
+                                       _ body: @escaping @Sendable (PGConnection, Actor, RequestKey) throws -> T) async throws -> T {
+        try await keyedTransaction { db, key in try body(db, try actor.confirmed(db), key) }
     }
 }
 
@@ -82,17 +84,28 @@ struct GuardResult: Decodable {
 
     var outcome: GuardedWrite { seq.map { .written(seq: $0) } ?? (permitted ? .stale : .callerRefused) }
 
-    /// The final SELECT of a guarded write over CTEs `caller` and `change`.
-    static let select: PGQuery = "SELECT (SELECT seq FROM change) AS seq, EXISTS (SELECT 1 FROM caller) AS permitted"
+    /// The end of a guarded write over CTEs `caller` and `change`: the CTE storing `key` with
+    /// the change's seq (none when nothing was written), then the final SELECT.
+    static func select(storing key: RequestKey) -> PGQuery {
+        """
+        , keyed AS (\(key.insert(seqFrom: "change")))
+        SELECT (SELECT seq FROM change) AS seq, EXISTS (SELECT 1 FROM caller) AS permitted
+        """
+    }
 }
 
-extension PGConnection {
-    /// Runs one guarded write; a unique violation (another writer got there first) is `.stale`.
-    func guardedWrite(_ query: PGQuery) throws -> GuardedWrite {
-        do {
-            return try one(GuardResult.self, query).outcome
-        } catch let error as PGError where error.isConflict {
-            return .stale
-        }
+extension PGPool {
+    /// Runs one guarded write, built by `query` around the request key it stores (its last part
+    /// is `GuardResult.select(storing:)`), never twice (`keyedStatement`): one that committed on a
+    /// connection that then broke is `.written` with its seq. A unique violation (another
+    /// writer got there first) is `.stale`.
+    func guardedWrite(_ query: @escaping @Sendable (RequestKey) -> PGQuery) async throws -> GuardedWrite {
+        try await keyedStatement({ db, key in
+            do {
+                return try db.one(GuardResult.self, query(key)).outcome
+            } catch let error as PGError where error.isConflict {
+                return .stale
+            }
+        }, committed: { .written(seq: $0) })
     }
 }

@@ -2,15 +2,19 @@ import BBCSCore
 
 extension ChangeLog {
     /// Records changes of one kind, one per detail, in one statement inside the transaction
-    /// that makes them (one notification for all); returns the highest seq (nil when none).
+    /// that makes them (one notification for all), with the request key of the write (stored
+    /// with the highest seq, once per transaction); returns the highest seq (nil when none).
     @discardableResult
-    public static func record(_ db: PGConnection, _ kind: Change.Kind, login: String?, details: [JSONValue]) throws -> Int64? {
+    public static func record(_ db: PGConnection, _ kind: Change.Kind, login: String?, details: [JSONValue],
+                              key: RequestKey? = nil) throws -> Int64? {
         guard !details.isEmpty else { return nil }
+        var keyed: PGQuery = ""
+        if let key { keyed = ", keyed AS (\(key.insert(seqFrom: "(SELECT max(seq) AS seq FROM added) AS latest")))" }
         return try db.one(Int64.self, """
             WITH added AS (
                 INSERT INTO changes (kind, login, detail)
                 SELECT \(kind), \(login), d FROM unnest(\(details.map(jsonText))::jsonb[]) WITH ORDINALITY AS u(d, n) ORDER BY n
-                RETURNING seq)
+                RETURNING seq)\(keyed)
             SELECT max(seq) FROM added
             """)
     }

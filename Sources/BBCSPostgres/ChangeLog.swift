@@ -8,13 +8,23 @@ public enum ChangeLog {
     /// The channel every daemon LISTENs on; the payload is the highest seq a statement wrote.
     public static let channel = "bbcs_changes"
 
-    /// Records a change inside the transaction that makes it; returns its seq.
+    /// Records a change inside the transaction that makes it, with the request key of the
+    /// write (`PGPool.keyedTransaction`), stored once per transaction; returns its seq.
     @discardableResult
     public static func record(_ db: PGConnection, _ kind: Change.Kind, indicatorID: Int? = nil, taskID: Int? = nil,
-                              login: String?, detail: JSONValue? = nil) throws -> Int64 {
-        try db.one(Int64.self, """
-            INSERT INTO changes (kind, indicator_id, task_id, login, detail)
-            VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail.map(jsonText))::jsonb) RETURNING seq
+                              login: String?, detail: JSONValue? = nil, key: RequestKey? = nil) throws -> Int64 {
+        guard let key else {
+            return try db.one(Int64.self, """
+                INSERT INTO changes (kind, indicator_id, task_id, login, detail)
+                VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail.map(jsonText))::jsonb) RETURNING seq
+                """)
+        }
+        return try db.one(Int64.self, """
+            WITH added AS (
+                INSERT INTO changes (kind, indicator_id, task_id, login, detail)
+                VALUES (\(kind), \(indicatorID), \(taskID), \(login), \(detail.map(jsonText))::jsonb) RETURNING seq),
+            keyed AS (\(key.insert(seqFrom: "added")))
+            SELECT seq FROM added
             """)
     }
 

@@ -64,7 +64,7 @@ public struct Directory: Sendable {
         if let email, !Self.isPlainAddress(email) {
             throw StoreError.invalid(param: "email", "\"\(email)\" is not an e-mail address like name@example.org")
         }
-        return try await serialised(actor) { db, actor in
+        return try await serialised(actor) { db, actor, key in
             if try db.exists("SELECT 1 FROM users WHERE login = \(login)") {
                 throw StoreError.conflict("\(login) is already a bbcs user", hint: Hint("user.list", ["login": login]))
             }
@@ -74,7 +74,7 @@ public struct Directory: Sendable {
                 """)
             let user = try Self.user(login, db, today: actor.today)
             try AuditLog.record(db, actor, object: login, after: user)
-            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(login, "user added"))
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(login, "user added"), key: key)
             return user
         }
     }
@@ -88,7 +88,7 @@ public struct Directory: Sendable {
     /// Disables or re-enables a user as `decide` decides from the directory under the directory's lock.
     public func setDisabled(_ login: String, by actor: Actor,
                             _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> DisableDecision?) async throws -> UserSummary {
-        try await serialised(actor) { db, actor in
+        try await serialised(actor) { db, actor, key in
             guard let d = try decide(try PlanStateLoader.directory(db), actor.principal) else { return try Self.user(login, db, today: actor.today) }
             try db.execute("""
                 UPDATE users SET disabled_at = \(timestamp(d.disabled ? actor.recordedAt : nil)), disabled_by = \(d.disabled ? actor.principal.login : nil)
@@ -96,7 +96,7 @@ public struct Directory: Sendable {
                 """)
             let after = try Self.user(d.login, db, today: actor.today)
             try AuditLog.record(db, actor, object: d.login, before: ["disabled": !d.disabled], after: ["disabled": after.disabled])
-            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail, key: key)
             return after
         }
     }
@@ -106,7 +106,7 @@ public struct Directory: Sendable {
     public func addPost(_ name: String, by actor: Actor) async throws -> PostSummary {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw StoreError.invalid(param: "name", "a post needs a name") }
-        return try await serialised(actor) { db, actor in
+        return try await serialised(actor) { db, actor, key in
             if let known = try findPost(name, db)?.name {
                 throw StoreError.conflict("the post \"\(known)\" already exists" + (known == name ? "" : " (\"\(name)\" is one of its spellings)"),
                                           hint: Hint("post.list", ["post": known]))
@@ -114,14 +114,14 @@ public struct Directory: Sendable {
             try db.execute("INSERT INTO posts (name) VALUES (\(name))")
             let post = PostSummary(name: name, aliases: [], indicatorCount: 0, taskCount: 0, headOf: [])
             try AuditLog.record(db, actor, object: name, after: post)
-            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(name, "post added"))
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: HoldingUseCases.detail(name, "post added"), key: key)
             return post
         }
     }
 
     /// Grants a post as `decide` decides from the directory as it stands under the directory's lock.
     public func grant(by actor: Actor, _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> GrantDecision) async throws -> PostHolding {
-        try await serialised(actor) { db, actor in
+        try await serialised(actor) { db, actor, key in
             let d = try decide(try PlanStateLoader.directory(db), actor.principal)
             let id = try db.one(Int.self, """
                 INSERT INTO post_holders (user_id, post_id, valid_from, valid_until, granted_by, granted_at)
@@ -131,21 +131,21 @@ public struct Directory: Sendable {
                 throw PGError.unexpectedResult("the holding just granted is not there")
             }
             try AuditLog.record(db, actor, object: d.login, after: holding, message: d.message)
-            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail, key: key)
             return holding
         }
     }
 
     /// Ends holdings as `decide` decides from the directory as it stands under the directory's lock.
     public func revoke(by actor: Actor, _ decide: @escaping @Sendable (DirectoryState, Principal) throws -> RevokeDecision) async throws -> [PostHolding] {
-        try await serialised(actor) { db, actor in
+        try await serialised(actor) { db, actor, key in
             let d = try decide(try PlanStateLoader.directory(db), actor.principal)
             let chosen: PGQuery = "h.id = ANY(\(d.holdingIDs)::bigint[])"
             let before = try Self.holdings(db, today: actor.today, where: chosen)
             try db.execute("UPDATE post_holders h SET revoked_by = \(actor.principal.login), revoked_at = \(timestamp(actor.recordedAt)) WHERE \(chosen)")
             let after = before.map { var h = $0; h.revokedBy = actor.principal.login; h.current = false; return h }
             try AuditLog.record(db, actor, object: d.login, before: before, after: after, message: d.message)
-            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail)
+            try ChangeLog.record(db, .directory, login: actor.principal.login, detail: d.detail, key: key)
             return after
         }
     }
@@ -162,7 +162,7 @@ public struct Directory: Sendable {
     /// Registers each login that is not yet a user and makes sure it holds the admin post
     /// today. Used at start for the administrators named in the configuration.
     public func ensureAdmins(_ admins: [(login: String, name: String)], by actor: Actor) async throws -> [String] {
-        try await serialised(actor) { db, actor in
+        try await serialised(actor) { db, actor, key in
             var added: [String] = []
             for admin in admins {
                 if try !db.exists("SELECT 1 FROM users WHERE login = \(admin.login)") {
@@ -184,22 +184,25 @@ public struct Directory: Sendable {
                     """)
                 try AuditLog.record(db, actor, object: admin.login, after: ["post": Policy.adminPost],
                                     message: "bootstrap administrator from the daemon's configuration")
-                try ChangeLog.record(db, .directory, login: actor.principal.login,
-                                     detail: HoldingUseCases.detail(admin.login, "bootstrap administrator"))
                 added.append(admin.login)
             }
+            // One statement for every change, so the request key is stored once.
+            try ChangeLog.record(db, .directory, login: actor.principal.login,
+                                 details: added.map { HoldingUseCases.detail($0, "bootstrap administrator") }, key: key)
             return added
         }
     }
 
     // MARK: helpers
 
-    /// Runs a change by `actor` in a transaction that holds the directory's lock, then
-    /// confirms the actor (`Actor.confirmed`).
-    private func serialised<T: Sendable>(_ actor: Actor, _ body: @escaping @Sendable (PGConnection, Actor) throws -> T) async throws -> T {
-        try await pool.transaction { db in
+    /// Runs a change by `actor` in a keyed transaction (`PGPool.keyedTransaction`) that holds
+    /// the directory's lock, then confirms the actor (`Actor.confirmed`); `body` stores the
+    /// request key with its change.
+    private func serialised<T: Sendable>(_ actor: Actor,
+                                         _ body: @escaping @Sendable (PGConnection, Actor, RequestKey) throws -> T) async throws -> T {
+        try await pool.keyedTransaction { db, key in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            return try body(db, try actor.confirmed(db))
+            return try body(db, try actor.confirmed(db), key)
         }
     }
 

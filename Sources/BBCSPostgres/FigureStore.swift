@@ -49,7 +49,8 @@ public struct FigureStore: Sendable {
                     FROM allowed RETURNING id)
                 """
         }
-        let query: PGQuery = """
+        let query = { @Sendable (key: RequestKey) -> PGQuery in
+            """
             WITH caller AS (\(actor.guardQuery(holdingAnyOf: d.ownerPostIDs))),
             latest AS (SELECT coalesce(max(revision), 0) AS revision FROM figures
                         WHERE indicator_id = \(d.indicatorID)::bigint AND period = \(d.period)::text),
@@ -61,9 +62,10 @@ public struct FigureStore: Sendable {
             audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
             change AS (\(ChangeLog.insert(d.kind, indicatorID: "\(d.indicatorID)::bigint", taskID: "NULL::bigint", login: p.login,
                                           detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
-            \(GuardResult.select)
+            \(GuardResult.select(storing: key))
             """
-        return try await pool.withConnection { db in try db.guardedWrite(query) }
+        }
+        return try await pool.guardedWrite(query)
     }
 
     /// Every revision of an indicator's figures (of one period if given), oldest first.
@@ -110,7 +112,8 @@ public struct FigureStore: Sendable {
         let d = decision, c = decision.change, p = actor.principal
         // ON CONFLICT's WHERE judges the row as it is once a concurrent change has committed:
         // a target set meanwhile makes this write nothing.
-        let query: PGQuery = """
+        let query = { @Sendable (key: RequestKey) -> PGQuery in
+            """
             WITH caller AS (\(actor.guardQuery(holdingAnyOf: []))),
             written AS (
                 INSERT INTO indicator_values AS v (indicator_id, kind, period, value, set_by_admin)
@@ -132,9 +135,10 @@ public struct FigureStore: Sendable {
             audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
             change AS (\(ChangeLog.insert(.targetSet, indicatorID: "\(d.indicatorID)::bigint", taskID: "NULL::bigint", login: p.login,
                                           detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
-            \(GuardResult.select)
+            \(GuardResult.select(storing: key))
             """
-        return try await pool.withConnection { db in try db.guardedWrite(query) }
+        }
+        return try await pool.guardedWrite(query)
     }
 
     /// A numeric column as the Double the decision read from it: beyond a Double's range it is

@@ -53,6 +53,11 @@ public final class PGConnection: @unchecked Sendable {
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Reads, without waiting, what the server sent while the connection sat idle: false when
+    /// it has closed it meanwhile (a terminated backend, a restart), so a write is not sent on
+    /// a connection that is already gone and then taken for one that may have committed.
+    var isOpenAfterIdle: Bool { PQconsumeInput(handle) == 1 && isHealthy }
+
     /// Healthy and outside any transaction: fit for the next caller whatever the last one threw.
     var isReusable: Bool { isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE }
 
@@ -93,16 +98,29 @@ public final class PGConnection: @unchecked Sendable {
         try check(PQexec(handle, sql)).clear()
     }
 
-    /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws.
+    /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws. When the connection breaks
+    /// once COMMIT is sent, whether it committed is not known: `PGError.outcomeUnknown`, never
+    /// `connectionFailed`, so no caller takes it for a transaction that may simply run again
+    /// (`PGPool.keyedTransaction` finds out instead).
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
+        let value: T
         do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
+            value = try body()
         } catch {
             if isHealthy { _ = try? execute("ROLLBACK") }
             throw error
+        }
+        try commit()
+        return value
+    }
+
+    /// Sends COMMIT; a broken connection is `PGError.outcomeUnknown`.
+    func commit() throws {
+        do {
+            try execute("COMMIT")
+        } catch let error as PGError where error.isConnectionFailure {
+            throw PGError.outcomeUnknown("the connection broke with COMMIT in flight (\(error))")
         }
     }
 

@@ -15,6 +15,10 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
     case unexpectedResult(String)
     /// Every pooled connection stayed in use for as long as a caller may wait for one.
     case poolBusy(waited: Duration)
+    /// A write whose COMMIT may have reached PostgreSQL, and the daemon could not find out
+    /// (within the request's time) whether it did: the caller must read before trying again.
+    /// Every other error of a write means nothing was stored. The text says why, for logs.
+    case outcomeUnknown(String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,7 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
         case .queryFailed(let diagnostics): return "query failed: \(diagnostics)"
         case .unexpectedResult(let m): return "unexpected result: \(m)"
         case .poolBusy(let waited): return "the database pool is busy: no connection came free within \(Self.seconds(waited))"
+        case .outcomeUnknown(let m): return "outcome unknown: \(m)"
         }
     }
 
@@ -36,6 +41,9 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
         if case .queryFailed(let diagnostics) = self { return diagnostics.sqlState }
         return nil
     }
+
+    /// True when the connection broke (`connectionFailed`).
+    public var isConnectionFailure: Bool { if case .connectionFailed = self { true } else { false } }
 
     /// True for unique and exclusion violations, serialization failures and deadlocks.
     public var isConflict: Bool { ["23505", "23P01", "40001", "40P01"].contains(sqlState ?? "") }

@@ -8,7 +8,10 @@ import NIOPosix
 /// most the wait timeout, then fail with `PGError.poolBusy`. A connection
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
-/// a fresh one, so the pool recovers by itself when PostgreSQL comes back.
+/// a fresh one, so the pool recovers by itself when PostgreSQL comes back. Nothing that may
+/// have committed is run again: a transaction whose COMMIT met a broken connection fails with
+/// `PGError.outcomeUnknown`, and writes go through `keyedStatement`/`keyedTransaction`
+/// (PGPool+KeyedWrites.swift), which find out whether they committed.
 ///
 /// New connections come from `hosts`, which, for a multi-host connection string, opens them
 /// on the current primary. A write refused as read-only (the host is a standby now) or a
@@ -20,7 +23,7 @@ public final class PGPool: Sendable {
     /// Opens the pool's connections (and the change feed's).
     public let hosts: PGHosts
     private let threads: NIOThreadPool
-    private let waitTimeout: @Sendable () -> Duration
+    let waitTimeout: @Sendable () -> Duration
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -142,6 +145,20 @@ public final class PGPool: Sendable {
         try await withConnection { connection in try connection.transaction { try body(connection) } }
     }
 
+    /// Runs `body` on one of the pool's threads under a permit, with the pool's connections at
+    /// hand, for uses of a connection that `withConnection`'s retry rule does not fit.
+    func withPermit<T: Sendable>(_ body: @escaping @Sendable (PooledConnections) throws -> T) async throws -> T {
+        try await acquirePermit()
+        defer { releasePermit() }
+        let hosts = self.hosts
+        return try await threads.runIfActive { [self, state] in
+            try body(PooledConnections(takeIdle: { takeIdle() },
+                                       open: { try hosts.connect() },
+                                       passOver: { connection, error in passOver(connection, after: error) },
+                                       keep: { connection in state.withLockedValue { $0.idle.append(connection) } }))
+        }
+    }
+
     /// Closes idle connections and stops the threads; later calls fail.
     public func shutdown() async {
         state.withLockedValue { $0.idle.removeAll() }
@@ -183,4 +200,28 @@ public final class PGPool: Sendable {
         next?.timer?.cancel()
         next?.continuation.resume()
     }
+}
+
+/// The pool's connections as one of its threads sees them while it holds a permit.
+struct PooledConnections: Sendable {
+    /// An idle connection, if one is kept (it may have gone stale).
+    let takeIdle: @Sendable () -> PGConnection?
+    /// A new connection; its failure means nothing was sent.
+    let open: @Sendable () throws -> PGConnection
+    /// Hands a connection back for the next caller.
+    let keep: @Sendable (PGConnection) -> Void
+    /// After an error on a connection, closes the idle connections to its host when the error
+    /// shows the host may be gone or no longer the primary; true when it did.
+    let passOver: @Sendable (PGConnection, PGError) -> Bool
+
+    /// An idle connection the server has not closed meanwhile (others are dropped), if one is kept.
+    func takeOpenIdle() -> PGConnection? {
+        while let connection = takeIdle() {
+            if connection.isOpenAfterIdle { return connection }
+        }
+        return nil
+    }
+
+    /// Hands `connection` back if it is fit for the next caller, else drops it.
+    func keepIfReusable(_ connection: PGConnection) { if connection.isReusable { keep(connection) } }
 }

@@ -13,26 +13,24 @@ public enum PlanImporter {
     /// Imports `doc`; with `dryRun`, runs the same import and rolls it back, so the summary
     /// says what the import would change and keep, and nothing is written or audited.
     public static func importPlan(_ doc: PlanDocument, into pool: PGPool, by actor: Actor, dryRun: Bool = false) async throws -> ImportSummary {
-        try await pool.withConnection { db in
-            if dryRun { return try db.rolledBack { try write(doc, db, dryRun: true).summary } }
-            return try db.transaction {
-                let actor = try actor.confirmed(db)
-                let (summary, rows) = try write(doc, db, dryRun: false)
-                // The first load's day, from which figures are chased by default (figures_tracked_from).
-                try db.execute("UPDATE plans SET loaded_on = \(actor.today)::date WHERE code = \(summary.plan) AND loaded_on IS NULL")
-                for row in rows {
-                    try AuditLog.record(db, actor, object: row.object, before: row.before, after: row.after,
-                                        message: "\(row.table) \(row.kind.rawValue)")
-                }
-                if summary.changedRows > 0 {
-                    var totals = summary
-                    totals.rows = []   // each row has its own audit row
-                    try AuditLog.record(db, actor, object: summary.plan, after: totals, message: "plan imported")
-                    // Last, so its seq is taken just before the commit (readers wait for a seq skipped over).
-                    try ChangeLog.record(db, .plan, login: actor.principal.login, detail: .object(["plan": .string(summary.plan)]))
-                }
-                return summary
+        if dryRun { return try await pool.withConnection { db in try db.rolledBack { try write(doc, db, dryRun: true).summary } } }
+        // Keyed: an import whose COMMIT met a broken connection is answered as stored, or run again, never twice.
+        return try await pool.keyedTransaction(confirming: actor) { db, actor, key in
+            let (summary, rows) = try write(doc, db, dryRun: false)
+            // The first load's day, from which figures are chased by default (figures_tracked_from).
+            try db.execute("UPDATE plans SET loaded_on = \(actor.today)::date WHERE code = \(summary.plan) AND loaded_on IS NULL")
+            for row in rows {
+                try AuditLog.record(db, actor, object: row.object, before: row.before, after: row.after,
+                                    message: "\(row.table) \(row.kind.rawValue)")
             }
+            if summary.changedRows > 0 {
+                var totals = summary
+                totals.rows = []   // each row has its own audit row
+                try AuditLog.record(db, actor, object: summary.plan, after: totals, message: "plan imported")
+                // Last, so its seq is taken just before the commit (readers wait for a seq skipped over).
+                try ChangeLog.record(db, .plan, login: actor.principal.login, detail: .object(["plan": .string(summary.plan)]), key: key)
+            }
+            return summary
         }
     }
 

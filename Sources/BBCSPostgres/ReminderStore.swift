@@ -43,7 +43,7 @@ public struct ReminderStore: Sendable {
     /// superseded those whose date has moved; returns how many were new. `mail` marks them for
     /// the mail command where recipients have an address.
     public func generate(settings: ReminderSettings, mail: Bool, by actor: Actor) async throws -> Int {
-        try await pool.transaction(confirming: actor) { db, actor in
+        try await pool.keyedTransaction(confirming: actor) { db, actor, key in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             let today = actor.today
             let holders = try Self.holders(today, db)
@@ -89,7 +89,7 @@ public struct ReminderStore: Sendable {
                                     message: "\(created.count) reminders recorded, \(superseded) superseded or restored")
             }
             // Last, so the seqs are taken just before the commit (readers wait for a seq skipped over).
-            try ChangeLog.record(db, .reminderCreated, login: actor.principal.login, details: created)
+            try ChangeLog.record(db, .reminderCreated, login: actor.principal.login, details: created, key: key)
             return created.count
         }
     }
@@ -233,9 +233,10 @@ public struct ReminderStore: Sendable {
         try await pool.withConnection { db in try db.one(Int.self, "SELECT count(*) FROM reminders WHERE \(Self.mailPending)") }
     }
 
-    /// Acknowledges one of the actor's own reminders.
+    /// Acknowledges one of the actor's own reminders. It records no change, so stores no request
+    /// key: after an ambiguous COMMIT it runs again, and finds the reminder acknowledged.
     public func acknowledge(_ id: Int, by actor: Actor) async throws -> Reminder {
-        try await pool.transaction(confirming: actor) { db, actor in
+        try await pool.keyedTransaction(confirming: actor) { db, actor, _ in
             guard let before = try db.first(Reminder.self, """
                 \(Self.columns) WHERE id = \(id) AND recipient = \(actor.principal.login) FOR UPDATE
                 """) else {

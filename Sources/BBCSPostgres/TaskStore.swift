@@ -25,7 +25,8 @@ public struct TaskStore: Sendable {
     public func write(_ decision: TaskDecision, by actor: Actor) async throws -> GuardedWrite {
         let d = decision, old = decision.expected, new = decision.after, c = decision.change, p = actor.principal
         // The UPDATE's WHERE is judged again on the row as a concurrent change left it.
-        let query: PGQuery = """
+        let query = { @Sendable (key: RequestKey) -> PGQuery in
+            """
             WITH caller AS (\(actor.guardQuery(holdingAnyOf: d.responsiblePostIDs))),
             written AS (
                 UPDATE tasks SET status = \(new.status)::text, progress = \(new.progress)::integer,
@@ -43,9 +44,10 @@ public struct TaskStore: Sendable {
             audited AS (\(AuditLog.insert(actor, d.audit, from: "written"))),
             change AS (\(ChangeLog.insert(d.kind, indicatorID: "NULL::bigint", taskID: "\(d.taskID)::bigint", login: p.login,
                                           detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
-            \(GuardResult.select)
+            \(GuardResult.select(storing: key))
             """
-        return try await pool.withConnection { db in try db.guardedWrite(query) }
+        }
+        return try await pool.guardedWrite(query)
     }
 
     /// The task and its history, oldest first, with its slippage.

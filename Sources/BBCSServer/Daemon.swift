@@ -191,7 +191,9 @@ public final class Daemon: Service {
         while true {
             do {
                 return try await body()
-            } catch PGError.connectionFailed(let message) {
+            } catch PGError.connectionFailed(let message), PGError.outcomeUnknown(let message) {
+                // Start-up's writes (migrations, the plan import, bootstrap administrators) find
+                // their own work done: one whose outcome is unknown may simply run again.
                 logger.warning("waiting for the database", metadata: ["error": "\(message)", "retry_in": "\(pause)"])
                 notifier.status("waiting for the database: \(message)")
                 try await Task.sleep(for: pause)

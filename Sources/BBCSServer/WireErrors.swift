@@ -30,6 +30,12 @@ enum WireErrors {
                 (failures ?? FailureLog(logger: logger)).record(.poolBusy, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, error.description)
             }
+            if case .outcomeUnknown = error {
+                // The one `unavailable` that does not mean "nothing was stored".
+                logger.warning("write outcome unknown", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, "the database connection broke as the change was committed, and whether it was stored is not known; read it back before trying again",
+                                     data: ["outcome": "unknown"])
+            }
             if case .connectionFailed = error {
                 (failures ?? FailureLog(logger: logger)).record(.unavailable, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")

@@ -98,7 +98,7 @@ struct DatabaseOutageTests {
 }
 
 /// A private cluster with the bbcs database, for tests that stop and start PostgreSQL.
-private func startedCluster(_ prefix: String) throws -> PostgresCluster {
+func startedCluster(_ prefix: String) throws -> PostgresCluster {
     let cluster = PostgresCluster(directory: makeTemporaryDirectory(prefix))
     try blocking {
         try await cluster.initializeIfNeeded()
@@ -108,7 +108,7 @@ private func startedCluster(_ prefix: String) throws -> PostgresCluster {
     return cluster
 }
 
-private func removeCluster(_ cluster: PostgresCluster) {
+func removeCluster(_ cluster: PostgresCluster) {
     _ = try? blocking { try await cluster.stop() }
     try? FileManager.default.removeItem(at: cluster.directory)
 }

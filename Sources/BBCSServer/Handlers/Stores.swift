@@ -1,5 +1,6 @@
 import BBCSCore
 import BBCSPostgres
+import Logging
 
 /// What the handlers work with: the stores over the daemon's pool, the scheduler, and the
 /// live settings they read at each request.
@@ -56,7 +57,13 @@ extension Stores {
     /// rare writes (users, posts, holdings, imports) that do not return their seq.
     func caughtUp<T: Sendable>(after body: () async throws -> T) async throws -> T {
         let answer = try await body()
-        try await caughtUp(through: try await pool.withConnection { try ChangeLog.latest($0) })
+        // The change is stored: its answer stands even if memory cannot catch up now (an error
+        // here would tell the client it was not), as `decideAndWrite`'s does.
+        do {
+            try await caughtUp(through: try await pool.withConnection { try ChangeLog.latest($0) })
+        } catch {
+            Logger(label: "bbcsd").warning("a change was stored but memory did not catch up", metadata: ["error": "\(error)"])
+        }
         return answer
     }
 }
