@@ -207,11 +207,6 @@ extension PGError {
     /// SQLSTATE 25006: a write sent to a standby, or to a read-only session. Nothing was written.
     public var isReadOnlyTransaction: Bool { sqlState == "25006" }
 
-    var isConnectionFailure: Bool {
-        if case .connectionFailed = self { return true }
-        return false
-    }
-
     /// The text without its "connection failed: " lead, for lists of hosts.
     var reason: String {
         if case .connectionFailed(let message) = self { return message }

@@ -151,11 +151,11 @@ public final class PGPool: Sendable {
         try await acquirePermit()
         defer { releasePermit() }
         let hosts = self.hosts
-        return try await threads.runIfActive { [self, state] in
-            try body(PooledConnections(takeIdle: { takeIdle() },
+        return try await threads.runIfActive { [state] in
+            try body(PooledConnections(takeIdle: { self.takeIdle() },
                                        open: { try hosts.connect() },
-                                       passOver: { connection, error in passOver(connection, after: error) },
-                                       keep: { connection in state.withLockedValue { $0.idle.append(connection) } }))
+                                       keep: { connection in state.withLockedValue { $0.idle.append(connection) } },
+                                       passOver: { connection, error in self.passOver(connection, after: error) }))
         }
     }
 
