@@ -34,6 +34,9 @@ public enum Migrator {
     @discardableResult
     public static func migrate(_ pool: PGPool, _ migrations: [Migration], logger: Logger) async throws -> [Int] {
         let applied = try await pool.transaction { db -> [Int] in
+            // A daemon waits for another's migration, however long, and a migration may take
+            // longer than a request: the session's limits are off for this transaction only.
+            try db.execute(script: "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
             try db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
             try db.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -13,23 +13,53 @@ public final class PGConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// This connection's prepared statements by SQL text; a new connection starts empty.
     private var statements: PreparedStatements
+    /// Asks the server to cancel the statement running on this connection, from any thread.
+    let canceller: PGCanceller?
+    /// The session limits last put in force on this connection (`apply(_:)`).
+    private var sessionTimeouts: SessionTimeouts?
+    /// Whether the statement sent last could have committed a change on its own: one sent
+    /// outside a transaction (autocommit), or COMMIT. Read after it failed, by its own thread.
+    private(set) var lastStatementMayCommit = false
 
-    /// Opens a connection from a libpq connection string (keywords or URI).
-    /// - Parameter preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
-    public init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws {
+    /// Opens a connection from a libpq connection string (keywords or URI). Options the
+    /// string leaves out get bbcs's defaults (`ConnectionOptions`): a bounded connect and TCP
+    /// keepalives, so a silent server is noticed.
+    /// - Parameters:
+    ///   - preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
+    ///   - connectWithin: a tighter bound on the connect than the string's own, e.g. what is
+    ///     left of a request's time.
+    public init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit, connectWithin: Duration? = nil) throws {
         statements = PreparedStatements(limit: preparedStatementLimit)
-        guard let handle = PQconnectdb(conninfo) else { throw PGError.connectionFailed("out of memory") }
+        let options = try ConnectionOptions(conninfo: conninfo, connectWithin: connectWithin)
+        guard let handle = options.connect() else { throw PGError.connectionFailed("out of memory") }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(handle)
             throw PGError.connectionFailed(message)
         }
         self.handle = handle
+        canceller = PGCanceller(handle)
         // Notices (e.g. "relation already exists, skipping") are not for stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit { PQfinish(handle) }
+
+    /// Puts `timeouts` in force for this session (`statement_timeout`, `lock_timeout`), unless
+    /// they already are. Outside a transaction only, so no ROLLBACK can undo the SET.
+    func apply(_ timeouts: SessionTimeouts?) throws {
+        guard let timeouts, timeouts != sessionTimeouts, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
+        try execute(script: timeouts.script)
+        sessionTimeouts = timeouts
+    }
+
+    /// Ends the connection's use from another thread, when the server does not answer even a
+    /// cancel (a frozen server): the socket is shut down, so the thread blocked on it wakes
+    /// with the connection broken. The connection is never fit for use again.
+    func abandon() {
+        let socket = PQsocket(handle)
+        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+    }
 
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
@@ -71,6 +101,7 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs SQL text that may hold several statements and no parameters (migrations).
     public func execute(script sql: String) throws {
+        noteStatement(sql)
         try check(PQexec(handle, sql)).clear()
     }
 
@@ -102,6 +133,7 @@ public final class PGConnection: @unchecked Sendable {
     /// (and, once its generic plan is as good, plans it once): for the daemon's small queries
     /// that was most of their cost.
     private func send(_ sql: String, _ values: [String?]) throws -> PGResult {
+        noteStatement(sql)
         let cStrings = values.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         return try cStrings.withUnsafeBufferPointer { buffer in
@@ -122,6 +154,10 @@ public final class PGConnection: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private func noteStatement(_ sql: String) {
+        lastStatementMayCommit = sql == "COMMIT" || (PQtransactionStatus(handle) == PQTRANS_IDLE && sql != "BEGIN")
     }
 
     /// The name `sql` is prepared under on this connection, preparing it now if needed; nil
@@ -153,6 +189,9 @@ public final class PGConnection: @unchecked Sendable {
             if !isHealthy || state.hasPrefix("08") || state.hasPrefix("57P") || state.isEmpty {
                 throw PGError.connectionFailed(state.isEmpty ? errorMessage : diagnostics.description)
             }
+            // Cancelled (statement_timeout, a cancel request) or a lock not granted in time
+            // (lock_timeout): the statement failed, so nothing of it was written.
+            if PGError.cancelledStates.contains(state) { throw PGError.timedOut(diagnostics.description) }
             throw PGError.queryFailed(diagnostics)
         }
     }

@@ -28,6 +28,20 @@ enum WireErrors {
                 logger.warning("database pool busy", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, error.description)
             }
+            if case .timedOut(let why) = error {
+                logger.warning("database request timed out", metadata: ["method": "\(method)", "error": "\(error)"])
+                if why == PGPool.cancelledAtShutdown {
+                    return ResponseError(.unavailable, "bbcsd is stopping and cancelled the request; nothing was changed",
+                                         data: ["reason": "shutdown"])
+                }
+                let within = RequestDeadline.current.map { " within \(PGError.seconds($0.budget))" } ?? " in time"
+                return ResponseError(.timeout, "the request did not finish\(within) (a lock or a slow database); nothing was changed")
+            }
+            if case .outcomeUnknown = error {
+                logger.warning("database write outcome unknown", metadata: ["method": "\(method)", "error": "\(error)"])
+                return ResponseError(.unavailable, "the database stopped answering while the change was being stored, so whether it was "
+                                     + "stored is not known; read it back before trying again", data: ["outcome": "unknown"])
+            }
             if case .connectionFailed = error {
                 logger.warning("database unavailable", metadata: ["method": "\(method)", "error": "\(error)"])
                 return ResponseError(.unavailable, "the database is not reachable; try again shortly")
