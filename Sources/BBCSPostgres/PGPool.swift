@@ -153,6 +153,9 @@ public final class PGPool: Sendable {
         }
     }
 
+    /// Callers holding a connection now.
+    public var runningCount: Int { state.withLockedValue { $0.running.count } }
+
     /// Cancels every statement running (at shutdown, once requests have had their time): each
     /// fails with `PGError.timedOut(cancelledAtShutdown)`, so its caller can be answered.
     /// Returns, with how many there were, once each was cancelled, or abandoned when its

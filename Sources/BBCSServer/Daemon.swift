@@ -251,11 +251,12 @@ public final class Daemon: Service {
         let logger = self.logger, pool = self.pool
         Task {
             try? await Task.sleep(for: timeout)
-            let running = await pool.cancelRunning()
-            if running > 0 {
-                logger.warning("requests still running at the shutdown timeout were cancelled",
-                               metadata: ["timeout": "\(timeout)", "cancelled": "\(running)"])
-            }
+            // Logged first: once the last request is answered the process may end at once.
+            let running = pool.runningCount
+            guard running > 0 else { return }
+            logger.warning("requests still running at the shutdown timeout were cancelled",
+                           metadata: ["timeout": "\(timeout)", "cancelled": "\(running)"])
+            await pool.cancelRunning()
         }
         // Time for a cancel to go unanswered, the connection to be abandoned, and the replies written.
         let last = timeout + StatementWatch.grace + .seconds(2)
