@@ -45,6 +45,19 @@ public final class PGConnection: @unchecked Sendable {
 
     deinit { PQfinish(handle) }
 
+    /// The value of a connection option as libpq uses it (`keepalives`, `connect_timeout`...),
+    /// nil when unset: what the connection string said, or bbcs's default (`ConnectionOptions`).
+    public func option(_ keyword: String) -> String? {
+        guard let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
     /// Puts `timeouts` in force for this session (`statement_timeout`, `lock_timeout`), unless
     /// they already are. Outside a transaction only, so no ROLLBACK can undo the SET.
     func apply(_ timeouts: SessionTimeouts?) throws {

@@ -128,6 +128,52 @@ struct DeadlineTests {
         #expect(daemon.process.isRunning)
     }
 
+    /// With every ordinary connection held by a statement blocked on a lock, work that may use
+    /// the reserve (the scheduler) still gets one at once; a request waits and is refused.
+    @Test func theReservedConnectionServesWhatMayUseIt() throws {
+        let database = try TestPostgres.freshDatabase()
+        let holder = try PGConnection(conninfo: database)
+        try holder.execute("CREATE TABLE held (n int)")
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        let pool = PGPool(conninfo: database, size: 2, waitTimeout: { .seconds(1) },
+                          sessionTimeouts: { SessionTimeouts(statement: .seconds(30), lock: .seconds(30)) }, reserved: 1)
+        let blocked = Background { try blocking { try await pool.withConnection { db in try db.query("SELECT count(*) FROM held").int(0, 0) } } }
+        // Asked outside the holder's transaction, which would see activity as of its first look.
+        try waitUntilBlocked(try PGConnection(conninfo: database))
+        let started = ContinuousClock.now
+        #expect(throws: PGError.self) { try blocking { try await pool.withConnection { db in try db.query("SELECT 1").int(0, 0) } } }
+        let refused = ContinuousClock.now - started
+        let reserved = try blocking {
+            try await PGPool.$usesReserve.withValue(true) { try await pool.withConnection { db in try db.query("SELECT 1").int(0, 0) } }
+        }
+        print("deadlines: an ordinary caller was refused after \(refused); the reserved one was served \(ContinuousClock.now - started - refused) later")
+        #expect(reserved == 1)
+        try holder.execute("COMMIT")
+        #expect(try blocked.value() == 0)
+        try blocking { await pool.shutdown() }
+    }
+
+    /// Options a connection string leaves out get bbcs's defaults, in keyword and URI forms;
+    /// those it sets stay as they are.
+    @Test func connectionsGetKeepalivesUnlessTheStringSetsThem() throws {
+        let database = try TestPostgres.freshDatabase()
+        let keywords = try PGConnection(conninfo: database)
+        #expect(keywords.option("keepalives") == "1")
+        #expect(keywords.option("keepalives_idle") == "5")
+        #expect(keywords.option("tcp_user_timeout") == "10000")
+        let own = try PGConnection(conninfo: database + " keepalives_idle=30 connect_timeout=7")
+        #expect(own.option("keepalives_idle") == "30")
+        #expect(own.option("connect_timeout") == "7")
+        #expect(own.option("keepalives_count") == "3")
+        let host = try #require(keywords.option("host")), name = try #require(keywords.option("dbname")), user = try #require(keywords.option("user"))
+        let uri = try PGConnection(conninfo: "postgresql:///\(name)?host=\(host)&user=\(user)&keepalives_interval=9")
+        #expect(uri.option("keepalives_interval") == "9")
+        #expect(uri.option("keepalives") == "1")
+        #expect(try uri.query("SELECT current_database()").text(0, 0) == name)
+        #expect(throws: PGError.self) { try PGConnection(conninfo: "host=/nowhere no_such_option=1") }
+    }
+
     /// The postmaster's pid (the first line of postmaster.pid) and every backend's.
     private func serverProcesses(_ cluster: PostgresCluster) throws -> [pid_t] {
         let file = try String(contentsOf: cluster.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
