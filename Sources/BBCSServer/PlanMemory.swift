@@ -174,6 +174,15 @@ public final class PlanMemory: Sendable {
     /// Every task, in the plan's order.
     public var tasks: [TaskState] { current.tasks.all }
 
+    /// objective.list's answer.
+    public var objectives: [ObjectiveSummary] { current.outline.objectiveList }
+
+    /// strategy.list's answer.
+    public var strategies: [PlanDocument.Strategy] { current.outline.strategies }
+
+    /// risk.list's answer.
+    public var risks: RiskRegister { current.outline.risks }
+
     /// What the report is built from, all of one moment.
     var reportInputs: (seq: Int64, plan: ReportedPlan?, indicators: [IndicatorState], tasks: [TaskState]) {
         let c = current

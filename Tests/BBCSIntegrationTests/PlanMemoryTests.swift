@@ -74,6 +74,9 @@ final class PlanMemoryTests {
         for task in memory.tasks {
             #expect(try wire(memory.taskDetail(task.code, today: today)) == wire(await reader.task(code: task.code, today: today)))
         }
+        #expect(try wire(memory.objectives) == wire(await reader.objectives()))
+        #expect(try wire(memory.strategies) == wire(await reader.strategies()))
+        #expect(try wire(memory.risks) == wire(await reader.risks()))
         let figures = FigureStore(pool: pool, graceDays: { 30 })
         for posts in [nil, ["Licensing Manager"], ["communities and crime manager", "Licensing Manager"]] as [[String]?] {
             #expect(try wire(memory.due(posts: posts, today: today, graceDays: 30)) == wire(await figures.due(posts: posts, today: today)))
