@@ -307,15 +307,18 @@ extension PlanMemory {
     /// waiting for a change that may not come.
     private func retryLater() {
         guard retrying.withLockedValue({ r in defer { r = true }; return !r }) else { return }
-        Task { [self] in
-            var pause = Duration.milliseconds(200)
-            while !pending.withLockedValue({ $0.isEmpty }) {
-                try? await Task.sleep(for: pause)
-                await reload(Wanted())
-                pause = min(pause * 2, .seconds(5))
-            }
-            retrying.withLockedValue { $0 = false }
+        // Not under the deadline of the request whose change it may be reading.
+        Task { [self] in await RequestDeadline.$current.withValue(nil) { await retryUntilRead() } }
+    }
+
+    private func retryUntilRead() async {
+        var pause = Duration.milliseconds(200)
+        while !pending.withLockedValue({ $0.isEmpty }) {
+            try? await Task.sleep(for: pause)
+            await reload(Wanted())
+            pause = min(pause * 2, .seconds(5))
         }
+        retrying.withLockedValue { $0 = false }
     }
 }
 
