@@ -202,11 +202,13 @@ public struct PlanOutline: Sendable, Equatable {
     public var objectiveList: [ObjectiveSummary]
     public var strategies: [PlanDocument.Strategy]
     public var risks: RiskRegister
+    /// plan.show's answer for the plan imported last; nil before any import.
+    public var overview: PlanOverview?
     public init(objectives: Set<String>, serviceAreas: Set<String>, reported: ReportedPlan? = nil, objectiveList: [ObjectiveSummary] = [],
                 strategies: [PlanDocument.Strategy] = [],
-                risks: RiskRegister = RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: [])) {
+                risks: RiskRegister = RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: []), overview: PlanOverview? = nil) {
         self.objectives = objectives; self.serviceAreas = serviceAreas; self.reported = reported
-        self.objectiveList = objectiveList; self.strategies = strategies; self.risks = risks
+        self.objectiveList = objectiveList; self.strategies = strategies; self.risks = risks; self.overview = overview
     }
 }
 

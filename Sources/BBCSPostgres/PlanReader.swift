@@ -39,7 +39,11 @@ public struct PlanReader: Sendable {
 
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
-        try await pool.withConnection { db in
+        try await pool.withConnection { db in try Self.overview(code: code, db) }
+    }
+
+    /// The overview of the plan with `code`, or of the one imported most recently (what memory holds).
+    static func overview(code: String?, _ db: PGConnection) throws -> PlanOverview {
             guard let plan = try db.first(PlanRow.self, """
                 \(PlanRow.columns) WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
                 """) else {
@@ -69,7 +73,6 @@ public struct PlanReader: Sendable {
                 code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
                 priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,
                 lastYear: plan.lastYear, introduction: plan.introduction, notes: plan.notes, counts: counts, budget: budget)
-        }
     }
 
     public func objectives() async throws -> [ObjectiveSummary] {

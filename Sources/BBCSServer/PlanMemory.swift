@@ -183,6 +183,13 @@ public final class PlanMemory: Sendable {
     /// risk.list's answer.
     public var risks: RiskRegister { current.outline.risks }
 
+    /// plan.show's answer for `code`, when it is the plan imported last (or nil); nil otherwise
+    /// (an older plan, or none imported), which the database answers.
+    public func overview(code: String?) -> PlanOverview? {
+        guard let overview = current.outline.overview, code == nil || code == overview.code else { return nil }
+        return overview
+    }
+
     /// What the report is built from, all of one moment.
     var reportInputs: (seq: Int64, plan: ReportedPlan?, indicators: [IndicatorState], tasks: [TaskState]) {
         let c = current
