@@ -10,7 +10,7 @@ public struct BBCSCtl: ParsableCommand {
         abstract: "Read and manage the council business plan held by bbcsd.",
         discussion: """
             Exit status: 0 success, 3 not found, 4 conflict, 64 usage or invalid parameters,
-            69 cannot connect to the daemon, 70 daemon failure, 75 database unavailable, daemon full or watch ended by it,
+            69 cannot connect to the daemon, 70 daemon failure, 75 database unavailable or timed out, daemon full or watch ended by it,
             76 reply not understood, 77 unauthenticated or permission denied.
             """,
         version: bbcsVersion,

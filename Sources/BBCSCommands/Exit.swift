@@ -8,7 +8,7 @@ enum Exit {
     static let usage: Int32 = 64          // EX_USAGE: bad command line or parameters
     static let cannotConnect: Int32 = 69  // EX_UNAVAILABLE: no daemon on the socket
     static let software: Int32 = 70       // EX_SOFTWARE: the daemon failed (internal)
-    static let temporary: Int32 = 75      // EX_TEMPFAIL: the database is unavailable, or the daemon is full
+    static let temporary: Int32 = 75      // EX_TEMPFAIL: the database is unavailable or too slow (timeout), or the daemon is full
     static let protocolError: Int32 = 76  // EX_PROTOCOL: the reply was not understood
     static let permission: Int32 = 77     // EX_NOPERM: unauthenticated or permission denied
     static let notFound: Int32 = 3
@@ -24,7 +24,7 @@ enum Exit {
             case .unauthenticated, .permissionDenied: return permission
             case .notFound: return notFound
             case .conflict: return conflict
-            case .unavailable, .tooManyConnections, .tooSlow: return temporary
+            case .unavailable, .timeout, .tooManyConnections, .tooSlow: return temporary
             case .internal: return software
             }
         }

@@ -197,8 +197,18 @@ public struct PlanOutline: Sendable, Equatable {
     public var serviceAreas: Set<String>
     /// The plan the report is of (the one imported last); nil before any import.
     public var reported: ReportedPlan?
-    public init(objectives: Set<String>, serviceAreas: Set<String>, reported: ReportedPlan? = nil) {
+    /// What objective.list, strategy.list and risk.list answer: plan structure, which only a
+    /// plan import changes, so they need no connection (none waits behind a locked table).
+    public var objectiveList: [ObjectiveSummary]
+    public var strategies: [PlanDocument.Strategy]
+    public var risks: RiskRegister
+    /// plan.show's answer for the plan imported last; nil before any import.
+    public var overview: PlanOverview?
+    public init(objectives: Set<String>, serviceAreas: Set<String>, reported: ReportedPlan? = nil, objectiveList: [ObjectiveSummary] = [],
+                strategies: [PlanDocument.Strategy] = [],
+                risks: RiskRegister = RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: []), overview: PlanOverview? = nil) {
         self.objectives = objectives; self.serviceAreas = serviceAreas; self.reported = reported
+        self.objectiveList = objectiveList; self.strategies = strategies; self.risks = risks; self.overview = overview
     }
 }
 

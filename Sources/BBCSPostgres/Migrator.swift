@@ -99,6 +99,9 @@ public enum Migrator {
     public static func migrate(_ pool: PGPool, _ migrations: [Migration], runtime: (role: String, grants: RuntimeGrants)? = nil,
                                logger: Logger) async throws -> [Int] {
         let (applied, granted, ownsHistory) = try await pool.transaction { db -> ([Int], String?, Bool) in
+            // A daemon waits for another's migration, however long, and a migration may take
+            // longer than a request: the session's limits are off for this transaction only.
+            try db.execute(script: "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
             try db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
             let me = try db.one(String.self, "SELECT current_user::text")
             // Only the owner may create it; a runtime role finding it there has nothing to create.

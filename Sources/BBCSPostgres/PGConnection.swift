@@ -15,40 +15,79 @@ public final class PGConnection: @unchecked Sendable {
     private var statements: PreparedStatements
     /// The host of a multi-host connection string it was opened to (`PGHosts`); nil otherwise.
     public let endpoint: PGHosts.Endpoint?
+    /// Asks the server to cancel the statement running on this connection, from any thread.
+    let canceller: PGCanceller?
+    /// The session limits last put in force on this connection (`apply(_:)`).
+    private var sessionTimeouts: SessionTimeouts?
+    /// Whether the statement sent last could have committed a change on its own: one sent
+    /// outside a transaction (autocommit), or COMMIT. Read after it failed, by its own thread.
+    private(set) var lastStatementMayCommit = false
 
-    /// Opens a connection from a libpq connection string (keywords or URI).
-    /// - Parameter preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
-    public convenience init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws {
-        try self.init(handle: PQconnectdb(conninfo), endpoint: nil, preparedStatementLimit: preparedStatementLimit)
+    /// Opens a connection from a libpq connection string (keywords or URI). Options the
+    /// string leaves out get bbcs's defaults (`ConnectionOptions`): a bounded connect and TCP
+    /// keepalives, so a silent server is noticed.
+    /// - Parameters:
+    ///   - preparedStatementLimit: the most statements kept prepared on it; others run unnamed.
+    ///   - connectWithin: a tighter bound on the connect than the string's own, e.g. what is
+    ///     left of a request's time.
+    public convenience init(conninfo: String, preparedStatementLimit: Int = PreparedStatements.defaultLimit,
+                            connectWithin: Duration? = nil) throws {
+        try self.init(options: ConnectionOptions(conninfo: conninfo, connectWithin: connectWithin), endpoint: nil,
+                      preparedStatementLimit: preparedStatementLimit)
     }
 
     /// Opens a connection from libpq keywords and values, to one host of a `PGHosts`.
-    convenience init(parameters: [(String, String)], endpoint: PGHosts.Endpoint, preparedStatementLimit: Int) throws {
-        let keywords = parameters.map { strdup($0.0) } + [nil], values = parameters.map { strdup($0.1) } + [nil]
-        defer { (keywords + values).forEach { free($0) } }
-        let handle = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywords in
-            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-                PQconnectdbParams(keywords.baseAddress, values.baseAddress, 0)
-            }
-        }
-        try self.init(handle: handle, endpoint: endpoint, preparedStatementLimit: preparedStatementLimit)
+    convenience init(parameters: [(String, String)], endpoint: PGHosts.Endpoint, preparedStatementLimit: Int,
+                     connectWithin: Duration?) throws {
+        try self.init(options: ConnectionOptions(parameters: parameters, connectWithin: connectWithin), endpoint: endpoint,
+                      preparedStatementLimit: preparedStatementLimit)
     }
 
-    private init(handle: OpaquePointer?, endpoint: PGHosts.Endpoint?, preparedStatementLimit: Int) throws {
+    private init(options: ConnectionOptions, endpoint: PGHosts.Endpoint?, preparedStatementLimit: Int) throws {
         statements = PreparedStatements(limit: preparedStatementLimit)
         self.endpoint = endpoint
-        guard let handle else { throw PGError.connectionFailed("out of memory") }
+        guard let handle = options.connect() else { throw PGError.connectionFailed("out of memory") }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(handle)
             throw PGError.connectionFailed(message)
         }
         self.handle = handle
+        canceller = PGCanceller(handle)
         // Notices (e.g. "relation already exists, skipping") are not for stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit { PQfinish(handle) }
+
+    /// The value of a connection option as libpq uses it (`keepalives`, `connect_timeout`...),
+    /// nil when unset: what the connection string said, or bbcs's default (`ConnectionOptions`).
+    public func option(_ keyword: String) -> String? {
+        guard let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    /// Puts `timeouts` in force for this session (`statement_timeout`, `lock_timeout`), unless
+    /// they already are. Outside a transaction only, so no ROLLBACK can undo the SET.
+    func apply(_ timeouts: SessionTimeouts?) throws {
+        guard let timeouts, timeouts != sessionTimeouts, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
+        try execute(script: timeouts.script)
+        sessionTimeouts = timeouts
+    }
+
+    /// Ends the connection's use from another thread, when the server does not answer even a
+    /// cancel (a frozen server): the socket is shut down, so the thread blocked on it wakes
+    /// with the connection broken. The connection is never fit for use again.
+    func abandon() {
+        let socket = PQsocket(handle)
+        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+    }
 
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
@@ -95,6 +134,7 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs SQL text that may hold several statements and no parameters (migrations).
     public func execute(script sql: String) throws {
+        noteStatement(sql)
         try check(PQexec(handle, sql)).clear()
     }
 
@@ -139,6 +179,7 @@ public final class PGConnection: @unchecked Sendable {
     /// (and, once its generic plan is as good, plans it once): for the daemon's small queries
     /// that was most of their cost.
     private func send(_ sql: String, _ values: [String?]) throws -> PGResult {
+        noteStatement(sql)
         let cStrings = values.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         return try cStrings.withUnsafeBufferPointer { buffer in
@@ -159,6 +200,10 @@ public final class PGConnection: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private func noteStatement(_ sql: String) {
+        lastStatementMayCommit = sql == "COMMIT" || (PQtransactionStatus(handle) == PQTRANS_IDLE && sql != "BEGIN")
     }
 
     /// The name `sql` is prepared under on this connection, preparing it now if needed; nil
@@ -190,6 +235,9 @@ public final class PGConnection: @unchecked Sendable {
             if !isHealthy || state.hasPrefix("08") || state.hasPrefix("57P") || state.isEmpty {
                 throw PGError.connectionFailed(state.isEmpty ? errorMessage : diagnostics.description)
             }
+            // Cancelled (statement_timeout, a cancel request) or a lock not granted in time
+            // (lock_timeout): the statement failed, so nothing of it was written.
+            if PGError.cancelledStates.contains(state) { throw PGError.timedOut(diagnostics.description) }
             throw PGError.queryFailed(diagnostics)
         }
     }

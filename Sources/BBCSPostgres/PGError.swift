@@ -15,6 +15,11 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
     case unexpectedResult(String)
     /// Every pooled connection stayed in use for as long as a caller may wait for one.
     case poolBusy(waited: Duration)
+    /// The statement was cancelled by `statement_timeout` or `lock_timeout` (SQLSTATE 57014,
+    /// 55P03), or by the pool at the request's deadline, or no connection came free before
+    /// it: nothing was written (an autocommit statement that failed, or a transaction whose
+    /// COMMIT was not sent). The text says which, for the log.
+    case timedOut(String)
     /// A write whose COMMIT may have reached PostgreSQL, and the daemon could not find out
     /// (within the request's time) whether it did: the caller must read before trying again.
     /// Every other error of a write means nothing was stored. The text says why, for logs.
@@ -26,20 +31,34 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
         case .queryFailed(let diagnostics): return "query failed: \(diagnostics)"
         case .unexpectedResult(let m): return "unexpected result: \(m)"
         case .poolBusy(let waited): return "the database pool is busy: no connection came free within \(Self.seconds(waited))"
+        case .timedOut(let m): return "timed out: \(m)"
         case .outcomeUnknown(let m): return "outcome unknown: \(m)"
         }
     }
 
     /// "10 s", "0.5 s".
-    static func seconds(_ duration: Duration) -> String {
+    public static func seconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return attoseconds == 0 ? "\(seconds) s" : "\(Double(seconds) + Double(attoseconds) / 1e18) s"
     }
+
+    /// SQLSTATEs of a statement cancelled: query_canceled (statement_timeout, a cancel request)
+    /// and lock_not_available (lock_timeout).
+    static let cancelledStates: Set<String> = ["57014", "55P03"]
 
     /// PostgreSQL's five-character code, for a failed statement.
     public var sqlState: String? {
         if case .queryFailed(let diagnostics) = self { return diagnostics.sqlState }
         return nil
+    }
+
+    /// True when the connection is as good after it as before: a statement that failed, or
+    /// that a session timeout stopped.
+    var leavesConnectionFit: Bool {
+        switch self {
+        case .queryFailed, .timedOut: true
+        default: false
+        }
     }
 
     /// True when the connection broke (`connectionFailed`).

@@ -88,15 +88,18 @@ public final class PGHosts: Sendable {
     /// Opens a connection: with several hosts, to the first primary found from the preferred
     /// host on, which becomes the preferred one. Throws `PGError.connectionFailed` naming why
     /// each host was passed over.
-    public func connect(preparedStatementLimit: Int = PreparedStatements.defaultLimit) throws -> PGConnection {
-        guard isMultiHost else { return try PGConnection(conninfo: conninfo, preparedStatementLimit: preparedStatementLimit) }
+    /// - Parameter connectWithin: a tighter bound on each connect than the string's own.
+    public func connect(preparedStatementLimit: Int = PreparedStatements.defaultLimit, connectWithin: Duration? = nil) throws -> PGConnection {
+        guard isMultiHost else {
+            return try PGConnection(conninfo: conninfo, preparedStatementLimit: preparedStatementLimit, connectWithin: connectWithin)
+        }
         let first = state.withLock { $0.preferred }
         var failures: [String] = []
         for step in 0..<endpoints.count {
             let endpoint = endpoints[(first + step) % endpoints.count]
             do {
                 let connection = try PGConnection(parameters: parameters(for: endpoint), endpoint: endpoint,
-                                                  preparedStatementLimit: preparedStatementLimit)
+                                                  preparedStatementLimit: preparedStatementLimit, connectWithin: connectWithin)
                 try admit(connection, at: endpoint)
                 return connection
             } catch let error as PGError {

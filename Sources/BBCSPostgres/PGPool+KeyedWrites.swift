@@ -57,9 +57,13 @@ extension PGPool {
         }
     }
 
-    /// When the search for a write's outcome stops.
-    // Until the per-request deadline (RequestDeadline) is merged, the pool's wait timeout bounds it.
-    static func resolutionDeadline(_ bound: Duration) -> ContinuousClock.Instant { .now + bound }
+    /// When the search for a write's outcome stops: the request's deadline, and a little after
+    /// it (a connection abandoned at the deadline is resolved then); outside a request, the
+    /// pool's wait timeout from now.
+    static func resolutionDeadline(_ bound: Duration) -> ContinuousClock.Instant {
+        guard let deadline = RequestDeadline.current else { return .now + bound }
+        return max(deadline.instant, .now) + StatementWatch.grace * 2
+    }
 }
 
 /// One keyed write on a pool thread: at most two runs, each under a key of its own.
@@ -88,9 +92,11 @@ struct KeyedWrite: Sendable {
             // A connection that cannot be opened has sent nothing: its error is the answer.
             let db = try connection ?? connections.open()
             connection = nil
-            let outcome: Attempt<T>
+            let outcome: Attempt<T>, fit: Bool
             do {
-                outcome = try attempt(db, key)
+                (outcome, fit) = try connections.run(on: db) { try attempt(db, key) }
+            } catch let stopped as StatementWatch.Stopped {
+                throw stopped.error
             } catch let error as PGError {
                 // Refused as read-only, the host is a standby now and nothing was written: once
                 // more on a fresh connection, which opens on the primary.
@@ -104,7 +110,7 @@ struct KeyedWrite: Sendable {
             }
             switch outcome {
             case .done(let value):
-                connections.keepIfReusable(db)
+                if fit { connections.keepIfReusable(db) }
                 return value
             case .notSent(let error):
                 _ = connections.passOver(db, error)

@@ -11,7 +11,8 @@ import NIOPosix
 /// a fresh one, so the pool recovers by itself when PostgreSQL comes back. Nothing that may
 /// have committed is run again: a transaction whose COMMIT met a broken connection fails with
 /// `PGError.outcomeUnknown`, and writes go through `keyedStatement`/`keyedTransaction`
-/// (PGPool+KeyedWrites.swift), which find out whether they committed.
+/// (PGPool+KeyedWrites.swift), which find out whether they committed. Requests are bounded
+/// by their `RequestDeadline`; `reserved` connections are kept for the scheduler.
 ///
 /// New connections come from `hosts`, which, for a multi-host connection string, opens them
 /// on the current primary. A write refused as read-only (the host is a standby now) or a
@@ -24,6 +25,9 @@ public final class PGPool: Sendable {
     public let hosts: PGHosts
     private let threads: NIOThreadPool
     let waitTimeout: @Sendable () -> Duration
+    let sessionTimeouts: @Sendable () -> SessionTimeouts?
+    /// Permits only work run with `usesReserve` may take (the scheduler's).
+    private let reserve: Int
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -32,33 +36,50 @@ public final class PGPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiter = 0
         var idle: [PGConnection] = []
+        /// The statements running, by caller, for a shutdown to cancel.
+        var running: [Int: StatementWatch] = [:]
+        var nextRunning = 0
     }
 
     private struct Waiter {
         let id: Int
         let continuation: CheckedContinuation<Void, any Error>
+        /// Whether the waiter may take a reserved permit.
+        let reserved: Bool
         /// Fails the wait when it lasts too long; cancelled when a connection comes free first.
         var timer: Task<Void, Never>?
     }
 
-    /// - Parameters:
-    ///   - conninfo: a libpq connection string.
-    ///   - size: the most connections open at once, and the threads that drive them.
-    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait (so a
-    ///     reload applies at once).
-    public convenience init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
-        self.init(hosts: PGHosts(conninfo: conninfo), size: size, waitTimeout: waitTimeout)
+    /// Work run with this set may take the connections the pool keeps back (`reserved`), so a
+    /// pool full of requests blocked on a lock cannot stop it. The scheduler sets it.
+    @TaskLocal public static var usesReserve = false
+
+    /// What `PGError.timedOut` carries for a statement cancelled because the daemon is stopping.
+    public static let cancelledAtShutdown = "cancelled at shutdown"
+
+    /// A pool over one connection string (`PGHosts(conninfo:)`); the parameters are as below.
+    public convenience init(conninfo: String, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) },
+                            sessionTimeouts: @escaping @Sendable () -> SessionTimeouts? = { nil }, reserved: Int = 0) {
+        self.init(hosts: PGHosts(conninfo: conninfo), size: size, waitTimeout: waitTimeout, sessionTimeouts: sessionTimeouts,
+                  reserved: reserved)
     }
 
     /// - Parameters:
     ///   - hosts: what opens the connections.
     ///   - size: the most connections open at once, and the threads that drive them.
-    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait.
-    public init(hosts: PGHosts, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) }) {
+    ///   - waitTimeout: the longest a caller waits for a connection, read at each wait (so a
+    ///     reload applies at once).
+    ///   - sessionTimeouts: the `statement_timeout` and `lock_timeout` every connection runs
+    ///     under, read at each checkout (a change applies at a connection's next use).
+    ///   - reserved: connections kept back for work run with `usesReserve` (at most size - 1).
+    public init(hosts: PGHosts, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) },
+                sessionTimeouts: @escaping @Sendable () -> SessionTimeouts? = { nil }, reserved: Int = 0) {
         precondition(size > 0, "pool size must be positive")
         self.size = size
         self.hosts = hosts
         self.waitTimeout = waitTimeout
+        self.sessionTimeouts = sessionTimeouts
+        self.reserve = max(0, min(reserved, size - 1))
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.state = NIOLockedValueBox(State(permits: size))
         threads.start()
@@ -66,41 +87,90 @@ public final class PGPool: Sendable {
 
     /// Runs `body` with a connection of its own, on one of the pool's threads.
     /// Throws `PGError.poolBusy` when no connection comes free within the wait timeout.
+    ///
+    /// Within a request (`RequestDeadline.current`) the wait ends at the deadline, and a
+    /// statement still running then is cancelled: both are `PGError.timedOut`, nothing
+    /// written, except a write whose connection had to be abandoned while its COMMIT (or an
+    /// autocommit statement) was in flight: `PGError.outcomeUnknown`.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await acquirePermit()
-        defer { releasePermit() }
-        let hosts = self.hosts
-        return try await threads.runIfActive { [self, state] in
+        try await watched { [self] watch, deadline in
+            /// Runs `body` on `connection` under the watch, and puts the connection back when fit.
+            func use(_ connection: PGConnection) throws -> T {
+                do {
+                    let (value, fit) = try watch.run(on: connection, timeouts: sessionTimeouts(), deadline: deadline) { try body(connection) }
+                    if fit { keep(connection) }
+                    return value
+                } catch let error as PGError where error.isReadOnlyTransaction && passOver(connection, after: error) {
+                    throw RefusedAsReadOnly(error: error)
+                } catch let error as PGError {
+                    if !passOver(connection, after: error), error.leavesConnectionFit { keepIfReusable(connection) }
+                    throw error
+                } catch let error as StatementWatch.Stopped {
+                    throw error.error
+                } catch {
+                    // A domain answer (not found, a conflict, a refusal) leaves the connection as
+                    // good as it was; dropping it made the next request pay for a new backend.
+                    keepIfReusable(connection)
+                    throw error
+                }
+            }
             let idle = takeIdle()
-            let connection = try idle ?? hosts.connect()
             do {
-                let value = try body(connection)
-                state.withLockedValue { $0.idle.append(connection) }
-                return value
-            } catch let error as PGError {
-                let demoted = passOver(connection, after: error)
-                if !demoted, connection.isReusable, case .queryFailed = error { state.withLockedValue { $0.idle.append(connection) } }
-                if demoted && error.isReadOnlyTransaction { return try rerunOnPrimary(body) }
-                guard idle != nil, case .connectionFailed = error else { throw error }
+                return try use(try idle ?? open(within: deadline))
+            } catch let refused as RefusedAsReadOnly {
+                // Its host is a standby now and nothing was written: once more, on the primary.
+                do { return try use(try open(within: deadline)) } catch is RefusedAsReadOnly { throw refused.error }
+            } catch PGError.connectionFailed(let message) {
+                guard idle != nil else {
+                    if deadline?.hasPassed == true { throw PGError.timedOut("no connection opened before the request's deadline: \(message)") }
+                    throw PGError.connectionFailed(message)
+                }
                 // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
-                let fresh = try hosts.connect()
-                let value = try body(fresh)
-                state.withLockedValue { $0.idle.append(fresh) }
-                return value
-            } catch {
-                // A domain answer (not found, a conflict, a refusal) leaves the connection as
-                // good as it was; dropping it made the next request pay for a new backend.
-                if connection.isReusable { state.withLockedValue { $0.idle.append(connection) } }
-                throw error
+                return try use(try open(within: deadline))
             }
         }
     }
+
+    /// Runs `body` on one of the pool's threads under a permit, with a watch that cancels its
+    /// statement at the request's deadline (or at shutdown).
+    func watched<T: Sendable>(_ body: @escaping @Sendable (StatementWatch, RequestDeadline?) throws -> T) async throws -> T {
+        let deadline = RequestDeadline.current
+        try await acquirePermit(deadline: deadline)
+        defer { releasePermit() }
+        let watch = StatementWatch()
+        let token = state.withLockedValue { state -> Int in
+            state.nextRunning += 1
+            state.running[state.nextRunning] = watch
+            return state.nextRunning
+        }
+        defer { _ = state.withLockedValue { $0.running.removeValue(forKey: token) } }
+        let timer = deadline.map { deadline in
+            Task {
+                guard (try? await Task.sleep(until: deadline.instant, clock: .continuous)) != nil else { return }
+                await watch.stop(.deadline)
+            }
+        }
+        defer { timer?.cancel() }
+        return try await threads.runIfActive { try body(watch, deadline) }
+    }
+
+    /// A new connection, on the primary when there are several hosts, its connect bounded by
+    /// what is left of the request's time.
+    func open(within deadline: RequestDeadline?) throws -> PGConnection {
+        try hosts.connect(connectWithin: deadline?.remaining)
+    }
+
+    /// Hands `connection` back for the next caller.
+    func keep(_ connection: PGConnection) { state.withLockedValue { $0.idle.append(connection) } }
+
+    /// Hands `connection` back if it is fit for the next caller, else drops it.
+    func keepIfReusable(_ connection: PGConnection) { if connection.isReusable { keep(connection) } }
 
     /// An idle connection, if any. With several hosts, idle connections to a host that is no
     /// longer the preferred one are closed instead: they were opened before it was passed over
     /// (one busy when its host refused a write as read-only, say), and reads on them would not
     /// see what is written on the primary now.
-    private func takeIdle() -> PGConnection? {
+    func takeIdle() -> PGConnection? {
         guard hosts.isMultiHost else { return state.withLockedValue { $0.idle.popLast() } }
         let preferred = hosts.preferred
         let (connection, stale) = state.withLockedValue { state -> (PGConnection?, [PGConnection]) in
@@ -113,8 +183,8 @@ public final class PGPool: Sendable {
     }
 
     /// After `error` on `connection`, closes the idle connections to its host when the error
-    /// shows the host may be gone or no longer the primary (`PGHosts.demote`).
-    private func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
+    /// shows the host may be gone or no longer the primary (`PGHosts.demote`); true when it did.
+    func passOver(_ connection: PGConnection, after error: PGError) -> Bool {
         guard let endpoint = connection.endpoint, hosts.demote(endpoint, after: error) else { return false }
         // The connections returned close as this statement ends, outside the lock: closing one
         // talks to the server.
@@ -126,37 +196,25 @@ public final class PGPool: Sendable {
         return true
     }
 
-    /// Runs `body` again, once, on a fresh connection, which `hosts` opens on a primary: its
-    /// first run was refused as read-only, so it wrote nothing.
-    private func rerunOnPrimary<T>(_ body: (PGConnection) throws -> T) throws -> T {
-        let fresh = try hosts.connect()
-        do {
-            let value = try body(fresh)
-            state.withLockedValue { $0.idle.append(fresh) }
-            return value
-        } catch {
-            if fresh.isReusable { state.withLockedValue { $0.idle.append(fresh) } }
-            throw error
+    /// Callers holding a connection now.
+    public var runningCount: Int { state.withLockedValue { $0.running.count } }
+
+    /// Cancels every statement running (at shutdown, once requests have had their time): each
+    /// fails with `PGError.timedOut(cancelledAtShutdown)`, so its caller can be answered.
+    /// Returns, with how many there were, once each was cancelled, or abandoned when its
+    /// server did not answer.
+    @discardableResult
+    public func cancelRunning() async -> Int {
+        let running = state.withLockedValue { Array($0.running.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for watch in running { group.addTask { await watch.stop(.shutdown) } }
         }
+        return running.count
     }
 
     /// Runs `body` inside a transaction on a pooled connection.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await withConnection { connection in try connection.transaction { try body(connection) } }
-    }
-
-    /// Runs `body` on one of the pool's threads under a permit, with the pool's connections at
-    /// hand, for uses of a connection that `withConnection`'s retry rule does not fit.
-    func withPermit<T: Sendable>(_ body: @escaping @Sendable (PooledConnections) throws -> T) async throws -> T {
-        try await acquirePermit()
-        defer { releasePermit() }
-        let hosts = self.hosts
-        return try await threads.runIfActive { [state] in
-            try body(PooledConnections(takeIdle: { self.takeIdle() },
-                                       open: { try hosts.connect() },
-                                       keep: { connection in state.withLockedValue { $0.idle.append(connection) } },
-                                       passOver: { connection, error in self.passOver(connection, after: error) }))
-        }
     }
 
     /// Closes idle connections and stops the threads; later calls fail.
@@ -165,11 +223,20 @@ public final class PGPool: Sendable {
         try? await threads.shutdownGracefully()
     }
 
-    private func acquirePermit() async throws {
-        let timeout = waitTimeout(), box = state
+    /// Takes a permit, waiting at most the wait timeout, or until the request's deadline when
+    /// that comes first (then `PGError.timedOut`).
+    private func acquirePermit(deadline: RequestDeadline?) async throws {
+        let wait = waitTimeout(), box = state, reserved = Self.usesReserve, reserve = self.reserve
+        let left = deadline?.remaining
+        let timeout = left.map { min($0, wait) } ?? wait
+        let expiry: PGError = if let left, left < wait {
+            .timedOut("no database connection came free before the request's deadline")
+        } else {
+            .poolBusy(waited: timeout)
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let granted = state.withLockedValue { state -> Bool in
-                if state.permits > 0 {
+                if state.permits > (reserved ? 0 : reserve) {
                     state.permits -= 1
                     return true
                 }
@@ -180,48 +247,70 @@ public final class PGPool: Sendable {
                     let expired = box.withLockedValue { state -> Waiter? in
                         state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
                     }
-                    expired?.continuation.resume(throwing: PGError.poolBusy(waited: timeout))
+                    expired?.continuation.resume(throwing: expiry)
                 }
-                state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+                state.waiters.append(Waiter(id: id, continuation: continuation, reserved: reserved, timer: timer))
                 return false
             }
             if granted { continuation.resume() }
         }
     }
 
+    /// Hands the permit to the first waiter that may take it, or back to the pool.
     private func releasePermit() {
+        let reserve = self.reserve
         let next = state.withLockedValue { state -> Waiter? in
-            if state.waiters.isEmpty {
-                state.permits += 1
-                return nil
-            }
-            return state.waiters.removeFirst()
+            state.permits += 1
+            guard let index = state.waiters.firstIndex(where: { $0.reserved || state.permits > reserve }) else { return nil }
+            state.permits -= 1
+            return state.waiters.remove(at: index)
         }
         next?.timer?.cancel()
         next?.continuation.resume()
     }
 }
 
+extension PGPool {
+    /// Runs `body` on one of the pool's threads under a permit and the request's watch, with
+    /// the pool's connections at hand, for uses of a connection that `withConnection`'s retry
+    /// rule does not fit.
+    func withPermit<T: Sendable>(_ body: @escaping @Sendable (PooledConnections) throws -> T) async throws -> T {
+        try await watched { [self] watch, deadline in try body(PooledConnections(pool: self, watch: watch, deadline: deadline)) }
+    }
+}
+
 /// The pool's connections as one of its threads sees them while it holds a permit.
 struct PooledConnections: Sendable {
-    /// An idle connection, if one is kept (it may have gone stale).
-    let takeIdle: @Sendable () -> PGConnection?
-    /// A new connection; its failure means nothing was sent.
-    let open: @Sendable () throws -> PGConnection
-    /// Hands a connection back for the next caller.
-    let keep: @Sendable (PGConnection) -> Void
-    /// After an error on a connection, closes the idle connections to its host when the error
-    /// shows the host may be gone or no longer the primary; true when it did.
-    let passOver: @Sendable (PGConnection, PGError) -> Bool
+    let pool: PGPool
+    /// Cancels the statement running at the request's deadline (or at shutdown).
+    let watch: StatementWatch
+    let deadline: RequestDeadline?
 
     /// An idle connection the server has not closed meanwhile (others are dropped), if one is kept.
     func takeOpenIdle() -> PGConnection? {
-        while let connection = takeIdle() {
+        while let connection = pool.takeIdle() {
             if connection.isOpenAfterIdle { return connection }
         }
         return nil
     }
 
+    /// A new connection; its failure means nothing was sent.
+    func open() throws -> PGConnection { try pool.open(within: deadline) }
+
+    /// Runs `body` on `connection` under the watch (`StatementWatch.run`).
+    func run<T>(on connection: PGConnection, _ body: () throws -> T) throws -> (value: T, fit: Bool) {
+        try watch.run(on: connection, timeouts: pool.sessionTimeouts(), deadline: deadline, body)
+    }
+
     /// Hands `connection` back if it is fit for the next caller, else drops it.
-    func keepIfReusable(_ connection: PGConnection) { if connection.isReusable { keep(connection) } }
+    func keepIfReusable(_ connection: PGConnection) { pool.keepIfReusable(connection) }
+
+    /// After an error on a connection, closes the idle connections to its host when the error
+    /// shows the host may be gone or no longer the primary; true when it did.
+    func passOver(_ connection: PGConnection, _ error: PGError) -> Bool { pool.passOver(connection, after: error) }
+}
+
+/// A write its host refused as read-only, which passed the host over: run once more.
+private struct RefusedAsReadOnly: Error {
+    let error: PGError
 }

@@ -39,7 +39,11 @@ public struct PlanReader: Sendable {
 
     /// The plan with `code`, or the one imported most recently.
     public func overview(code: String?) async throws -> PlanOverview {
-        try await pool.withConnection { db in
+        try await pool.withConnection { db in try Self.overview(code: code, db) }
+    }
+
+    /// The overview of the plan with `code`, or of the one imported most recently (what memory holds).
+    static func overview(code: String?, _ db: PGConnection) throws -> PlanOverview {
             guard let plan = try db.first(PlanRow.self, """
                 \(PlanRow.columns) WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
                 """) else {
@@ -69,11 +73,14 @@ public struct PlanReader: Sendable {
                 code: plan.code, title: plan.title, council: plan.council, priority: plan.priority,
                 priorityStatement: plan.priorityStatement, vision: plan.vision, values: plan.planValues, firstYear: plan.firstYear,
                 lastYear: plan.lastYear, introduction: plan.introduction, notes: plan.notes, counts: counts, budget: budget)
-        }
     }
 
     public func objectives() async throws -> [ObjectiveSummary] {
-        try await pool.withConnection { db in
+        try await pool.withConnection { db in try Self.objectives(db) }
+    }
+
+    /// Every objective with its service objectives and counts; what memory holds too.
+    static func objectives(_ db: PGConnection) throws -> [ObjectiveSummary] {
             try db.rows(ObjectiveSummary.self, """
                 SELECT o.code, o.title,
                        coalesce((SELECT json_agg(json_build_object('serviceArea', sa.name, 'text', so.text) ORDER BY so.position)
@@ -83,7 +90,6 @@ public struct PlanReader: Sendable {
                        (SELECT count(*) FROM tasks t WHERE t.objective_id = o.id) AS task_count
                 FROM objectives o JOIN plans p ON p.id = o.plan_id ORDER BY p.id, o.position
                 """)
-        }
     }
 
     /// An indicator as the lists, its detail and the report show it, without its periods.
@@ -244,18 +250,25 @@ public struct PlanReader: Sendable {
     }
 
     public func strategies() async throws -> [PlanDocument.Strategy] {
-        try await pool.withConnection { db in
+        try await pool.withConnection { db in try Self.strategies(db) }
+    }
+
+    /// Every strategy in the plan's order; what memory holds too.
+    static func strategies(_ db: PGConnection) throws -> [PlanDocument.Strategy] {
             try db.rows(PlanDocument.Strategy.self, """
                 SELECT s.name, s.purpose, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                        coalesce((SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id),
                                 '[]') AS responsible
                 FROM strategies s ORDER BY s.plan_id, s.position
                 """)
-        }
     }
 
     public func risks() async throws -> RiskRegister {
-        try await pool.withConnection { db in
+        try await pool.withConnection { db in try Self.risks(db) }
+    }
+
+    /// The risk register; what memory holds too.
+    static func risks(_ db: PGConnection) throws -> RiskRegister {
             RiskRegister(
                 strategicRisks: try db.rows(RiskRegister.StrategicRisk.self, """
                     SELECT sr.number, sr.title,
@@ -270,7 +283,6 @@ public struct PlanReader: Sendable {
                     SELECT t.code AS task, tr.threat, tr.strategic_risks, tr.mitigation
                     FROM task_risks tr JOIN tasks t ON t.id = tr.task_id ORDER BY t.plan_id, t.position, tr.position
                     """))
-        }
     }
 
     public func posts() async throws -> [PostSummary] {

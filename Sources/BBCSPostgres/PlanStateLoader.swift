@@ -37,7 +37,9 @@ public enum PlanStateLoader {
     public static func outline(_ db: PGConnection) throws -> PlanOutline {
         PlanOutline(objectives: Set(try db.rows(Named.self, "SELECT code AS name FROM objectives").map(\.name)),
                     serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas").map(\.name)),
-                    reported: try reportedPlan(db))
+                    reported: try reportedPlan(db), objectiveList: try PlanReader.objectives(db),
+                    strategies: try PlanReader.strategies(db), risks: try PlanReader.risks(db),
+                    overview: try db.exists("SELECT 1 FROM plans") ? try PlanReader.overview(code: nil, db) : nil)
     }
 
     private struct PlanRow: Decodable {

@@ -52,6 +52,9 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case notFound = "not_found"
     case conflict
     case unavailable
+    /// The request did not finish within `request_timeout` (a lock held, a slow or frozen
+    /// database): nothing was changed; it may be sent again.
+    case timeout
     case tooLarge = "too_large"
     /// The daemon holds as many connections as it allows (in all, or from the caller's uid).
     case tooManyConnections = "too_many_connections"

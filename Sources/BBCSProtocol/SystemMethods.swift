@@ -41,6 +41,11 @@ public struct DescribeRequest: RequestType {
 
     public struct Response: Codable, Sendable, Equatable {
         public var methods: [MethodInfo]
-        public init(methods: [MethodInfo]) { self.methods = methods }
+        /// Every error code a reply may carry (`timeout` among them).
+        public var errorCodes: [String]?
+        public init(methods: [MethodInfo], errorCodes: [String]? = ErrorCode.allCases.map(\.rawValue)) {
+            self.methods = methods
+            self.errorCodes = errorCodes
+        }
     }
 }

@@ -151,7 +151,8 @@ public final class ChangeStream: Sendable {
                 defer { state.reading = true }
                 return !state.reading
             }
-            if lead { Task(executorPreference: executor) { await self.readWhileWaited() } }
+            // The read serves every waiter, not the request that started it: not under its deadline.
+            if lead { Task(executorPreference: executor) { await RequestDeadline.$current.withValue(nil) { await self.readWhileWaited() } } }
         }
     }
 

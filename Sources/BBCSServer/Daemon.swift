@@ -17,6 +17,11 @@ public struct DaemonConfiguration: Sendable {
     public var poolSize: Int = 8
     /// How long a request waits for a free database connection; a reload applies it at once.
     public var poolWaitTimeout: Duration = .seconds(10)
+    /// How long a request may take in the database (its deadline; also each session's
+    /// statement_timeout); a reload applies it to the next request.
+    public var requestTimeout: Duration = .seconds(15)
+    /// How long a statement waits for a lock (each session's lock_timeout).
+    public var lockTimeout: Duration = .seconds(5)
     /// Where to listen.
     public var endpoint: Listener.Endpoint
     /// Longest request line, in bytes.
@@ -76,7 +81,9 @@ public final class Daemon: Service {
         let live = NIOLockedValueBox(configuration)
         self.configuration = configuration
         self.pool = PGPool(hosts: PGHosts(conninfo: configuration.database, logger: logger), size: configuration.poolSize,
-                           waitTimeout: { live.withLockedValue { $0.poolWaitTimeout } })
+                           waitTimeout: { live.withLockedValue { $0.poolWaitTimeout } },
+                           sessionTimeouts: { live.withLockedValue { SessionTimeouts(statement: $0.requestTimeout, lock: $0.lockTimeout) } },
+                           reserved: 1)
         self.logger = logger
         self.notifier = notifier
         self.live = live
@@ -141,7 +148,8 @@ public final class Daemon: Service {
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
         let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
-                                    refusalLimits: { live.withLockedValue { $0.refusalLimits } })
+                                    refusalLimits: { live.withLockedValue { $0.refusalLimits } },
+                                    requestTimeout: { live.withLockedValue { $0.requestTimeout } })
         // Binding the socket narrows the process's umask for a moment: nothing else starts
         // (a mail command, say) until the socket listens.
         let (listening, announce) = AsyncStream<Void>.makeStream()
@@ -163,8 +171,11 @@ public final class Daemon: Service {
                         // Mail goes out apart from the runs: a hanging relay delays no reminder.
                         reminders.addTask { await delivery.run() }
                         reminders.addTask {
-                            await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
-                                                            as: .daemon(uid: getuid(), pid: getpid()))
+                            // A connection is kept for it: requests stuck behind a lock cannot stop reminders.
+                            await PGPool.$usesReserve.withValue(true) {
+                                await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
+                                                                as: .daemon(uid: getuid(), pid: getpid()))
+                            }
                         }
                     }
                 }
@@ -246,12 +257,25 @@ public final class Daemon: Service {
         logger.info("configuration reloaded", metadata: (next.settings?.live ?? []).reduce(into: [:]) { $0[$1.key] = "\($1.value)" })
     }
 
-    /// The last resort of a bounded stop: requests still running after the timeout (e.g. a
-    /// statement PostgreSQL never answers) do not keep the process alive.
+    /// A bounded stop: statements still running at the timeout (e.g. held by a lock) are
+    /// cancelled, so their clients are answered (nothing changed) before the daemon exits; and
+    /// as the last resort, requests still running a little after that (e.g. a statement
+    /// PostgreSQL never answers) do not keep the process alive.
     private func exitIfStillRunning(after timeout: Duration) {
-        let logger = self.logger
+        let logger = self.logger, pool = self.pool
+        Task {
+            try? await Task.sleep(for: timeout)
+            // Logged first: once the last request is answered the process may end at once.
+            let running = pool.runningCount
+            guard running > 0 else { return }
+            logger.warning("requests still running at the shutdown timeout were cancelled",
+                           metadata: ["timeout": "\(timeout)", "cancelled": "\(running)"])
+            await pool.cancelRunning()
+        }
+        // Time for a cancel to go unanswered, the connection to be abandoned, and the replies written.
+        let last = timeout + StatementWatch.grace + .seconds(2)
         let thread = Thread {
-            Thread.sleep(forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: Double(last.components.seconds) + Double(last.components.attoseconds) / 1e18)
             logger.critical("requests still running after the shutdown timeout; exiting without them",
                             metadata: ["timeout": "\(timeout)"])
             _exit(EXIT_FAILURE)

@@ -14,16 +14,20 @@ public struct Dispatcher: Sendable {
     /// Counts the requests refused because the database cannot serve; the daemon flushes it periodically and at shutdown.
     public let failures: FailureLog
     let clock: @Sendable () -> Date
+    /// The time each request is given in the database (`RequestDeadline`), read per request.
+    let requestTimeout: @Sendable () -> Duration
     let logger: Logger
     private let decoder: JSONDecoder
 
     public init(table: MethodTable, pool: PGPool, memory: PlanMemory, clock: @escaping @Sendable () -> Date, logger: Logger,
-                refusalLimits: @escaping @Sendable () -> RefusalThrottle.Limits = { RefusalThrottle.Limits() }) {
+                refusalLimits: @escaping @Sendable () -> RefusalThrottle.Limits = { RefusalThrottle.Limits() },
+                requestTimeout: @escaping @Sendable () -> Duration = { .seconds(15) }) {
         self.table = table
         self.memory = memory
         self.refusals = RefusalThrottle(audit: AuditLog(pool: pool), limits: refusalLimits, logger: logger)
         self.failures = FailureLog(logger: logger)
         self.clock = clock
+        self.requestTimeout = requestTimeout
         self.logger = logger
         decoder = WireCoding.decoder()
         decoder.userInfo[RequestLine.tableKey] = table
@@ -45,12 +49,18 @@ public struct Dispatcher: Sendable {
         case .success(let found): call = found
         }
         let started = ContinuousClock.now
+        let deadline = RequestDeadline(budget: requestTimeout(), mayWrite: call.entry.info.mutates, from: started)
+        return await RequestDeadline.$current.withValue(deadline) { await answer(call, id: request.id, caller: caller, started: started) }
+    }
+
+    /// The reply to a decoded call, within its deadline.
+    private func answer(_ call: RequestLine.Call, id: RequestID, caller: Caller, started: ContinuousClock.Instant) async -> Data {
         var actor: Actor?
         do {
             let context = context(for: caller.identity, method: call.entry.info)
             actor = context.actor
             if let denial = Policy.check(call.entry.info.access, context.principal) { throw denial }
-            let reply = try await call.bound.get()(request.id, context)
+            let reply = try await call.bound.get()(id, context)
             logger.debug("request", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                "elapsed": "\(ContinuousClock.now - started)"])
             if call.entry.info.mutates {
@@ -65,7 +75,7 @@ public struct Dispatcher: Sendable {
             let wire = WireErrors.map(error, method: call.method, logger: logger, failures: failures)
             logger.debug("request failed", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                       "code": "\(wire.code.rawValue)"])
-            return errorLine(id: request.id, wire)
+            return errorLine(id: id, wire)
         }
     }
 

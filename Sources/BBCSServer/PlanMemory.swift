@@ -174,6 +174,22 @@ public final class PlanMemory: Sendable {
     /// Every task, in the plan's order.
     public var tasks: [TaskState] { current.tasks.all }
 
+    /// objective.list's answer.
+    public var objectives: [ObjectiveSummary] { current.outline.objectiveList }
+
+    /// strategy.list's answer.
+    public var strategies: [PlanDocument.Strategy] { current.outline.strategies }
+
+    /// risk.list's answer.
+    public var risks: RiskRegister { current.outline.risks }
+
+    /// plan.show's answer for `code`, when it is the plan imported last (or nil); nil otherwise
+    /// (an older plan, or none imported), which the database answers.
+    public func overview(code: String?) -> PlanOverview? {
+        guard let overview = current.outline.overview, code == nil || code == overview.code else { return nil }
+        return overview
+    }
+
     /// What the report is built from, all of one moment.
     var reportInputs: (seq: Int64, plan: ReportedPlan?, indicators: [IndicatorState], tasks: [TaskState]) {
         let c = current
@@ -298,15 +314,18 @@ extension PlanMemory {
     /// waiting for a change that may not come.
     private func retryLater() {
         guard retrying.withLockedValue({ r in defer { r = true }; return !r }) else { return }
-        Task { [self] in
-            var pause = Duration.milliseconds(200)
-            while !pending.withLockedValue({ $0.isEmpty }) {
-                try? await Task.sleep(for: pause)
-                await reload(Wanted())
-                pause = min(pause * 2, .seconds(5))
-            }
-            retrying.withLockedValue { $0 = false }
+        // Not under the deadline of the request whose change it may be reading.
+        Task { [self] in await RequestDeadline.$current.withValue(nil) { await retryUntilRead() } }
+    }
+
+    private func retryUntilRead() async {
+        var pause = Duration.milliseconds(200)
+        while !pending.withLockedValue({ $0.isEmpty }) {
+            try? await Task.sleep(for: pause)
+            await reload(Wanted())
+            pause = min(pause * 2, .seconds(5))
         }
+        retrying.withLockedValue { $0 = false }
     }
 }
 

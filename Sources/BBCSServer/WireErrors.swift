@@ -30,11 +30,21 @@ enum WireErrors {
                 (failures ?? FailureLog(logger: logger)).record(.poolBusy, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, error.description)
             }
+            if case .timedOut(let why) = error {
+                if why == PGPool.cancelledAtShutdown {
+                    logger.warning("request cancelled at shutdown", metadata: ["method": "\(method)"])
+                    return ResponseError(.unavailable, "bbcsd is stopping and cancelled the request; nothing was changed",
+                                         data: ["reason": "shutdown"])
+                }
+                (failures ?? FailureLog(logger: logger)).record(.timeout, cause: "\(error)", method: method)
+                let within = RequestDeadline.current.map { " within \(PGError.seconds($0.budget))" } ?? " in time"
+                return ResponseError(.timeout, "the request did not finish\(within) (a lock or a slow database); nothing was changed")
+            }
             if case .outcomeUnknown = error {
-                // The one `unavailable` that does not mean "nothing was stored".
+                // The one `unavailable` that does not mean "nothing was stored": rare, so each is logged.
                 logger.warning("write outcome unknown", metadata: ["method": "\(method)", "error": "\(error)"])
-                return ResponseError(.unavailable, "the database connection broke as the change was committed, and whether it was stored is not known; read it back before trying again",
-                                     data: ["outcome": "unknown"])
+                return ResponseError(.unavailable, "the database stopped answering while the change was being stored, so whether it was "
+                                     + "stored is not known; read it back before trying again", data: ["outcome": "unknown"])
             }
             if case .connectionFailed = error {
                 (failures ?? FailureLog(logger: logger)).record(.unavailable, cause: "\(error)", method: method)

@@ -21,7 +21,7 @@ struct DatabaseOutageTests {
         #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
 
         try blocking { try await cluster.stop() }
-        let error = client.error(PlanShowRequest())
+        let error = client.error(PostListRequest())
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("SQL") == false)
         #expect(client.error(FigureSubmitRequest(code: "ComS_011", period: Period("2025/26 Q1")!, value: 1))?.code == .unavailable)
@@ -34,7 +34,7 @@ struct DatabaseOutageTests {
         try blocking { try await cluster.start() }
         var served = false
         for _ in 0..<100 where !served {
-            served = (try? client.call(PlanShowRequest())) != nil
+            served = (try? client.call(PostListRequest())) != nil
             if !served { usleep(100_000) }
         }
         #expect(served, "the daemon did not serve again after PostgreSQL came back")

@@ -183,23 +183,32 @@ struct OperationsTests {
         #expect(second.stop() == 0)
     }
 
-    @Test func aStopThatOutlastsTheTimeoutStillEnds() throws {
-        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z", "--shutdown-timeout", "1"])
+    /// A request still held (by a lock) at shutdown_timeout is cancelled and its client
+    /// answered, nothing stored, before the daemon exits.
+    @Test func aStopThatOutlastsTheTimeoutCancelsAndAnswersTheRequest() throws {
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z", "--shutdown-timeout", "1",
+                                                     "--request-timeout", "60", "--lock-timeout", "60"])
         let blocker = try PGConnection(conninfo: daemon.database)
         try blocker.query("BEGIN")
         try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
         let socket = daemon.socketPath
         let inFlight = Background {
-            try? Client(socketPath: socket).call(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
+            try Client(socketPath: socket).error(FigureSubmitRequest(code: "ComS_014", period: Period("2025/26 Q1")!, value: 10))
         }
         try waitUntilBlocked(blocker)
         let stopped = ContinuousClock.now
         kill(daemon.process.pid, SIGTERM)
-        #expect(daemon.process.wait() == 1)
+        let answer = try inFlight.value()
+        print("shutdown: the held request was answered \(answer?.code.rawValue ?? "ok") after \(ContinuousClock.now - stopped) (shutdown_timeout 1 s)")
+        #expect(answer?.code == .unavailable, "\(String(describing: answer))")
+        #expect(answer?.data?["reason"] == "shutdown")
+        #expect(daemon.process.wait() == 0)
         #expect(ContinuousClock.now - stopped < .seconds(10))
-        #expect(daemon.process.log.contains("requests still running after the shutdown timeout"))
+        #expect(daemon.process.log.contains("requests still running at the shutdown timeout were cancelled"))
         try blocker.query("ROLLBACK")
-        _ = try inFlight.value()
+        #expect(try blocker.query("""
+            SELECT count(*) FROM figures f JOIN indicators i ON i.id = f.indicator_id WHERE i.code = 'ComS_014' AND f.period = '2025/26 Q1'
+            """).int(0, 0) == 0)
     }
 
     @Test func bothProgramsReportTheirVersion() throws {

@@ -74,6 +74,12 @@ final class PlanMemoryTests {
         for task in memory.tasks {
             #expect(try wire(memory.taskDetail(task.code, today: today)) == wire(await reader.task(code: task.code, today: today)))
         }
+        #expect(try wire(memory.objectives) == wire(await reader.objectives()))
+        #expect(try wire(memory.strategies) == wire(await reader.strategies()))
+        #expect(try wire(memory.risks) == wire(await reader.risks()))
+        #expect(try wire(memory.overview(code: nil)) == wire(await reader.overview(code: nil)))
+        #expect(try wire(memory.overview(code: shippedPlan.plan.code)) == wire(await reader.overview(code: shippedPlan.plan.code)))
+        #expect(memory.overview(code: "NO-SUCH-PLAN") == nil)
         let figures = FigureStore(pool: pool, graceDays: { 30 })
         for posts in [nil, ["Licensing Manager"], ["communities and crime manager", "Licensing Manager"]] as [[String]?] {
             #expect(try wire(memory.due(posts: posts, today: today, graceDays: 30)) == wire(await figures.due(posts: posts, today: today)))

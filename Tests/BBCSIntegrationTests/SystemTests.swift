@@ -24,7 +24,9 @@ struct SystemTests {
     }
 
     @Test func describeListsEveryMethodWithItsParameters() throws {
-        let methods = try client.call(DescribeRequest()).methods
+        let described = try client.call(DescribeRequest())
+        #expect(described.errorCodes?.contains("timeout") == true)
+        let methods = described.methods
         let names = Set(methods.map(\.name))
         for expected in ["system.hello", "system.describe", "plan.show", "plan.import", "objective.list", "indicator.list",
                          "indicator.show", "task.list", "task.show", "strategy.list", "risk.list", "post.list"] {

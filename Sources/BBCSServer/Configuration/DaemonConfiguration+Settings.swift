@@ -27,6 +27,8 @@ extension DaemonConfiguration {
         migrationDatabase = settings.string("migration_database")
         poolSize = settings.int("pool_size") ?? poolSize
         poolWaitTimeout = settings.int("pool_wait_timeout").map { .seconds($0) } ?? poolWaitTimeout
+        requestTimeout = settings.int("request_timeout").map { .seconds($0) } ?? requestTimeout
+        lockTimeout = settings.int("lock_timeout").map { .seconds($0) } ?? lockTimeout
         maxLineBytes = settings.int("max_line_bytes") ?? maxLineBytes
         connectionLimits.maxConnections = settings.int("max_connections") ?? connectionLimits.maxConnections
         connectionLimits.maxPerUID = settings.int("max_connections_per_uid") ?? connectionLimits.maxPerUID

@@ -2,6 +2,6 @@ import BBCSProtocol
 
 extension MethodTable {
     mutating func registerRiskHandlers(_ stores: Stores) {
-        register(RiskListRequest.self) { _, _ in try await stores.reader.risks() }
+        register(RiskListRequest.self) { _, _ in stores.memory.risks }
     }
 }
