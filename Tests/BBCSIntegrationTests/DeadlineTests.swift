@@ -193,19 +193,3 @@ private func storedFigures(_ db: PGConnection) throws -> Int {
         SELECT count(*) FROM figures f JOIN indicators i ON i.id = f.indicator_id WHERE i.code = 'ComS_011' AND f.period = '2025/26 Q1'
         """).int(0, 0)
 }
-
-/// A private cluster with the bbcs database, for a test that stops PostgreSQL's processes.
-private func startedCluster(_ prefix: String) throws -> PostgresCluster {
-    let cluster = PostgresCluster(directory: makeTemporaryDirectory(prefix))
-    try blocking {
-        try await cluster.initializeIfNeeded()
-        try await cluster.start()
-    }
-    try cluster.createDatabaseIfNeeded()
-    return cluster
-}
-
-private func removeCluster(_ cluster: PostgresCluster) {
-    _ = try? blocking { try await cluster.stop() }
-    try? FileManager.default.removeItem(at: cluster.directory)
-}
