@@ -89,6 +89,9 @@ public final class PGConnection: @unchecked Sendable {
         if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
+    /// The process id of the connection's backend (kept after the connection broke).
+    var backendPID: Int32 { PQbackendPID(handle) }
+
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 

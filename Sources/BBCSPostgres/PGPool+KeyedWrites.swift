@@ -117,7 +117,7 @@ struct KeyedWrite: Sendable {
                 if runs == 2 { throw error }
             case .inFlight(let error, let answer):
                 _ = connections.passOver(db, error)
-                let fence = try resolve(key, after: error)
+                let fence = try resolve(key, after: error, backend: db.backendPID)
                 Self.logger.info("ambiguous commit resolved", metadata: [
                     "key": "\(key)", "outcome": "\(fence == .fenced ? "not committed" : "committed")", "error": "\(error)"])
                 switch fence {
@@ -130,7 +130,7 @@ struct KeyedWrite: Sendable {
 
     /// Fences `key` on fresh connections, pausing a little longer after each failure, until
     /// PostgreSQL answers or the deadline passes (then `PGError.outcomeUnknown`).
-    func resolve(_ key: RequestKey, after failure: PGError) throws -> RequestKey.Fence {
+    func resolve(_ key: RequestKey, after failure: PGError, backend: Int32) throws -> RequestKey.Fence {
         var pause = Duration.milliseconds(20), last: any Error = failure
         while true {
             let remaining = deadline - .now
@@ -142,7 +142,15 @@ struct KeyedWrite: Sendable {
                 // The fence may wait for a backend that still holds the key: no longer than the deadline.
                 let milliseconds = max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
                 try db.execute("SELECT set_config('statement_timeout', \(String(milliseconds)), false)")
-                return try key.fence(db)
+                do {
+                    return try key.fence(db)
+                } catch let error as PGError where error.isReadOnlyTransaction {
+                    // No host takes writes now (a single host turned read-only): what a read can tell.
+                    guard let found = try key.lookUp(db, backend: backend) else {
+                        throw PGError.outcomeUnknown("request key \(key) cannot be fenced on a read-only database while its backend lives")
+                    }
+                    return found
+                }
             } catch let error as PGError where error.isConnectionFailure || error.sqlState == "57014" {
                 last = error
             } catch {

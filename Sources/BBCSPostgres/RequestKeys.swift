@@ -39,6 +39,17 @@ public struct RequestKey: Sendable, Hashable, CustomStringConvertible, PGParamet
         return row.seq.map { .committed(seq: $0) } ?? .fenced
     }
 
+    /// What a database that takes no writes (read-only for now) can tell without a fence: the
+    /// write committed if its key is stored; it did not, and never can, if the backend it was
+    /// sent to is gone (a backend's commit is visible before it ends); else nil, not known.
+    public func lookUp(_ db: PGConnection, backend: Int32) throws -> Fence? {
+        if let row = try db.first(StoredKey.self, "SELECT seq FROM request_keys WHERE key = \(self)::uuid") {
+            return row.seq.map { .committed(seq: $0) } ?? .fenced
+        }
+        let alive = try db.exists("SELECT 1 FROM pg_stat_activity WHERE pid = \(Int(backend))::integer")
+        return alive ? nil : .fenced
+    }
+
     private struct StoredKey: Decodable {
         let seq: Int64?
     }

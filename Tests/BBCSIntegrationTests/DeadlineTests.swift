@@ -109,8 +109,15 @@ struct DeadlineTests {
             let took = ContinuousClock.now - started
             print("deadlines: \(name) on a frozen PostgreSQL answered \(error?.code.rawValue ?? "ok") after \(took) (request_timeout 3 s)")
             #expect([.timeout, .unavailable].contains(error?.code), "\(name): \(String(describing: error))")
-            #expect(error?.data?["outcome"] == nil, "\(name): \(String(describing: error))")
-            #expect(took < .seconds(6), "\(name) took \(took)")
+            if name == "figure.submit" {
+                // Sent to a server that stopped, it may commit once it runs again, and no fence can
+                // reach it in time: outcome unknown is a true answer then (the other two, when the
+                // statement never went out). Cancel grace (1 s) and fencing (2 s) come on top.
+                #expect(took < .seconds(9), "\(name) took \(took)")
+            } else {
+                #expect(error?.data?["outcome"] == nil, "\(name): \(String(describing: error))")
+                #expect(took < .seconds(6), "\(name) took \(took)")
+            }
         }
         let started = ContinuousClock.now
         #expect(try client.call(IndicatorShowRequest(code: "ComS_011")).indicator.code == "ComS_011")
