@@ -95,10 +95,16 @@ public final class PGConnection: @unchecked Sendable {
     /// False once the connection to the server has broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Reads, without waiting, what the server sent while the connection sat idle: false when
-    /// it has closed it meanwhile (a terminated backend, a restart), so a write is not sent on
-    /// a connection that is already gone and then taken for one that may have committed.
-    var isOpenAfterIdle: Bool { PQconsumeInput(handle) == 1 && isHealthy }
+    /// False when the server said anything to the connection while it sat idle, or closed it
+    /// (a terminated backend, a restart: its FATAL message, then the end), so a write is not
+    /// sent on a connection that is already gone and then taken for one that may have
+    /// committed. An idle connection of the pool has nothing to hear: any input at all means
+    /// it is going. Does not wait.
+    var isOpenAfterIdle: Bool {
+        guard isHealthy else { return false }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
 
     /// Healthy and outside any transaction: fit for the next caller whatever the last one threw.
     var isReusable: Bool { isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE }

@@ -46,10 +46,17 @@ public struct Scheduler: Sendable {
         return Outcome(day: actor.today, created: created, mailWaiting: waiting, mailed: totals.delivered, mailFailed: totals.failed)
     }
 
+    /// The longest one periodic run may take.
+    static let runBudget: Duration = .seconds(300)
+
     /// Runs every `interval` until cancelled; a failed run is logged and the next one tries again.
     public func runPeriodically(every interval: @escaping @Sendable () -> Duration, as principal: Principal) async {
         while !Task.isCancelled {
-            do { _ = try await run(as: principal) } catch is CancellationError { return } catch {
+            // Each statement is bounded by the session's statement_timeout; the deadline also
+            // cuts a run off on a server that stopped answering, which no timeout of its own
+            // can, so the reserved connection comes back.
+            let deadline = RequestDeadline(budget: Self.runBudget, mayWrite: true)
+            do { _ = try await RequestDeadline.$current.withValue(deadline) { try await run(as: principal) } } catch is CancellationError { return } catch {
                 logger.error("scheduler run failed", metadata: ["error": "\(error)"])
             }
             do { try await Task.sleep(for: interval()) } catch { return }

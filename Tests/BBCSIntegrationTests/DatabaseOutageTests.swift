@@ -75,7 +75,7 @@ struct DatabaseOutageTests {
         let counts = lines.filter { $0.contains("requests refused in the last") }
         let counted = counts.compactMap { line in line.split(separator: " ").first { $0.hasPrefix("refused=") }.flatMap { Int($0.dropFirst(8)) } }
         print("\(refused) refusals logged in \(causes.count) cause lines and \(counts.count) count lines: \(counted)")
-        #expect(refused >= 100, "too few refusals to show anything")
+        #expect(refused >= 100, "too few refusals to show anything: \(daemon.process.log.suffix(3000))")
         #expect(causes.count >= 1 && causes.count <= 4, "libpq's text once per change: \(causes)")
         #expect(counts.count >= 2, "a count line while the outage lasted and one when it ended")
         #expect(counted.reduce(0, +) == refused)

@@ -33,6 +33,8 @@ struct ProgramTests {
         let log = dir.appendingPathComponent("log").path
         let launched = try await Program("/bin/sh", ["-c", "echo started; exec sleep 30"]).launch(appendingOutputTo: log)
         #expect(launched.status == nil)
+        // Signalled once the shell has written, so the log is known whatever the timing.
+        for _ in 0..<500 where (try? String(contentsOfFile: log, encoding: .utf8)) != "started\n" { usleep(10_000) }
         launched.send(SIGTERM)
         #expect(await launched.exitStatus() == 128 + SIGTERM)
         #expect(launched.status == 128 + SIGTERM)
