@@ -57,12 +57,12 @@ extension PGPool {
         }
     }
 
-    /// When the search for a write's outcome stops: the request's deadline, and a little after
-    /// it (a connection abandoned at the deadline is resolved then); outside a request, the
-    /// pool's wait timeout from now.
+    /// When the search for a write's outcome stops: the request's deadline (a connection
+    /// abandoned then, its server not answering even a cancel, is answered outcome unknown at
+    /// once: a fence would not be answered either); outside a request, the pool's wait
+    /// timeout from now.
     static func resolutionDeadline(_ bound: Duration) -> ContinuousClock.Instant {
-        guard let deadline = RequestDeadline.current else { return .now + bound }
-        return max(deadline.instant, .now) + StatementWatch.grace * 2
+        RequestDeadline.current?.instant ?? .now + bound
     }
 }
 

@@ -1,5 +1,6 @@
 import BBCSCore
 import BBCSPostgres
+import NIOConcurrencyHelpers
 import Logging
 
 /// What the handlers work with: the stores over the daemon's pool, the scheduler, and the
@@ -50,8 +51,31 @@ extension Stores {
     /// The task a change decides from, as memory holds it.
     func taskState(_ code: String) throws -> TaskState { try memory.task(code) }
 
-    /// Returns once this daemon's reads see every change up to `seq` (its own write).
-    func caughtUp(through seq: Int64) async throws { try await changes.catchUp(through: seq) }
+    /// Returns once this daemon's reads see every change up to `seq` (its own write); within
+    /// a request, throws `PGError.timedOut` at its deadline if memory has not caught up by then
+    /// (the catch-up goes on, and the stored change is answered all the same by the callers).
+    func caughtUp(through seq: Int64) async throws {
+        let changes = self.changes
+        guard let deadline = RequestDeadline.current else { return try await changes.catchUp(through: seq) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let waiting = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(continuation)
+            let take: @Sendable () -> CheckedContinuation<Void, any Error>? = {
+                waiting.withLockedValue { pending in defer { pending = nil }; return pending }
+            }
+            Task {
+                do {
+                    try await changes.catchUp(through: seq)
+                    take()?.resume()
+                } catch {
+                    take()?.resume(throwing: error)
+                }
+            }
+            Task {
+                try? await Task.sleep(until: deadline.instant, clock: .continuous)
+                take()?.resume(throwing: PGError.timedOut("memory did not catch up with change \(seq) by the request's deadline"))
+            }
+        }
+    }
 
     /// `body`'s answer once this daemon's reads see every change the database holds: for the
     /// rare writes (users, posts, holdings, imports) that do not return their seq.
