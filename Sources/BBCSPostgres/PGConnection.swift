@@ -78,6 +78,8 @@ public final class PGConnection: @unchecked Sendable {
     func apply(_ timeouts: SessionTimeouts?) throws {
         guard let timeouts, timeouts != sessionTimeouts, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
         try execute(script: timeouts.script)
+        // A SET commits nothing: a write abandoned after it has not been sent.
+        lastStatementMayCommit = false
         sessionTimeouts = timeouts
     }
 

@@ -61,6 +61,14 @@ public enum PGError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True for `timedOut`.
+    public var isTimedOut: Bool { if case .timedOut = self { true } else { false } }
+
+    /// True for a statement cancelled because the daemon is stopping (`PGPool.cancelledAtShutdown`).
+    public var isCancelledAtShutdown: Bool {
+        if case .timedOut(let why) = self { why.hasPrefix(PGPool.cancelledAtShutdown) } else { false }
+    }
+
     /// True when the connection broke (`connectionFailed`).
     public var isConnectionFailure: Bool { if case .connectionFailed = self { true } else { false } }
 

@@ -12,9 +12,10 @@ extension PGPool {
     /// committed, and `connectionFailed` only when nothing was stored.
     public func keyedStatement<T: Sendable>(_ statement: @escaping @Sendable (PGConnection, RequestKey) throws -> T,
                                              committed: @escaping @Sendable (Int64) -> T) async throws -> T {
-        let deadline = Self.resolutionDeadline(waitTimeout())
+        let bound = waitTimeout(), request = RequestDeadline.current
         return try await withPermit { connections in
-            try KeyedWrite(connections: connections, deadline: deadline).run { db, key in
+            // Taken once the permit is held: outside a request, the wait for it must not use up the time.
+            try KeyedWrite(connections: connections, deadline: Self.resolutionDeadline(request, bound)).run { db, key in
                 do {
                     return .done(try statement(db, key))
                 } catch let error as PGError where error.isConnectionFailure {
@@ -30,9 +31,9 @@ extension PGPool {
     /// that stores no key (it changed nothing, or running it again finds its own work done) is
     /// run once more. Throws as `keyedStatement` does.
     public func keyedTransaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection, RequestKey) throws -> T) async throws -> T {
-        let deadline = Self.resolutionDeadline(waitTimeout())
+        let bound = waitTimeout(), request = RequestDeadline.current
         return try await withPermit { connections in
-            try KeyedWrite(connections: connections, deadline: deadline).run { db, key in
+            try KeyedWrite(connections: connections, deadline: Self.resolutionDeadline(request, bound)).run { db, key in
                 do {
                     try db.execute("BEGIN")
                 } catch let error as PGError where error.isConnectionFailure {
@@ -61,8 +62,8 @@ extension PGPool {
     /// abandoned then, its server not answering even a cancel, is answered outcome unknown at
     /// once: a fence would not be answered either); outside a request, the pool's wait
     /// timeout from now.
-    static func resolutionDeadline(_ bound: Duration) -> ContinuousClock.Instant {
-        RequestDeadline.current?.instant ?? .now + bound
+    static func resolutionDeadline(_ request: RequestDeadline?, _ bound: Duration) -> ContinuousClock.Instant {
+        request?.instant ?? .now + bound
     }
 }
 
@@ -140,7 +141,7 @@ struct KeyedWrite: Sendable {
             do {
                 let db = try connections.open()
                 // The fence may wait for a backend that still holds the key: no longer than the deadline.
-                let milliseconds = max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+                let milliseconds = max(1, remaining.wholeMilliseconds)
                 try db.execute("SELECT set_config('statement_timeout', \(String(milliseconds)), false)")
                 do {
                     return try key.fence(db)
@@ -151,13 +152,13 @@ struct KeyedWrite: Sendable {
                     }
                     return found
                 }
-            } catch let error as PGError where error.isConnectionFailure || error.sqlState == "57014" {
+            } catch let error as PGError where error.isConnectionFailure || error.isTimedOut {
                 last = error
             } catch {
                 throw PGError.outcomeUnknown("request key \(key) could not be fenced: \(error)")
             }
             let wait = min(pause, deadline - .now)
-            if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+            if wait > .zero { Thread.sleep(forTimeInterval: wait.timeInterval) }
             pause = min(pause * 2, .seconds(1))
         }
     }

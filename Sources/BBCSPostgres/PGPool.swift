@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -47,7 +48,7 @@ public final class PGPool: Sendable {
         /// Whether the waiter may take a reserved permit.
         let reserved: Bool
         /// Fails the wait when it lasts too long; cancelled when a connection comes free first.
-        var timer: Task<Void, Never>?
+        var timer: WaitTimer?
     }
 
     /// Work run with this set may take the connections the pool keeps back (`reserved`), so a
@@ -125,7 +126,9 @@ public final class PGPool: Sendable {
                     if deadline?.hasPassed == true { throw PGError.timedOut("no connection opened before the request's deadline: \(message)") }
                     throw PGError.connectionFailed(message)
                 }
-                // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh.
+                // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh,
+                // unless what failed was a statement that may have committed on its own.
+                guard idle?.lastStatementMayCommit != true || deadline?.mayWrite == false else { throw PGError.connectionFailed(message) }
                 return try use(try open(within: deadline))
             }
         }
@@ -242,8 +245,9 @@ public final class PGPool: Sendable {
                 }
                 state.nextWaiter += 1
                 let id = state.nextWaiter
-                let timer = Task {
-                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                // On Dispatch's threads, not Swift's cooperative ones: a wait must end in time even
+                // when every cooperative thread is busy (or blocked, as synchronous tests do).
+                let timer = WaitTimer(after: timeout) {
                     let expired = box.withLockedValue { state -> Waiter? in
                         state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
                     }
@@ -308,6 +312,19 @@ struct PooledConnections: Sendable {
     /// After an error on a connection, closes the idle connections to its host when the error
     /// shows the host may be gone or no longer the primary; true when it did.
     func passOver(_ connection: PGConnection, _ error: PGError) -> Bool { pool.passOver(connection, after: error) }
+}
+
+/// Runs a closure once after a while unless cancelled first, on Dispatch's threads.
+final class WaitTimer: @unchecked Sendable {
+    // DispatchWorkItem is thread-safe (cancel from any thread) but not marked Sendable.
+    private let item: DispatchWorkItem
+
+    init(after duration: Duration, _ work: @escaping @Sendable () -> Void) {
+        item = DispatchWorkItem(block: work)
+        DispatchQueue.global().asyncAfter(deadline: .now() + duration.timeInterval, execute: item)
+    }
+
+    func cancel() { item.cancel() }
 }
 
 /// A write its host refused as read-only, which passed the host over: run once more.

@@ -43,3 +43,8 @@ public struct SessionTimeouts: Sendable, Equatable {
 extension Duration {
     var wholeMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
+
+extension Duration {
+    /// The duration in seconds, for Foundation's and Dispatch's clocks.
+    public var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

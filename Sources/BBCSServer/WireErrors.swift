@@ -30,8 +30,8 @@ enum WireErrors {
                 (failures ?? FailureLog(logger: logger)).record(.poolBusy, cause: "\(error)", method: method)
                 return ResponseError(.unavailable, error.description)
             }
-            if case .timedOut(let why) = error {
-                if why == PGPool.cancelledAtShutdown {
+            if case .timedOut = error {
+                if error.isCancelledAtShutdown {
                     logger.warning("request cancelled at shutdown", metadata: ["method": "\(method)"])
                     return ResponseError(.unavailable, "bbcsd is stopping and cancelled the request; nothing was changed",
                                          data: ["reason": "shutdown"])

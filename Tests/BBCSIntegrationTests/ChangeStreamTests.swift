@@ -90,8 +90,10 @@ struct ChangeStreamTests {
         let committed = ContinuousClock.now
         let arrived = try await fixture.received.arrival(of: next, within: Self.bound)
         print("change stream: a change above a rolled-back seq was delivered after \(arrived - committed)")
-        // Delivered at once, while the lost seq is still waited for...
-        #expect(fixture.stream.delivered == lost - 1)
+        // Delivered at once, while the lost seq is still waited for (unless a starved test
+        // machine took the whole lifetime to get here)...
+        let delivered = fixture.stream.delivered
+        #expect(delivered == lost - 1 || ContinuousClock.now - committed >= .seconds(10), "delivered \(delivered)")
         // ...and given up after its lifetime, so `delivered` moves on.
         let deadline = ContinuousClock.now + .seconds(60)
         while fixture.stream.delivered < next, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }

@@ -142,7 +142,8 @@ struct OperationsTests {
     /// SIGTERM lets a request held up inside PostgreSQL finish and answers it, refuses new
     /// connections, and exits 0.
     @Test func gracefulStopFinishesTheRequestInFlight() throws {
-        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
+        // Deadlines long enough that the held request waits for the lock, not for its timeout.
+        let daemon = try TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z", "--request-timeout", "120", "--lock-timeout", "120"])
         let blocker = try PGConnection(conninfo: daemon.database)
         try blocker.query("BEGIN")
         try blocker.query("LOCK TABLE figures IN ACCESS EXCLUSIVE MODE")
@@ -284,7 +285,10 @@ struct OperationsTests {
 /// daemon has the request in hand.
 func waitUntilBlocked(_ holder: PGConnection) throws {
     try waitFor {
-        try holder.query("""
+        // Inside the holder's transaction the activity view keeps what it showed at its first
+        // look: each poll takes a fresh one.
+        try holder.query("SELECT pg_stat_clear_snapshot()")
+        return try holder.query("""
             SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
             """).int(0, 0) > 0
     }

@@ -62,6 +62,10 @@ extension Stores {
             let take: @Sendable () -> CheckedContinuation<Void, any Error>? = {
                 waiting.withLockedValue { pending in defer { pending = nil }; return pending }
             }
+            let timer = Task {
+                guard (try? await Task.sleep(until: deadline.instant, clock: .continuous)) != nil else { return }
+                take()?.resume(throwing: PGError.timedOut("memory did not catch up with change \(seq) by the request's deadline"))
+            }
             Task {
                 do {
                     try await changes.catchUp(through: seq)
@@ -69,10 +73,7 @@ extension Stores {
                 } catch {
                     take()?.resume(throwing: error)
                 }
-            }
-            Task {
-                try? await Task.sleep(until: deadline.instant, clock: .continuous)
-                take()?.resume(throwing: PGError.timedOut("memory did not catch up with change \(seq) by the request's deadline"))
+                timer.cancel()
             }
         }
     }
