@@ -127,8 +127,8 @@ public final class PGPool: Sendable {
                     throw PGError.connectionFailed(message)
                 }
                 // The idle connection had gone stale (e.g. PostgreSQL restarted): once more, fresh,
-                // unless what failed was a statement that may have committed on its own.
-                guard idle?.lastStatementMayCommit != true || deadline?.mayWrite == false else { throw PGError.connectionFailed(message) }
+                // unless what failed was a statement of a write that may have committed on its own.
+                guard idle?.lastStatementMayCommit != true || deadline?.mayWrite != true else { throw PGError.connectionFailed(message) }
                 return try use(try open(within: deadline))
             }
         }
