@@ -40,6 +40,8 @@ public final class PGPool: Sendable {
         /// The statements running, by caller, for a shutdown to cancel.
         var running: [Int: StatementWatch] = [:]
         var nextRunning = 0
+        /// Set by `cancelRunning`: no caller gets a connection any more.
+        var closing = false
     }
 
     private struct Waiter {
@@ -199,20 +201,28 @@ public final class PGPool: Sendable {
         return true
     }
 
-    /// Callers holding a connection now.
-    public var runningCount: Int { state.withLockedValue { $0.running.count } }
+    /// Callers holding a connection now, or waiting for one.
+    public var runningCount: Int { state.withLockedValue { $0.running.count + $0.waiters.count } }
 
-    /// Cancels every statement running (at shutdown, once requests have had their time): each
-    /// fails with `PGError.timedOut(cancelledAtShutdown)`, so its caller can be answered.
-    /// Returns, with how many there were, once each was cancelled, or abandoned when its
-    /// server did not answer.
+    /// Cancels every statement running and every wait for a connection (at shutdown, once
+    /// requests have had their time), and refuses later ones: each fails with
+    /// `PGError.timedOut(cancelledAtShutdown)`, so its caller can be answered. Returns, with
+    /// how many there were, once each was cancelled, or abandoned when its server did not answer.
     @discardableResult
     public func cancelRunning() async -> Int {
-        let running = state.withLockedValue { Array($0.running.values) }
+        let (running, waiters) = state.withLockedValue { state -> ([StatementWatch], [Waiter]) in
+            state.closing = true
+            defer { state.waiters.removeAll() }
+            return (Array(state.running.values), state.waiters)
+        }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(throwing: PGError.timedOut(Self.cancelledAtShutdown))
+        }
         await withTaskGroup(of: Void.self) { group in
             for watch in running { group.addTask { await watch.stop(.shutdown) } }
         }
-        return running.count
+        return running.count + waiters.count
     }
 
     /// Runs `body` inside a transaction on a pooled connection.
@@ -238,7 +248,8 @@ public final class PGPool: Sendable {
             .poolBusy(waited: timeout)
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let granted = state.withLockedValue { state -> Bool in
+            let granted = state.withLockedValue { state -> Bool? in
+                if state.closing { return nil }
                 if state.permits > (reserved ? 0 : reserve) {
                     state.permits -= 1
                     return true
@@ -256,7 +267,11 @@ public final class PGPool: Sendable {
                 state.waiters.append(Waiter(id: id, continuation: continuation, reserved: reserved, timer: timer))
                 return false
             }
-            if granted { continuation.resume() }
+            switch granted {
+            case true?: continuation.resume()
+            case nil: continuation.resume(throwing: PGError.timedOut(Self.cancelledAtShutdown))
+            case false?: break
+            }
         }
     }
 
