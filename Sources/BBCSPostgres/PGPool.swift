@@ -9,10 +9,11 @@ import NIOPosix
 /// most the wait timeout, then fail with `PGError.poolBusy`. A connection
 /// goes back to the pool after any answer that leaves it healthy and outside a transaction;
 /// a broken one is dropped, and a request that met a stale idle connection is retried once on
-/// a fresh one, so the pool recovers by itself when PostgreSQL comes back. Nothing that may
-/// have committed is run again: a transaction whose COMMIT met a broken connection fails with
-/// `PGError.outcomeUnknown`, and writes go through `keyedStatement`/`keyedTransaction`
-/// (PGPool+KeyedWrites.swift), which find out whether they committed. Requests are bounded
+/// a fresh one (except a write request's statement that may have committed), so the pool
+/// recovers by itself when PostgreSQL comes back. Writes that record a change go through
+/// `keyedStatement`/`keyedTransaction` (PGPool+KeyedWrites.swift), which find out whether
+/// they committed; any other transaction whose COMMIT met a broken connection fails with
+/// `PGError.outcomeUnknown`. Requests are bounded
 /// by their `RequestDeadline`; `reserved` connections are kept for the scheduler.
 ///
 /// New connections come from `hosts`, which, for a multi-host connection string, opens them

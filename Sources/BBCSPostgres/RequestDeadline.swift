@@ -1,5 +1,5 @@
 /// The instant by which the request in hand must be answered, set by the daemon's dispatcher
-/// for each request (now + `request_timeout`). `PGPool` reads it: a wait for a connection
+/// for each request (now + `request_timeout`), and by the scheduler for each periodic run. `PGPool` reads it: a wait for a connection
 /// ends there, and a statement still running then is cancelled (`PQcancel`).
 public struct RequestDeadline: Sendable {
     /// When the request's time is up.
@@ -15,7 +15,7 @@ public struct RequestDeadline: Sendable {
         self.mayWrite = mayWrite
     }
 
-    /// The deadline of the request this task serves; nil outside a request (start-up, the scheduler).
+    /// The deadline of the request (or scheduler run) this task serves; nil outside one (start-up).
     @TaskLocal public static var current: RequestDeadline?
 
     /// The time left, zero once the deadline has passed.

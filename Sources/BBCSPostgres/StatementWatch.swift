@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 /// One request's use of a pooled connection, as seen from outside the thread that runs it: at
 /// the request's deadline (or at shutdown) the statement running is cancelled with
 /// `PQcancel`, and when that gets no answer in `grace` (a frozen server) the connection is
-/// abandoned (its socket shut down) so the thread comes back. A connection either touched is
+/// abandoned (its socket shut down) so the thread comes back. A connection touched by either is
 /// never reused: a cancel that lands late could hit the next caller's statement.
 public final class StatementWatch: Sendable {
     enum Reason: Sendable, Equatable {

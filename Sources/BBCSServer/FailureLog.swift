@@ -38,7 +38,7 @@ public final class FailureLog: Sendable {
         }
     }
 
-    /// One kind's failures since its first: the cause last logged and the refusals not yet logged.
+    /// One kind's failures since its first: the causes logged and the refusals not yet logged.
     private struct Episode {
         let began: ContinuousClock.Instant
         /// The causes logged in this episode (at most `causeLimit`).
@@ -75,7 +75,7 @@ public final class FailureLog: Sendable {
         self.now = now
     }
 
-    /// Counts one request refused for `kind`; logs `cause` when it is the first of its kind or differs from the last.
+    /// Counts one request refused for `kind`; logs `cause` the first time it is seen in the episode (up to `causeLimit` causes).
     public func record(_ kind: Kind, cause: String, method: String) {
         let at = now()
         let lines = episodes.withLock { episodes -> [Line] in
