@@ -83,12 +83,13 @@ public final class PGConnection: @unchecked Sendable {
         sessionTimeouts = timeouts
     }
 
-    /// Ends the connection's use from another thread, when the server does not answer even a
-    /// cancel (a frozen server): the socket is shut down, so the thread blocked on it wakes
-    /// with the connection broken. The connection is never fit for use again.
-    func abandon() {
+    /// A duplicate of the connection's socket (close-on-exec), for `StatementWatch` to shut
+    /// down from another thread when the server does not answer even a cancel (a frozen
+    /// server): the thread blocked on it wakes with the connection broken, and the connection
+    /// is never fit for use again. -1 when it has none.
+    func duplicateSocket() -> Int32 {
         let socket = PQsocket(handle)
-        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        return socket >= 0 ? fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1
     }
 
     /// The process id of the connection's backend (kept after the connection broke).

@@ -25,6 +25,9 @@ public final class StatementWatch: Sendable {
     private struct State {
         /// The connection the statement runs on, while it runs.
         var connection: PGConnection?
+        /// A duplicate of its socket, taken at attach: libpq may close its own descriptor on
+        /// an error, and the number be reused by another connection before an abandon reads it.
+        var socket: Int32 = -1
         var outcome = Outcome.untouched
     }
 
@@ -43,6 +46,7 @@ public final class StatementWatch: Sendable {
         state.withLockedValue { state in
             guard state.outcome == .untouched else { return false }
             state.connection = connection
+            state.socket = connection.duplicateSocket()
             return true
         }
     }
@@ -51,6 +55,8 @@ public final class StatementWatch: Sendable {
     func detach() -> Outcome {
         state.withLockedValue { state in
             state.connection = nil
+            if state.socket >= 0 { close(state.socket) }
+            state.socket = -1
             return state.outcome
         }
     }
@@ -73,12 +79,13 @@ public final class StatementWatch: Sendable {
             thread.start()
             try? await Task.sleep(for: Self.grace)
         }
-        let connection = state.withLockedValue { state -> PGConnection? in
-            guard let connection = state.connection else { return nil }
+        state.withLockedValue { state in
+            guard state.connection != nil else { return }
             state.outcome = .abandoned(reason)
-            return connection
+            // Shut down, not closed: the thread blocked on the socket wakes with it broken, and
+            // the descriptor stays the pool thread's (and ours until detach) to close.
+            if state.socket >= 0 { _ = shutdown(state.socket, Int32(SHUT_RDWR)) }
         }
-        connection?.abandon()
     }
 
     private static func reserveCancel() -> Bool {
