@@ -118,7 +118,7 @@ public final class PGPool: Sendable {
                     throw error
                 }
             }
-            let idle = takeIdle()
+            let idle = takeOpenIdle()
             do {
                 return try use(try idle ?? open(within: deadline))
             } catch let refused as RefusedAsReadOnly {
@@ -186,6 +186,15 @@ public final class PGPool: Sendable {
         }
         _ = stale  // closed here, outside the lock: closing one talks to the server
         return connection
+    }
+
+    /// An idle connection the server has said nothing to meanwhile (others are dropped: they
+    /// are closing), if one is kept.
+    func takeOpenIdle() -> PGConnection? {
+        while let connection = takeIdle() {
+            if connection.isOpenAfterIdle { return connection }
+        }
+        return nil
     }
 
     /// After `error` on `connection`, closes the idle connections to its host when the error
@@ -307,12 +316,7 @@ struct PooledConnections: Sendable {
     let deadline: RequestDeadline?
 
     /// An idle connection the server has not closed meanwhile (others are dropped), if one is kept.
-    func takeOpenIdle() -> PGConnection? {
-        while let connection = pool.takeIdle() {
-            if connection.isOpenAfterIdle { return connection }
-        }
-        return nil
-    }
+    func takeOpenIdle() -> PGConnection? { pool.takeOpenIdle() }
 
     /// A new connection; its failure means nothing was sent.
     func open() throws -> PGConnection { try pool.open(within: deadline) }
