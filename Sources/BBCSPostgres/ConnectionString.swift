@@ -8,6 +8,11 @@ public enum ConnectionString {
     public static func value(of keyword: String, in conninfo: String) -> String? {
         guard let options = PQconninfoParse(conninfo, nil) else { return nil }
         defer { PQconninfoFree(options) }
+        return value(of: keyword, in: options)
+    }
+
+    /// The value of `keyword` in an option array of libpq's (`PQconninfoParse`, `PQconninfo`).
+    static func value(of keyword: String, in options: UnsafeMutablePointer<PQconninfoOption>) -> String? {
         var option = options
         while let name = option.pointee.keyword {
             if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }

@@ -65,12 +65,7 @@ public final class PGConnection: @unchecked Sendable {
     public func option(_ keyword: String) -> String? {
         guard let options = PQconninfo(handle) else { return nil }
         defer { PQconninfoFree(options) }
-        var option = options
-        while let name = option.pointee.keyword {
-            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
-            option += 1
-        }
-        return nil
+        return ConnectionString.value(of: keyword, in: options)
     }
 
     /// Puts `timeouts` in force for this session (`statement_timeout`, `lock_timeout`), unless
