@@ -71,6 +71,9 @@ struct ChangeStreamTests {
         _ = try await fixture.received.arrival(of: missed[1], within: .seconds(10))
         #expect(fixture.received.seqs == [first] + missed)
         #expect(fixture.stream.delivered == missed[1])
+        // A starved test process may see the missed changes arrive by the stream's timer before
+        // the feed's next attempt, so the reconnect is waited for, not assumed.
+        try await fixture.log.waitFor(within: Self.bound) { $0.hasPrefix("change feed listening again") }
         #expect(fixture.log.count { $0.hasPrefix("change feed lost its database connection") } == 1)
         let back = fixture.log.messages.filter { $0.hasPrefix("change feed listening again") }
         #expect(back.count == 1)
@@ -85,13 +88,15 @@ struct ChangeStreamTests {
         try await fixture.waitUntilListening()
         let writer = try await fixture.connection()
         let lost = try await offPool { try writer.rolledBack { try writer.record() } }
+        // Taken before the commit: the stream cannot see the gap, so cannot start its lifetime,
+        // before `next` commits, however late this task runs afterwards.
+        let committed = ContinuousClock.now
         let next = try await offPool { try writer.record() }
         #expect(next == lost + 1)
-        let committed = ContinuousClock.now
         let arrived = try await fixture.received.arrival(of: next, within: Self.bound)
         print("change stream: a change above a rolled-back seq was delivered after \(arrived - committed)")
         // Delivered at once, while the lost seq is still waited for (unless a starved test
-        // machine took the whole lifetime to get here)...
+        // process took the whole lifetime to get here: `delivered` is read before the clock)...
         let delivered = fixture.stream.delivered
         #expect(delivered == lost - 1 || ContinuousClock.now - committed >= .seconds(10), "delivered \(delivered)")
         // ...and given up after its lifetime, so `delivered` moves on.
@@ -269,6 +274,15 @@ private final class CapturedLog: LogHandler, Sendable {
     private let lines = Mutex<[String]>([])
     var messages: [String] { lines.withLock { $0 } }
     func count(_ matching: (String) -> Bool) -> Int { messages.filter(matching).count }
+
+    /// Returns once a line matches; throws after `bound`.
+    func waitFor(within bound: Duration, _ matching: (String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + bound
+        while !messages.contains(where: matching) {
+            guard ContinuousClock.now < deadline else { throw HarnessError(description: "no such log line within \(bound)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
 
     var logLevel: Logger.Level {
         get { .debug }
