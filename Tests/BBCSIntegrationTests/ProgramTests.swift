@@ -31,9 +31,10 @@ struct ProgramTests {
         let dir = makeTemporaryDirectory("bbcs-launch")
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("log").path
-        let launched = try await Program("/bin/sh", ["-c", "echo started; exec sleep 30"]).launch(appendingOutputTo: log)
+        let launched = try await Program("/bin/sh", ["-c", "echo started; exec sleep 3600"]).launch(appendingOutputTo: log)
         #expect(launched.status == nil)
-        // Signalled once the shell has written, so the log is known whatever the timing.
+        // Signalled once the shell has written, so the log is known whatever the timing; the
+        // sleep outlasts any starvation of this test's task (a 30 s one ended by itself once).
         for _ in 0..<500 where (try? String(contentsOfFile: log, encoding: .utf8)) != "started\n" { usleep(10_000) }
         launched.send(SIGTERM)
         #expect(await launched.exitStatus() == 128 + SIGTERM)
