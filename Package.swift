@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "BBCSServer",
             dependencies: [
-                "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSProcess",
+                "BBCSProtocol", "BBCSCore", "BBCSPostgres", "BBCSProcess", "BBCSReport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -43,6 +43,12 @@ BEGIN
             ('target_changes', 'INSERT'),
             ('task_changes', 'INSERT'),
             ('request_keys', 'INSERT'),
+            -- Reporting rounds: opened, then closed once (a trigger refuses any other change).
+            ('rounds', 'INSERT, UPDATE'),
+            -- Published reports and the figures they contained: frozen once written.
+            ('published_reports', 'INSERT'),
+            ('published_figures', 'INSERT'),
+            ('risk_reviews', 'INSERT'),
             -- People: registered, disabled and enabled again; holdings revoked, never deleted.
             -- (SELECT ... FOR SHARE of them needs UPDATE as well.)
             ('users', 'INSERT, UPDATE'),

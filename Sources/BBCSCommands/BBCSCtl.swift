@@ -15,8 +15,8 @@ public struct BBCSCtl: ParsableCommand {
             """,
         version: bbcsVersion,
         subcommands: [WhoAmI.self, PlanCommand.self, Objectives.self, Indicators.self, IndicatorCommand.self,
-                      FigureCommand.self, Due.self, TargetCommand.self,
-                      Tasks.self, TaskCommand.self, Strategies.self, Risks.self, Posts.self,
+                      FigureCommand.self, Due.self, RoundCommand.self, TargetCommand.self,
+                      Tasks.self, TaskCommand.self, Strategies.self, Risks.self, RiskCommand.self, Posts.self,
                       Reminders.self, SchedulerCommand.self, Report.self,
                       UserCommand.self, PostCommand.self, Audit.self, Watch.self])
 

@@ -13,9 +13,26 @@ private func printFigure(_ result: FigureResult, unit percent: Bool = false) {
     var details: [String] = []
     if let t = s.sincePrevious { details.append("\(t.rawValue) since the previous period") }
     if let t = s.sinceYearEarlier { details.append("\(t.rawValue) since a year earlier") }
+    if f.provisional { details.append("provisional") }
+    if let forecast = f.forecast {
+        details.append("year-end forecast \(formatValue(forecast, percent: percent)), \(s.forecastRAG?.rawValue ?? "grey")"
+                       + (s.annualTarget.map { " against the year's target \(formatValue($0, percent: percent))" } ?? ""))
+    }
     if f.late { details.append("late") }
     if let by = f.validatedBy { details.append("validated by \(by)") }
     if !details.isEmpty { print("  " + details.joined(separator: "; ")) }
+}
+
+/// The period's current revision, read before a correction that names none.
+private func currentRevision(_ connection: Connection, _ code: String, _ period: Period) throws -> Int {
+    try connection.session { client in
+        let history = try client.call(FigureHistoryRequest(code: code, period: period))
+        guard let current = history.revisions.last else {
+            writeError("bbcsctl: \(code) \(period) has no figure to correct; use `bbcsctl figure submit`\n")
+            throw ExitCode(Exit.conflict)
+        }
+        return current.revision
+    }
 }
 
 struct FigureCommand: ParsableCommand {
@@ -25,7 +42,7 @@ struct FigureCommand: ParsableCommand {
             Periods are "2025/26" for annual indicators and "2025/26 Q2" for quarterly ones (2025/26-Q2 also works).
             A figure is never overwritten: a correction is a new revision with a reason.
             """,
-        subcommands: [Submit.self, Correct.self, History.self, Validate.self])
+        subcommands: [Submit.self, Correct.self, Finalise.self, History.self, Validate.self])
 
     struct Submit: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,9 +53,15 @@ struct FigureCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("Period, e.g. \"2025/26 Q2\".", valueName: "period")) var period: Period
         @Argument(help: ArgumentHelp("The value: a whole number for counts, a number for percentages.", valueName: "value")) var value: Amount
         @Option(help: ArgumentHelp("Commentary; required when the figure is red.", valueName: "text")) var note: String?
+        @Flag(help: "The figure is an estimate you will confirm (a provisional out-turn); `figure finalise` confirms it.")
+        var provisional = false
+        @Option(help: ArgumentHelp("Quarterly indicators: your forecast of the year-end outturn, judged against the year's target.",
+                                   valueName: "value")) var forecast: Amount?
 
         func run() throws {
-            try connection.run(FigureSubmitRequest(code: code, period: period, value: value.value, note: note)) { printFigure($0) }
+            let request = FigureSubmitRequest(code: code, period: period, value: value.value, note: note, provisional: provisional ? true : nil,
+                                              forecast: forecast?.value)
+            try connection.run(request) { printFigure($0) }
         }
     }
 
@@ -49,21 +72,37 @@ struct FigureCommand: ParsableCommand {
         @OptionGroup var connection: Connection
         @Argument(help: ArgumentHelp("Indicator code.", valueName: "code")) var code: String
         @Argument(help: ArgumentHelp("Period.", valueName: "period")) var period: Period
-        @Argument(help: ArgumentHelp("The corrected value.", valueName: "value")) var value: Amount
+        @Argument(help: ArgumentHelp("The corrected value (default: keep it, to change only --forecast or the marks).", valueName: "value"))
+        var value: Amount?
         @Option(help: ArgumentHelp("Why the figure changed (required).", valueName: "text")) var reason: String
         @Option(help: ArgumentHelp("New commentary (default: keep the previous).", valueName: "text")) var note: String?
         @Option(help: ArgumentHelp("The revision being corrected (default: the current one).", valueName: "n")) var revision: Int?
+        @Option(help: ArgumentHelp("A new year-end forecast (quarterly indicators).", valueName: "value")) var forecast: Amount?
+        @Flag(inversion: .prefixedNo, help: "Mark the corrected figure provisional, or --no-provisional final (default: as it was).")
+        var provisional: Bool?
 
         func run() throws {
-            let revision = try self.revision ?? connection.session { client in
-                let history = try client.call(FigureHistoryRequest(code: code, period: period))
-                guard let current = history.revisions.last else {
-                    writeError("bbcsctl: \(code) \(period) has no figure to correct; use `bbcsctl figure submit`\n")
-                    throw ExitCode(Exit.conflict)
-                }
-                return current.revision
-            }
-            let request = FigureCorrectRequest(code: code, period: period, value: value.value, reason: reason, revision: revision, note: note)
+            let revision = try self.revision ?? currentRevision(connection, code, period)
+            let request = FigureCorrectRequest(code: code, period: period, value: value?.value, reason: reason, revision: revision, note: note,
+                                               provisional: provisional, forecast: forecast?.value)
+            try connection.run(request) { printFigure($0) }
+        }
+    }
+
+    struct Finalise: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Confirm a provisional figure as final: a correction that changes only that mark.",
+            discussion: "The value, note and forecast stay; the history records who confirmed it and when.")
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("Indicator code.", valueName: "code")) var code: String
+        @Argument(help: ArgumentHelp("Period.", valueName: "period")) var period: Period
+        @Option(help: ArgumentHelp("Why (default: \"provisional figure confirmed\").", valueName: "text"))
+        var reason = "provisional figure confirmed"
+        @Option(help: ArgumentHelp("The revision being confirmed (default: the current one).", valueName: "n")) var revision: Int?
+
+        func run() throws {
+            let revision = try self.revision ?? currentRevision(connection, code, period)
+            let request = FigureCorrectRequest(code: code, period: period, value: nil, reason: reason, revision: revision, provisional: false)
             try connection.run(request) { printFigure($0) }
         }
     }
@@ -114,10 +153,10 @@ struct Due: ParsableCommand {
             guard !result.figures.isEmpty else {
                 return print(result.posts.isEmpty ? "you hold no post that owns indicators" : "nothing due for \(result.posts.joined(separator: ", "))")
             }
-            var table = Table("Due", "State", "Code", "Period", "Owner", "Title")
+            var table = Table("Due", "State", "Code", "Period", "Round deadline", "Owner", "Title")
             for f in result.figures {
                 table.add(f.dueDate.description, f.overdue ? "OVERDUE" : f.open ? "period open" : "due", f.indicator, f.period.description,
-                          f.ownerPost, f.title)
+                          f.roundDeadline.map { "\($0) (\(f.meeting ?? "round"))" } ?? "", f.ownerPost, f.title)
             }
             print(table.render())
             print("\(result.figures.count) figures owed, \(result.figures.filter(\.overdue).count) overdue")

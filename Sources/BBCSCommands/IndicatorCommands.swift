@@ -65,15 +65,17 @@ struct IndicatorCommand: ParsableCommand {
 
 /// One row per period: target, current figure, status and direction of travel.
 func periodTable(_ periods: [PeriodStatus], percent: Bool) -> Table {
-    var table = Table("Period", "Target", "Value", "Rev", "RAG", "vs prev", "vs year ago", "Flags", "Note")
+    var table = Table("Period", "Target", "Value", "Rev", "RAG now", "Forecast (RAG)", "vs prev", "vs year ago", "Flags", "Note")
     for p in periods {
         let target = formatValue(p.target, percent: percent) + (p.targetSource == .yearShare ? " (¼ of year)" : "")
         var flags: [String] = []
         if p.figure == nil && p.actual != nil { flags.append("plan actual") }
+        if p.figure?.provisional == true { flags.append("provisional") }
         if p.figure?.late == true { flags.append("late") }
         if p.figure?.validatedBy != nil { flags.append("validated") }
+        let forecast = p.figure?.forecast.map { "\(formatValue($0, percent: percent)) (\(p.forecastRAG?.rawValue ?? "grey"))" } ?? ""
         table.add(p.period.description, target, formatValue(p.value, percent: percent), p.figure.map { "\($0.revision)" } ?? "",
-                  p.rag.rawValue, p.sincePrevious?.rawValue ?? "", p.sinceYearEarlier?.rawValue ?? "",
+                  p.rag.rawValue, forecast, p.sincePrevious?.rawValue ?? "", p.sinceYearEarlier?.rawValue ?? "",
                   flags.joined(separator: ","), p.figure?.note ?? "")
     }
     return table

@@ -9,6 +9,13 @@ public struct Change: Codable, Sendable, Equatable {
         case taskUpdated = "task_updated"
         case taskRescheduled = "task_rescheduled"
         case reminderCreated = "reminder_created"
+        /// A reporting round was opened or closed.
+        case roundOpened = "round_opened"
+        case roundClosed = "round_closed"
+        /// A round's report was published (frozen).
+        case reportPublished = "report_published"
+        /// A risk was scored.
+        case riskReviewed = "risk_reviewed"
         /// Users, posts or who holds them changed.
         case directory
         /// A plan import changed the plan: everything is read again.

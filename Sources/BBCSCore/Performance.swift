@@ -58,6 +58,16 @@ public enum Performance {
         return unit == .count ? (yearly / 4, .yearShare) : (yearly, .year)
     }
 
+    /// The year's target a year-end forecast is judged against: the year's own, else for a
+    /// count the sum of its four quarters' targets (a percentage's quarters do not add up).
+    public static func annualTarget(of year: Period, unit: IndicatorUnit, targets: [Period: Double]) -> Double? {
+        if let own = targets[year] { return own }
+        guard unit == .count else { return nil }
+        let quarters = (1...4).map { targets[Period(startYear: year.startYear, quarter: $0)] }
+        guard quarters.allSatisfy({ $0 != nil }) else { return nil }
+        return quarters.reduce(0) { $0 + ($1 ?? 0) }
+    }
+
     /// The day a period's figure falls due: `graceDays` after the period ends.
     public static func dueDate(of period: Period, graceDays: Int) -> CalendarDate {
         period.end.adding(days: graceDays)

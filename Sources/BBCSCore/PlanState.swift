@@ -242,7 +242,10 @@ public struct PlanSnapshot: Sendable, Equatable {
     public var tasks: [TaskState]
     public var directory: DirectoryState
     public var outline: PlanOutline
-    public init(seq: Int64, indicators: [IndicatorState], tasks: [TaskState], directory: DirectoryState, outline: PlanOutline) {
+    public var cycle: CycleState
+    public init(seq: Int64, indicators: [IndicatorState], tasks: [TaskState], directory: DirectoryState, outline: PlanOutline,
+                cycle: CycleState = CycleState()) {
         self.seq = seq; self.indicators = indicators; self.tasks = tasks; self.directory = directory; self.outline = outline
+        self.cycle = cycle
     }
 }

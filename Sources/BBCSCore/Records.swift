@@ -49,12 +49,36 @@ public struct FigureRevision: Codable, Sendable, Equatable {
     /// The administrator who checked this revision, if one has.
     public var validatedBy: String?
     public var validatedAt: String?
+    /// An estimate the owner will confirm (a provisional out-turn); finalising is a
+    /// correction that clears this mark.
+    public var provisional: Bool
+    /// The owner's forecast of the year-end outturn, given with a quarterly figure.
+    public var forecast: Double?
 
     public init(period: Period, revision: Int, value: Double, note: String?, reason: String?, submittedBy: String,
-                submittedAt: String, late: Bool, validatedBy: String?, validatedAt: String?) {
+                submittedAt: String, late: Bool, validatedBy: String?, validatedAt: String?, provisional: Bool = false,
+                forecast: Double? = nil) {
         self.period = period; self.revision = revision; self.value = value; self.note = note; self.reason = reason
         self.submittedBy = submittedBy; self.submittedAt = submittedAt; self.late = late
-        self.validatedBy = validatedBy; self.validatedAt = validatedAt
+        self.validatedBy = validatedBy; self.validatedAt = validatedAt; self.provisional = provisional; self.forecast = forecast
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case period, revision, value, note, reason, submittedBy, submittedAt, late, validatedBy, validatedAt, provisional, forecast
+    }
+
+    /// Revisions recorded before the marks existed (in the audit trail, say) read as final
+    /// and without a forecast.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(period: try c.decode(Period.self, forKey: .period), revision: try c.decode(Int.self, forKey: .revision),
+                  value: try c.decode(Double.self, forKey: .value), note: try c.decodeIfPresent(String.self, forKey: .note),
+                  reason: try c.decodeIfPresent(String.self, forKey: .reason), submittedBy: try c.decode(String.self, forKey: .submittedBy),
+                  submittedAt: try c.decode(String.self, forKey: .submittedAt), late: try c.decode(Bool.self, forKey: .late),
+                  validatedBy: try c.decodeIfPresent(String.self, forKey: .validatedBy),
+                  validatedAt: try c.decodeIfPresent(String.self, forKey: .validatedAt),
+                  provisional: try c.decodeIfPresent(Bool.self, forKey: .provisional) ?? false,
+                  forecast: try c.decodeIfPresent(Double.self, forKey: .forecast))
     }
 }
 
@@ -72,11 +96,18 @@ public struct PeriodStatus: Codable, Sendable, Equatable {
     public var sincePrevious: Travel?
     /// Against the same period a year earlier.
     public var sinceYearEarlier: Travel?
+    /// The year's target the forecast is judged against; only with a forecast.
+    public var annualTarget: Double?
+    /// The figure's year-end forecast against the year's target; nil without a forecast
+    /// (never guessed from the quarter).
+    public var forecastRAG: RAG?
 
     public init(period: Period, target: Double?, targetSource: Performance.TargetSource?, figure: FigureRevision?,
-                actual: Double?, rag: RAG, sincePrevious: Travel?, sinceYearEarlier: Travel?) {
+                actual: Double?, rag: RAG, sincePrevious: Travel?, sinceYearEarlier: Travel?, annualTarget: Double? = nil,
+                forecastRAG: RAG? = nil) {
         self.period = period; self.target = target; self.targetSource = targetSource; self.figure = figure
         self.actual = actual; self.rag = rag; self.sincePrevious = sincePrevious; self.sinceYearEarlier = sinceYearEarlier
+        self.annualTarget = annualTarget; self.forecastRAG = forecastRAG
     }
 
     /// The value that counts for the period: the current figure, else the plan's actual.
@@ -94,12 +125,16 @@ extension Performance {
         func value(_ period: Period) -> Double? { figures[period]?.value ?? actuals[period] }
         return periods.sorted().map { period in
             let target = target(for: period, unit: unit, targets: targets)
+            let forecast = period.isQuarter ? figures[period]?.forecast : nil
+            let annualTarget = forecast == nil ? nil : Self.annualTarget(of: period.year, unit: unit, targets: targets)
             return PeriodStatus(
                 period: period, target: target?.value, targetSource: target?.source, figure: figures[period],
                 actual: actuals[period],
                 rag: rag(value: value(period), target: target?.value, polarity: polarity, tolerance: tolerance),
                 sincePrevious: travel(from: value(period.previous), to: value(period), polarity: polarity),
-                sinceYearEarlier: travel(from: value(period.yearEarlier), to: value(period), polarity: polarity))
+                sinceYearEarlier: travel(from: value(period.yearEarlier), to: value(period), polarity: polarity),
+                annualTarget: annualTarget,
+                forecastRAG: forecast.map { rag(value: $0, target: annualTarget, polarity: polarity, tolerance: tolerance) })
         }
     }
 }
@@ -115,9 +150,13 @@ public struct DueFigure: Codable, Sendable, Equatable {
     public var overdue: Bool
     /// The period has not ended yet: the figure cannot be submitted before its end.
     public var open: Bool
-    public init(indicator: String, title: String, ownerPost: String, period: Period, dueDate: CalendarDate, overdue: Bool, open: Bool) {
+    /// An open reporting round wants this figure by this day, for `meeting`.
+    public var roundDeadline: CalendarDate?
+    public var meeting: String?
+    public init(indicator: String, title: String, ownerPost: String, period: Period, dueDate: CalendarDate, overdue: Bool, open: Bool,
+                roundDeadline: CalendarDate? = nil, meeting: String? = nil) {
         self.indicator = indicator; self.title = title; self.ownerPost = ownerPost; self.period = period
-        self.dueDate = dueDate; self.overdue = overdue; self.open = open
+        self.dueDate = dueDate; self.overdue = overdue; self.open = open; self.roundDeadline = roundDeadline; self.meeting = meeting
     }
 }
 

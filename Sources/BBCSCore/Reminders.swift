@@ -6,11 +6,15 @@ public enum ReminderKind: String, Codable, Sendable, CaseIterable {
     case figureDue = "figure_due"
     case figureOverdue = "figure_overdue"
     case strategyRenewal = "strategy_renewal"
+    /// A figure an open reporting round still needs, as its deadline nears or passes.
+    case roundDue = "round_due"
 
     /// The kinds one task's reminders take (the subject is its code).
     public static let ofTask: [ReminderKind] = [.taskDue, .taskDueToday, .taskOverdue]
     /// The kinds one figure's reminders take (the subject is "CODE PERIOD").
     public static let ofFigure: [ReminderKind] = [.figureDue, .figureOverdue]
+    /// The kinds one figure's round reminders take (the subject is "CODE PERIOD").
+    public static let ofRound: [ReminderKind] = [.roundDue]
     /// The kinds one strategy's reminders take (the subject is its name).
     public static let ofStrategy: [ReminderKind] = [.strategyRenewal]
 }
@@ -22,6 +26,9 @@ public struct ReminderSettings: Sendable, Equatable {
     public var taskLeadDays: [Int] = [28, 7, 1]
     /// Days overdue after which administrators are reminded as well.
     public var escalateAfterDays: Int = 14
+    /// Days before an open round's deadline to remind the owners of figures it still needs
+    /// (the day after it passes, once more, with the administrators).
+    public var roundLeadDays: [Int] = [7, 1]
     /// Days before a strategy's renewal date to remind who answers for it.
     public var strategyLeadDays: [Int] = [90, 28]
     /// Days after a period ends before its figure is due.
@@ -82,6 +89,15 @@ public enum ReminderRules {
         return overdue(.figureOverdue, due: due, today: today, settings: settings)
     }
 
+    /// A figure an open round still needs, by the round's deadline: at each lead time, and
+    /// once the day after the deadline (escalated to the administrators).
+    public static func round(deadline: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
+        let daysLeft = today.days(until: deadline)
+        if daysLeft < 0 { return ReminderStep(kind: .roundDue, step: "missed", dueDate: deadline, escalate: true) }
+        guard let lead = settings.roundLeadDays.filter({ $0 >= 0 }).sorted().first(where: { $0 >= daysLeft }) else { return nil }
+        return ReminderStep(kind: .roundDue, step: "\(lead)d", dueDate: deadline)
+    }
+
     /// A strategy or policy document with a renewal date.
     public static func strategy(renewal: CalendarDate, today: CalendarDate, settings: ReminderSettings) -> ReminderStep? {
         let daysLeft = today.days(until: renewal)
@@ -129,6 +145,17 @@ public struct ReminderText: Sendable, Equatable {
                 ? "\(subject) figure is due by \(step.dueDate)"
                 : "\(subject) figure is \(step.dueDate.days(until: today)) days overdue (due \(step.dueDate))",
             body: "Indicator \(code): \(title)\n\nPeriod \(period) ended \(period.end); its figure is due by \(step.dueDate).\nSubmit it with: bbcsctl figure submit \(code) \"\(period)\" VALUE --note TEXT")
+    }
+
+    /// A figure the open round for `meeting` still needs by `deadline`.
+    public static func round(code: String, title: String, period: Period, meeting: String, deadline: CalendarDate,
+                             today: CalendarDate) -> ReminderText {
+        let subject = "\(code) \(period)"
+        let days = today.days(until: deadline)
+        return ReminderText(
+            title: days < 0 ? "\(subject) figure missed the round's deadline of \(deadline) for \(meeting)"
+                            : "\(subject) figure is wanted by \(deadline) for \(meeting)",
+            body: "Indicator \(code): \(title)\n\nThe reporting round for \(period) closes on \(deadline) and reports to \(meeting); its figure is not in yet.\nSubmit it with: bbcsctl figure submit \(code) \"\(period)\" VALUE --note TEXT")
     }
 
     /// A strategy or policy document whose renewal date approaches or has passed.

@@ -16,11 +16,48 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
     public var sections: [Section]
     /// Risks linked to the tasks shown.
     public var risks: [RiskLine]
+    /// The reporting round of this period, if one was opened.
+    public var round: RoundLine?
+    /// Set in a published report: its number, who published it and when.
+    public var publication: PublicationLine?
+    /// Figures published reports showed that were corrected since the last publication.
+    public var restatements: [Restatement]
 
     public init(plan: String, planTitle: String, council: String, period: Period, asAt: CalendarDate, objective: String?,
-                summary: Summary, exceptions: Exceptions, sections: [Section], risks: [RiskLine]) {
+                summary: Summary, exceptions: Exceptions, sections: [Section], risks: [RiskLine], round: RoundLine? = nil,
+                publication: PublicationLine? = nil, restatements: [Restatement] = []) {
         self.plan = plan; self.planTitle = planTitle; self.council = council; self.period = period; self.asAt = asAt
         self.objective = objective; self.summary = summary; self.exceptions = exceptions; self.sections = sections; self.risks = risks
+        self.round = round; self.publication = publication; self.restatements = restatements
+    }
+
+    public struct RoundLine: Codable, Sendable, Equatable {
+        public var period: Period
+        public var deadline: CalendarDate
+        public var meeting: String
+        public init(_ round: ReportingRound) { period = round.period; deadline = round.deadline; meeting = round.meeting }
+    }
+
+    public struct PublicationLine: Codable, Sendable, Equatable {
+        public var number: String
+        public var publishedBy: String
+        public var publishedAt: String
+        public init(number: String, publishedBy: String, publishedAt: String) {
+            self.number = number; self.publishedBy = publishedBy; self.publishedAt = publishedAt
+        }
+    }
+
+    /// The risk scores the report shows, by risk id, as a publication keeps them.
+    public var reportedRiskScores: [String: Int] {
+        Dictionary(risks.compactMap { line in line.score.map { (line.id, $0) } }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The figures the report shows, as a publication keeps them.
+    public var reportedFigures: [ReportedFigure] {
+        sections.flatMap(\.indicators).compactMap { line in
+            guard let value = line.value, let revision = line.revision else { return nil }
+            return ReportedFigure(indicator: line.code, period: line.period, revision: revision, value: value, provisional: line.provisional)
+        }
     }
 
     public struct Summary: Codable, Sendable, Equatable {
@@ -31,8 +68,14 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         public var indicators: Int
         public var notSubmitted: Int
         public var slippedTasks: Int
-        public init(rag: [String: Int], tasks: [String: Int], indicators: Int, notSubmitted: Int, slippedTasks: Int) {
+        /// Figures reported that are provisional.
+        public var provisional: Int
+        /// Indicators with a year-end forecast, by its RAG.
+        public var forecastRAG: [String: Int]
+        public init(rag: [String: Int], tasks: [String: Int], indicators: Int, notSubmitted: Int, slippedTasks: Int, provisional: Int = 0,
+                    forecastRAG: [String: Int] = [:]) {
             self.rag = rag; self.tasks = tasks; self.indicators = indicators; self.notSubmitted = notSubmitted; self.slippedTasks = slippedTasks
+            self.provisional = provisional; self.forecastRAG = forecastRAG
         }
     }
 
@@ -43,8 +86,11 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         public var notSubmitted: [String]
         public var overdueTasks: [String]
         public var slippedTasks: [String]
-        public init(red: [String], notSubmitted: [String], overdueTasks: [String], slippedTasks: [String]) {
+        /// Risks whose score rose since the previous published report.
+        public var risksUp: [String]
+        public init(red: [String], notSubmitted: [String], overdueTasks: [String], slippedTasks: [String], risksUp: [String] = []) {
             self.red = red; self.notSubmitted = notSubmitted; self.overdueTasks = overdueTasks; self.slippedTasks = slippedTasks
+            self.risksUp = risksUp
         }
     }
 
@@ -96,16 +142,25 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         public var validated: Bool
         public var late: Bool
         public var revision: Int?
+        /// The figure is an estimate still to be confirmed.
+        public var provisional: Bool
+        /// The owner's forecast of the year-end outturn, with the year's target and its RAG
+        /// ("RAG forecast" beside `rag`, "RAG now"); absent without a forecast.
+        public var forecast: Double?
+        public var annualTarget: Double?
+        public var forecastRAG: RAG?
         public var chart: [Point]
         public init(code: String, title: String, category: IndicatorCategory, objective: String?, unit: IndicatorUnit, polarity: Polarity,
                     frequency: Frequency, ownerPost: String, period: Period, value: Double?, dueDate: CalendarDate?, overdue: Bool,
                     target: Double?, rag: RAG, sincePrevious: Travel?, sinceYearEarlier: Travel?, yearToDate: Double?,
-                    commentary: String?, validated: Bool, late: Bool, revision: Int?, chart: [Point]) {
+                    commentary: String?, validated: Bool, late: Bool, revision: Int?, provisional: Bool = false, forecast: Double? = nil,
+                    annualTarget: Double? = nil, forecastRAG: RAG? = nil, chart: [Point]) {
             self.code = code; self.title = title; self.category = category; self.objective = objective; self.unit = unit
             self.polarity = polarity; self.frequency = frequency; self.ownerPost = ownerPost; self.period = period; self.value = value
             self.dueDate = dueDate; self.overdue = overdue; self.target = target; self.rag = rag; self.sincePrevious = sincePrevious
             self.sinceYearEarlier = sinceYearEarlier; self.yearToDate = yearToDate; self.commentary = commentary
-            self.validated = validated; self.late = late; self.revision = revision; self.chart = chart
+            self.validated = validated; self.late = late; self.revision = revision; self.provisional = provisional
+            self.forecast = forecast; self.annualTarget = annualTarget; self.forecastRAG = forecastRAG; self.chart = chart
         }
     }
 
@@ -130,13 +185,38 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// One risk of the register with its latest score and how it moved since the previous
+    /// published report.
     public struct RiskLine: Codable, Sendable, Equatable {
-        public var task: String
-        public var threat: String
+        public var id: String
+        public var kind: RiskKind
+        public var title: String
+        public var mitigation: String?
+        /// The linked key tasks.
+        public var tasks: [String]
         public var strategicRisks: [Int]
-        public var mitigation: String
-        public init(task: String, threat: String, strategicRisks: [Int], mitigation: String) {
-            self.task = task; self.threat = threat; self.strategicRisks = strategicRisks; self.mitigation = mitigation
+        public var likelihood: Int?
+        public var impact: Int?
+        public var score: Int?
+        public var band: String?
+        public var reviewNote: String?
+        public var reviewedBy: String?
+        public var reviewedAt: String?
+        /// The score the previous published report showed.
+        public var previousScore: Int?
+        public var movement: RiskMovement?
+        /// A linked key task is overdue: such risks come first.
+        public var linkedToOverdueTask: Bool
+
+        public init(_ entry: RiskEntry, previousScore: Int?, linkedToOverdueTask: Bool) {
+            id = entry.id; kind = entry.kind; title = entry.title; mitigation = entry.mitigation; tasks = entry.tasks
+            strategicRisks = entry.strategicRisks
+            let review = entry.review
+            likelihood = review?.likelihood; impact = review?.impact; score = review?.score; band = review?.band
+            reviewNote = review?.note; reviewedBy = review?.by; reviewedAt = review?.at
+            self.previousScore = previousScore
+            movement = RiskUseCases.movement(review?.score, since: previousScore)
+            self.linkedToOverdueTask = linkedToOverdueTask
         }
     }
 }

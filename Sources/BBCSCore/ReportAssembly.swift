@@ -2,8 +2,11 @@ extension PerformanceReport {
     /// The performance report for `period` (one objective's, or the whole plan's) from the plan
     /// as the daemon holds it: `indicators` and `tasks` in the plan's order, of any plan; only
     /// `plan`'s are reported.
+    /// `cycle` gives the round of the period, the restatements since the last publication and
+    /// the scores that publication showed; `register` the risks, scored by `cycle`'s reviews.
     public static func assemble(plan: ReportedPlan, indicators: [IndicatorState], tasks: [TaskState], period: Period,
-                                objective: String?, today: CalendarDate, graceDays: Int) throws -> PerformanceReport {
+                                objective: String?, today: CalendarDate, graceDays: Int, cycle: CycleState = CycleState(),
+                                register: RiskRegister = RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: [])) throws -> PerformanceReport {
         try FigureRules.checkWithinPlan(period, firstYear: plan.firstYear, lastYear: plan.lastYear)
         if let objective, !plan.objectives.contains(where: { $0.code == objective }) {
             throw StoreError.notFound(kind: "objective", key: objective)
@@ -38,7 +41,8 @@ extension PerformanceReport {
                 sinceYearEarlier: status?.sinceYearEarlier,
                 yearToDate: frequency == .quarterly ? Performance.yearToDate(at: reported, unit: unit, values: values) : nil,
                 commentary: figure?.note, validated: figure?.validatedBy != nil, late: figure?.late ?? false,
-                revision: figure?.revision, chart: baseline + sofar)
+                revision: figure?.revision, provisional: figure?.provisional ?? false, forecast: figure?.forecast,
+                annualTarget: status?.annualTarget, forecastRAG: status?.forecastRAG, chart: baseline + sofar)
         }
 
         // Key tasks with slippage, latest note and risks.
@@ -50,9 +54,15 @@ extension PerformanceReport {
                 targetText: t.targetText, overdueDays: t.overdue ? t.targetDate.map { $0.days(until: today) } : nil,
                 slippage: task.slippage, responsiblePosts: t.responsiblePosts, latestNote: task.latestNote)
         }
-        let risks = shownTasks.flatMap { task in
-            task.risks.map { RiskLine(task: task.code, threat: $0.threat, strategicRisks: $0.strategicRisks, mitigation: $0.mitigation) }
-        }
+        // The register's risks linked to the tasks shown (all of them for the whole plan), those
+        // of overdue tasks first, each against the score the previous published report showed.
+        let publications = cycle.publications(plan: plan.code)
+        let previous = publications.last?.riskScores ?? [:]
+        let shownCodes = Set(taskLines.map(\.code)), overdue = Set(taskLines.filter { $0.overdueDays != nil }.map(\.code))
+        let entries = RiskEntry.register(risks: register, tasks: tasks, planID: plan.id, reviews: cycle.reviews)
+            .filter { objective == nil || $0.tasks.contains(where: shownCodes.contains) }
+        let riskLines = entries.map { RiskLine($0, previousScore: previous[$0.id], linkedToOverdueTask: $0.tasks.contains(where: overdue.contains)) }
+        let risks = riskLines.filter(\.linkedToOverdueTask) + riskLines.filter { !$0.linkedToOverdueTask }
 
         // Sections: each objective's CSIs and tasks, then the other categories.
         var sections: [Section] = []
@@ -71,8 +81,11 @@ extension PerformanceReport {
         let unplaced = lines.filter { !placed.contains($0.code) }
         if !unplaced.isEmpty { sections.append(.init(key: "other", title: "Other indicators", indicators: unplaced, tasks: [])) }
 
-        var rag: [String: Int] = [:]
-        for line in lines { rag[line.rag.rawValue, default: 0] += 1 }
+        var rag: [String: Int] = [:], forecastRAG: [String: Int] = [:]
+        for line in lines {
+            rag[line.rag.rawValue, default: 0] += 1
+            if let forecast = line.forecastRAG { forecastRAG[forecast.rawValue, default: 0] += 1 }
+        }
         var byStatus: [String: Int] = [:]
         for task in taskLines { byStatus[task.status.rawValue, default: 0] += 1 }
         byStatus["overdue"] = taskLines.filter { $0.overdueDays != nil }.count
@@ -80,11 +93,15 @@ extension PerformanceReport {
             red: lines.filter { $0.rag == .red }.map(\.code),
             notSubmitted: lines.filter(\.overdue).map(\.code),
             overdueTasks: taskLines.filter { $0.overdueDays != nil }.map(\.code),
-            slippedTasks: taskLines.filter { $0.slippage.times > 0 }.map(\.code))
+            slippedTasks: taskLines.filter { $0.slippage.times > 0 }.map(\.code),
+            risksUp: risks.filter { $0.movement == .up }.map(\.id))
         return PerformanceReport(
             plan: plan.code, planTitle: plan.title, council: plan.council, period: period, asAt: today, objective: objective,
             summary: .init(rag: rag, tasks: byStatus, indicators: lines.count, notSubmitted: exceptions.notSubmitted.count,
-                           slippedTasks: exceptions.slippedTasks.count),
-            exceptions: exceptions, sections: sections, risks: risks)
+                           slippedTasks: exceptions.slippedTasks.count, provisional: lines.filter(\.provisional).count,
+                           forecastRAG: forecastRAG),
+            exceptions: exceptions, sections: sections, risks: risks,
+            round: cycle.round(plan: plan.code, period: period).map(RoundLine.init),
+            restatements: CycleState.restatements(of: publications, indicators: indicators, unlisted: true))
     }
 }

@@ -43,9 +43,11 @@ public struct FigureStore: Sendable {
         } else {
             written = """
                 written AS (
-                    INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late)
+                    INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late,
+                                         provisional, forecast)
                     SELECT \(d.indicatorID)::bigint, \(d.period)::text, \(r.revision)::integer, \(r.value)::numeric, \(r.note)::text,
-                           \(r.reason)::text, \(p.login)::text, \(p.uid)::bigint, \(timestamp(actor.recordedAt)), \(r.late)::boolean
+                           \(r.reason)::text, \(p.login)::text, \(p.uid)::bigint, \(timestamp(actor.recordedAt)), \(r.late)::boolean,
+                           \(r.provisional)::boolean, \(r.forecast)::numeric
                     FROM allowed RETURNING id)
                 """
         }
@@ -175,7 +177,8 @@ func revisionQuery(currentOnly: Bool = false) -> PGQuery {
     let distinct: PGQuery = currentOnly ? "DISTINCT ON (f.indicator_id, f.period) " : ""
     return """
         SELECT \(distinct)f.indicator_id AS owner, f.period, f.revision, f.value, f.note, f.reason, f.submitted_by,
-               \(londonTime("f.submitted_at")) AS submitted_at, f.late, v.validated_by, \(londonTime("v.validated_at")) AS validated_at
+               \(londonTime("f.submitted_at")) AS submitted_at, f.late, v.validated_by, \(londonTime("v.validated_at")) AS validated_at,
+               f.provisional, f.forecast
         FROM figures f LEFT JOIN figure_validations v ON v.figure_id = f.id
         """
 }

@@ -9,7 +9,7 @@ public enum PlanStateLoader {
     public static func snapshot(_ db: PGConnection) throws -> PlanSnapshot {
         try db.repeatableRead {
             PlanSnapshot(seq: try ChangeLog.latest(db), indicators: try indicators(nil, db), tasks: try tasks(nil, db),
-                         directory: try directory(db), outline: try outline(db))
+                         directory: try directory(db), outline: try outline(db), cycle: try cycle(db))
         }
     }
 
@@ -18,15 +18,40 @@ public enum PlanStateLoader {
         public var indicators: [IndicatorState]?
         public var tasks: [TaskState]?
         public var directory: DirectoryState?
+        public var cycle: CycleState?
     }
 
-    /// The indicators and tasks with these ids (none asked when empty) and, if asked, the directory.
-    public static func reload(indicatorIDs: [Int], taskIDs: [Int], directory withDirectory: Bool, _ db: PGConnection) throws -> Reload {
+    /// The indicators and tasks with these ids (none asked when empty) and, if asked, the
+    /// directory and the reporting cycle.
+    public static func reload(indicatorIDs: [Int], taskIDs: [Int], directory withDirectory: Bool, cycle withCycle: Bool = false,
+                              _ db: PGConnection) throws -> Reload {
         try db.repeatableRead {
             Reload(indicators: indicatorIDs.isEmpty ? nil : try indicators(indicatorIDs, db),
                    tasks: taskIDs.isEmpty ? nil : try tasks(taskIDs, db),
-                   directory: withDirectory ? try directory(db) : nil)
+                   directory: withDirectory ? try directory(db) : nil,
+                   cycle: withCycle ? try cycle(db) : nil)
         }
+    }
+
+    /// The reporting cycle: every round, newest period first, and every published report
+    /// (without its documents), oldest first.
+    public static func cycle(_ db: PGConnection) throws -> CycleState {
+        CycleState(rounds: try db.rows(ReportingRound.self, """
+            SELECT r.id, p.code AS plan, r.period, \(isoDate("r.deadline")) AS deadline, r.meeting, r.opened_by, \(londonTime("r.opened_at")) AS opened_at,
+                   r.closed_by, \(londonTime("r.closed_at")) AS closed_at, r.close_reason, r.forced
+            FROM rounds r JOIN plans p ON p.id = r.plan_id ORDER BY r.period DESC, r.id DESC
+            """), published: try db.rows(Publication.self, """
+            SELECT pr.number, p.code AS plan, r.period, r.meeting, pr.published_by, \(londonTime("pr.published_at")) AS published_at,
+                   pr.json_sha256, pr.html_sha256, pr.risk_scores, pr.restatements,
+                   coalesce((SELECT json_agg(json_build_object('indicator', i.code, 'period', f.period, 'revision', f.revision,
+                                                               'value', f.value, 'provisional', f.provisional) ORDER BY i.plan_id, i.position, f.period)
+                             FROM published_figures f JOIN indicators i ON i.id = f.indicator_id WHERE f.report_id = pr.id), '[]') AS figures
+            FROM published_reports pr JOIN rounds r ON r.id = pr.round_id JOIN plans p ON p.id = r.plan_id ORDER BY pr.id
+            """), reviews: Dictionary(try db.rows(RiskReview.self, """
+            SELECT DISTINCT ON (rr.plan_id, rr.risk) rr.risk, rr.likelihood, rr.impact, rr.score, rr.band, rr.note, rr.reviewed_by AS "by",
+                   \(londonTime("rr.reviewed_at")) AS "at"
+            FROM risk_reviews rr ORDER BY rr.plan_id, rr.risk, rr.id DESC
+            """).map { ($0.risk, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     private struct Named: Decodable {

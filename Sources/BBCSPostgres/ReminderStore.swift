@@ -158,6 +158,25 @@ public struct ReminderStore: Sendable {
             }
         }
 
+        // Open rounds chase the figures they still need by their deadline.
+        let cycle = try PlanStateLoader.cycle(db)
+        if let plan = try PlanStateLoader.reportedPlan(db) {
+            let indicators = try PlanStateLoader.indicators(nil, db)
+            for round in cycle.open(plan: plan.code) {
+                for missing in RoundProgress(round: round, planID: plan.id, indicators: indicators).missing {
+                    let subject = "\(missing.indicator) \(missing.period)"
+                    schedule.track(subject, ReminderKind.ofRound, from: round.deadline)
+                    guard let step = ReminderRules.round(deadline: round.deadline, today: today, settings: settings),
+                          let owner = indicators.first(where: { $0.code == missing.indicator })?.ownerPostID else { continue }
+                    schedule.due.append(Candidate(
+                        step: step, subject: subject,
+                        text: .round(code: missing.indicator, title: missing.title, period: missing.period, meeting: round.meeting,
+                                     deadline: round.deadline, today: today),
+                        posts: [owner]))
+                }
+            }
+        }
+
         let strategies = try db.rows(StrategyRow.self, """
             SELECT s.name, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                    coalesce((SELECT array_agg(r.post_id ORDER BY r.position) FROM strategy_responsible r

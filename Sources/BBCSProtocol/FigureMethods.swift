@@ -15,6 +15,8 @@ public struct FigureSubmitRequest: RequestType {
         ParameterInfo("period", "period", required: true, "\"2025/26\" for annual indicators, \"2025/26 Q2\" for quarterly"),
         ParameterInfo("value", "number", required: true, "counts: whole numbers from 0 to 2^53 - 1; percentages: from 0 to 1000000"),
         ParameterInfo("note", "string", maxLength: InputBounds.textLength, "commentary; required when the figure is red"),
+        ParameterInfo("provisional", "boolean", "an estimate to be confirmed (a provisional out-turn); reports mark it"),
+        ParameterInfo("forecast", "number", "quarterly indicators: the forecast year-end outturn, judged against the year's target"),
     ]
     public static let access = Access.owner
     public static let mutates = true
@@ -22,8 +24,10 @@ public struct FigureSubmitRequest: RequestType {
     public var period: Period
     public var value: Double
     public var note: String?
-    public init(code: String, period: Period, value: Double, note: String? = nil) {
-        self.code = code; self.period = period; self.value = value; self.note = note
+    public var provisional: Bool?
+    public var forecast: Double?
+    public init(code: String, period: Period, value: Double, note: String? = nil, provisional: Bool? = nil, forecast: Double? = nil) {
+        self.code = code; self.period = period; self.value = value; self.note = note; self.provisional = provisional; self.forecast = forecast
     }
     public typealias Response = FigureResult
 }
@@ -34,21 +38,27 @@ public struct FigureCorrectRequest: RequestType {
     public static let parameters = [
         ParameterInfo("code", "string", required: true, "indicator code"),
         ParameterInfo("period", "period", required: true, "the period corrected"),
-        ParameterInfo("value", "number", required: true, "the corrected value"),
+        ParameterInfo("value", "number", "the corrected value; left out, the current one (to change only the marks)"),
         ParameterInfo("reason", "string", required: true, maxLength: InputBounds.textLength, "why the figure changed"),
         ParameterInfo("revision", "integer", required: true, range: 1...Int(Int32.max), "the current revision being corrected; a stale one is a conflict"),
         ParameterInfo("note", "string", maxLength: InputBounds.textLength, "new commentary; the previous revision's is kept when left out"),
+        ParameterInfo("provisional", "boolean", "false finalises a provisional figure, true marks it provisional; left out, kept"),
+        ParameterInfo("forecast", "number", "a new year-end forecast (quarterly indicators); left out, kept"),
     ]
     public static let access = Access.owner
     public static let mutates = true
     public var code: String
     public var period: Period
-    public var value: Double
+    public var value: Double?
     public var reason: String
     public var revision: Int
     public var note: String?
-    public init(code: String, period: Period, value: Double, reason: String, revision: Int, note: String? = nil) {
+    public var provisional: Bool?
+    public var forecast: Double?
+    public init(code: String, period: Period, value: Double?, reason: String, revision: Int, note: String? = nil,
+                provisional: Bool? = nil, forecast: Double? = nil) {
         self.code = code; self.period = period; self.value = value; self.reason = reason; self.revision = revision; self.note = note
+        self.provisional = provisional; self.forecast = forecast
     }
     public typealias Response = FigureResult
 }

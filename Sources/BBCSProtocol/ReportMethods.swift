@@ -13,3 +13,50 @@ public struct ReportRequest: RequestType {
     public init(period: Period, objective: String? = nil) { self.period = period; self.objective = objective }
     public typealias Response = PerformanceReport
 }
+
+public struct ReportPublishRequest: RequestType {
+    public static let method = "report.publish"
+    public static let summary = "Freeze a round's report for its meeting: JSON and HTML kept byte for byte with their SHA-256, under a citable number."
+    public static let parameters = [
+        ParameterInfo("round", "period", required: true, "the round's period, e.g. \"2025/26 Q2\""),
+    ]
+    public static let access = Access.admin
+    public static let mutates = true
+    public var round: Period
+    public init(round: Period) { self.round = round }
+    public typealias Response = Publication
+}
+
+public struct ReportShowRequest: RequestType {
+    public static let method = "report.show"
+    public static let summary = "A published report exactly as it was frozen, with the restatements of its figures since."
+    public static let parameters = [
+        ParameterInfo("number", "string", required: true, "the report's number, e.g. CS-2025/26-Q2-1"),
+    ]
+    public static let access = Access.registered
+    public var number: String
+    public init(number: String) { self.number = number }
+    public struct Response: Codable, Sendable, Equatable {
+        public var publication: Publication
+        /// The report's JSON and HTML, byte for byte as published.
+        public var json: String
+        public var html: String
+        /// Corrections since of the figures it showed.
+        public var restatements: [Restatement]
+        public init(publication: Publication, json: String, html: String, restatements: [Restatement]) {
+            self.publication = publication; self.json = json; self.html = html; self.restatements = restatements
+        }
+    }
+}
+
+public struct ReportListRequest: RequestType {
+    public static let method = "report.list"
+    public static let summary = "Every published report, oldest first, with its meeting, publisher and digests."
+    public static let parameters: [ParameterInfo] = []
+    public static let access = Access.registered
+    public init() {}
+    public struct Response: Codable, Sendable, Equatable {
+        public var reports: [Publication]
+        public init(reports: [Publication]) { self.reports = reports }
+    }
+}

@@ -65,9 +65,9 @@ public enum WatchKind: String, Codable, Sendable, CaseIterable {
     public var detailKeys: Set<String> {
         switch self {
         case .figureSubmitted, .figureValidated:
-            ["indicator", "objective", "ownerPost", "period", "revision", "value", "late"]
+            ["indicator", "objective", "ownerPost", "period", "revision", "value", "late", "provisional", "forecast"]
         case .figureCorrected:
-            ["indicator", "objective", "ownerPost", "period", "revision", "value", "previousValue", "late", "reason"]
+            ["indicator", "objective", "ownerPost", "period", "revision", "value", "previousValue", "late", "reason", "provisional", "forecast"]
         case .targetSet:
             ["indicator", "objective", "ownerPost", "period", "value", "tolerance"]
         case .taskUpdated, .taskRescheduled:

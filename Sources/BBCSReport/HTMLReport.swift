@@ -30,6 +30,7 @@ struct HTMLReport {
             <header>
             <h1>\(escape(title))</h1>
             <p class="meta">\(escape(report.council)). As at \(report.asAt).\(report.objective.map { " Objective \(escape($0)) only." } ?? "")</p>
+            \(Words.cycle(report).map { "<p class=\"meta\">\(escape($0))</p>" } ?? "")
             </header>
             <section class="summary" aria-labelledby="summary">
             <h2 id="summary">Summary</h2>
@@ -38,17 +39,27 @@ struct HTMLReport {
             \(tile("Figures overdue", "\(s.notSubmitted)", "past their due date, not submitted"))
             \(tile("Key tasks overdue", "\(s.tasks["overdue"] ?? 0)", Words.counts(s.tasks, order: Words.statusOrder)))
             \(tile("Key tasks slipped", "\(s.slippedTasks)", "target date moved later"))
+            \(s.provisional > 0 ? tile("Provisional figures", "\(s.provisional)", "estimates still to be confirmed") : "")
+            \(s.forecastRAG.isEmpty ? "" : tile("Year-end forecasts", "\(s.forecastRAG.values.reduce(0, +))",
+                                                Words.counts(s.forecastRAG, order: Words.ragOrder)))
             </div>
             \(exceptions())
             </section>
 
             """
+        if !report.restatements.isEmpty {
+            html += "<section aria-labelledby=\"restatements\"><h2 id=\"restatements\">Restatements</h2>\n"
+            html += table(caption: "Figures published reports showed, corrected since the last publication",
+                          headers: ["Indicator", "Period", "Reported to", "Reported", "Restated", "Reason", "By"],
+                          rows: report.restatements.map { Words.restatement($0).map(escape) })
+            html += "</section>\n"
+        }
         for section in report.sections { html += self.section(section) }
         if !report.risks.isEmpty {
-            html += "<section aria-labelledby=\"risks\"><h2 id=\"risks\">Risks linked to these tasks</h2>\n"
-            html += table(caption: "Risks of the key tasks shown", headers: ["Task", "Strategic risks", "Threat", "Mitigation"],
-                          rows: report.risks.map { [escape($0.task), escape($0.strategicRisks.map(String.init).joined(separator: ", ")),
-                                                    escape($0.threat), escape($0.mitigation)] })
+            html += "<section aria-labelledby=\"risks\"><h2 id=\"risks\">Risks</h2>\n"
+            html += table(caption: "Risks scored likelihood x impact, movement since the previous published report; risks of overdue tasks first",
+                          headers: ["Risk", "Score", "Band", "Movement", "Tasks", "Risk", "Mitigation"],
+                          rows: report.risks.map { Words.risk($0).map(escape) })
             html += "</section>\n"
         }
         html += "<footer><p>Produced by bbcs from live data. RAG: ● green met target, ▲ amber within tolerance, ■ red beyond, ○ grey no figure or target.</p></footer>\n</body>\n</html>\n"
@@ -59,37 +70,63 @@ struct HTMLReport {
         "<div class=\"tile\"><span class=\"number\">\(escape(number))</span><span class=\"label\">\(escape(label))</span><span class=\"detail\">\(escape(detail))</span></div>"
     }
 
+    /// The exceptions as tables members can scan: red indicators with the owner's commentary,
+    /// overdue and slipped tasks, risks that moved up; then the overdue figures by owner; then
+    /// the key to the symbols.
     private func exceptions() -> String {
         let e = report.exceptions
         var html = "<h2>Exceptions</h2>\n"
-        if e.red.isEmpty && e.notSubmitted.isEmpty && e.overdueTasks.isEmpty && e.slippedTasks.isEmpty { return html + "<p>None.</p>\n" }
-        if !e.red.isEmpty {
-            html += "<h3>Red indicators</h3>\n<ul>\n"
-            for code in e.red { if let i = indicators[code] {
-                html += "<li>\(badge(i.rag)) <a href=\"#\(anchor(i.code))\">\(escape(i.code))</a> \(escape(i.title)), \(i.period): "
-                    + "\(escape(Words.value(i.value, i.unit))) against \(escape(Words.value(i.target, i.unit))). "
-                    + "<em>\(escape(i.ownerPost))</em>: \(escape(i.commentary ?? "no commentary"))</li>\n"
-            } }
-            html += "</ul>\n"
-        }
-        if !e.overdueTasks.isEmpty || !e.slippedTasks.isEmpty {
-            html += "<h3>Overdue and slipped key tasks</h3>\n<ul>\n"
-            for code in e.overdueTasks { if let t = tasks[code] {
-                html += "<li><strong>\(escape(t.code))</strong> \(t.overdueDays ?? 0) days overdue (due \(t.targetDate?.description ?? "-"), "
-                    + "\(escape(Words.status(t.status))), \(t.progress)% done): \(escape(t.action))</li>\n"
-            } }
-            for code in e.slippedTasks where !e.overdueTasks.contains(code) { if let t = tasks[code] {
-                html += "<li><strong>\(escape(t.code))</strong> slipped \(t.slippage.times) time(s), \(t.slippage.days) days; "
-                    + "now due \(t.targetDate?.description ?? "undated"): \(escape(t.action))</li>\n"
-            } }
-            html += "</ul>\n"
+        var rows: [[String]] = []
+        for code in e.red { if let i = indicators[code] {
+            rows.append(["Red indicator", "\(badge(i.rag)) <a href=\"#\(anchor(i.code))\">\(escape(i.code))</a> \(escape(i.title)), \(i.period)",
+                         escape("\(Words.value(i.value, i.unit)) against \(Words.value(i.target, i.unit))"), escape(i.ownerPost),
+                         escape(i.commentary ?? "no commentary")])
+        } }
+        for code in e.overdueTasks { if let t = tasks[code] {
+            rows.append(["Overdue key task", "<strong>\(escape(t.code))</strong> \(escape(t.action))",
+                         escape("\(t.overdueDays ?? 0) days past \(t.targetDate?.description ?? "-"), \(Words.status(t.status)), \(t.progress)% done"),
+                         escape(t.responsiblePosts.joined(separator: "; ")), escape(t.latestNote ?? "-")])
+        } }
+        for code in e.slippedTasks where !e.overdueTasks.contains(code) { if let t = tasks[code] {
+            rows.append(["Slipped key task", "<strong>\(escape(t.code))</strong> \(escape(t.action))",
+                         escape("moved \(t.slippage.times) time(s), \(t.slippage.days) days; now due \(t.targetDate?.description ?? "undated")"),
+                         escape(t.responsiblePosts.joined(separator: "; ")), escape(t.latestNote ?? "-")])
+        } }
+        let risks = Dictionary(report.risks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for id in e.risksUp { if let r = risks[id] {
+            rows.append(["Risk up", "<strong>\(escape(r.id))</strong> \(escape(r.title))",
+                         escape("\(r.score ?? 0) (\(r.band ?? "-")), \(Words.movement(r.movement, previous: r.previousScore))"),
+                         escape(r.reviewedBy ?? "-"), escape(r.reviewNote ?? "-")])
+        } }
+        if rows.isEmpty && e.notSubmitted.isEmpty {
+            html += "<p>None.</p>\n"
+        } else if !rows.isEmpty {
+            html += table(caption: "Exceptions: red indicators, overdue and slipped key tasks, risks that moved up",
+                          headers: ["Exception", "What", "Status", "Owner", "Commentary"], rows: rows)
         }
         if !e.notSubmitted.isEmpty {
-            html += "<h3>Figures overdue (\(e.notSubmitted.count))</h3>\n<p class=\"compact\">"
-            html += e.notSubmitted.compactMap { indicators[$0] }.map { "\(escape($0.code)) \($0.period) (due \($0.dueDate?.description ?? "-"))" }
-                .joined(separator: "; ")
-            html += "</p>\n"
+            let owed = e.notSubmitted.compactMap { indicators[$0] }
+            var byOwner: [String: [PerformanceReport.IndicatorLine]] = [:]
+            for line in owed { byOwner[line.ownerPost, default: []].append(line) }
+            html += "<h3>Figures overdue (\(owed.count)), by owner</h3>\n"
+            html += table(caption: "Figures past their due date and not submitted, by owner", headers: ["Owner", "Indicator", "Period", "Due"],
+                          rows: byOwner.keys.sorted().flatMap { owner in
+                              byOwner[owner]!.map { line in
+                                  [escape(owner), "\(escape(line.code)) \(escape(line.title))", escape(line.period.description),
+                                   escape(line.dueDate?.description ?? "-")]
+                              }
+                          })
         }
+        html += """
+            <h3>Key to the symbols</h3>
+            <ul class="key">
+            <li>\(badge(.green)) met or better than target; \(badge(.amber)) missed by no more than the tolerance; \(badge(.red)) missed by more; \(badge(.grey)) no figure or no target</li>
+            <li>RAG now is the period's figure against its target; the year-end forecast's RAG is the owner's forecast against the year's target</li>
+            <li>↑ improving, ↓ worsening, → unchanged (↑ up and ↓ down where the plan sets no direction); "(provisional)": an estimate still to be confirmed</li>
+            <li>Risks: ↑ up, ↓ down, → unchanged since the previous published report, ★ new (not scored then)</li>
+            </ul>
+
+            """
         return html
     }
 
@@ -104,13 +141,14 @@ struct HTMLReport {
                 <dl>
                 <dt>\(i.period)</dt><dd>\(escape(Words.figure(i)))\(i.validated ? " <span class=\"tag\">validated</span>" : "")\(i.late ? " <span class=\"tag\">late</span>" : "")</dd>
                 <dt>Target</dt><dd>\(escape(Words.value(i.target, i.unit)))</dd>
-                <dt>vs previous</dt><dd>\(escape(Words.travel(i.sincePrevious)))</dd>
+                \(forecast(i))<dt>vs previous</dt><dd>\(escape(Words.travel(i.sincePrevious)))</dd>
                 <dt>vs year ago</dt><dd>\(escape(Words.travel(i.sinceYearEarlier)))</dd>
                 \(i.frequency == .quarterly ? "<dt>Year to date</dt><dd>\(escape(Words.value(i.yearToDate, i.unit)))</dd>" : "")
                 <dt>Owner</dt><dd>\(escape(i.ownerPost))</dd>
                 </dl>
                 \(Chart(line: i).svg())
                 </div>
+                \(chartData(i))
                 \(i.commentary.map { "<p class=\"commentary\"><strong>Commentary:</strong> \(escape($0))</p>" } ?? "")
                 </article>
 
@@ -135,6 +173,22 @@ struct HTMLReport {
             html += "<tr>" + row.enumerated().map { $0.offset == 0 ? "<th scope=\"row\">\($0.element)</th>" : "<td>\($0.element)</td>" }.joined() + "</tr>\n"
         }
         return html + "</tbody>\n</table>\n"
+    }
+
+    /// The year-end forecast and its status beside the quarter's; nothing without a forecast.
+    private func forecast(_ i: PerformanceReport.IndicatorLine) -> String {
+        guard let forecast = i.forecast, let rag = i.forecastRAG else { return "" }
+        return "<dt>Year-end forecast</dt><dd>\(escape(Words.value(forecast, i.unit))) against \(escape(Words.value(i.annualTarget, i.unit))) \(badge(rag))</dd>\n"
+    }
+
+    /// The chart's figures as a table, folded under a summary for those who want the numbers.
+    private func chartData(_ i: PerformanceReport.IndicatorLine) -> String {
+        guard !i.chart.isEmpty else { return "" }
+        return "<details><summary>Data of the chart of \(escape(i.code))</summary>\n"
+            + table(caption: "\(i.code): figures and targets by period", headers: ["Period", "Figure", "Target", "Source"],
+                    rows: i.chart.map { [escape($0.label), escape(Words.value($0.actual, i.unit)), escape(Words.value($0.target, i.unit)),
+                                         $0.baseline ? "plan baseline" : "submitted"] })
+            + "</details>\n"
     }
 
     private func badge(_ rag: RAG) -> String {

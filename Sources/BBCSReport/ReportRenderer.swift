@@ -52,7 +52,7 @@ enum Words {
     static func status(_ status: TaskStatus) -> String { status.rawValue.replacingOccurrences(of: "_", with: " ") }
 
     static func figure(_ line: PerformanceReport.IndicatorLine) -> String {
-        if let figure = line.value { return value(figure, line.unit) }
+        if let figure = line.value { return value(figure, line.unit) + (line.provisional ? " (provisional)" : "") }
         guard let due = line.dueDate else { return "not submitted" }
         return line.overdue ? "not submitted (was due \(due))" : "not yet due (due \(due))"
     }
@@ -60,6 +60,43 @@ enum Words {
     static func flags(_ line: PerformanceReport.IndicatorLine) -> String {
         [line.validated ? "validated" : nil, line.late ? "late" : nil, (line.revision ?? 1) > 1 ? "revised" : nil]
             .compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// The year-end forecast with its RAG against the year's target, or "-" without one.
+    static func forecast(_ line: PerformanceReport.IndicatorLine) -> String {
+        guard let forecast = line.forecast, let rag = line.forecastRAG else { return "-" }
+        return "\(value(forecast, line.unit)) \(self.rag(rag))"
+    }
+
+    /// The round and publication a report belongs to, as one sentence; nil for neither.
+    static func cycle(_ report: PerformanceReport) -> String? {
+        let round = report.round.map { "Reporting round \($0.period) for \($0.meeting), figures wanted by \($0.deadline)." }
+        let published = report.publication.map { "Published as \($0.number) by \($0.publishedBy) at \($0.publishedAt)." }
+        let parts = [round, published].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: " ")
+    }
+
+    /// A restatement's cells: indicator, period, report and meeting, reported, restated, reason, by.
+    static func restatement(_ r: Restatement) -> [String] {
+        [r.indicator, r.period.description, "\(r.report) (\(r.meeting))", "\(FigureRules.format(r.reportedValue)) (rev \(r.reportedRevision))",
+         "\(FigureRules.format(r.restatedValue)) (rev \(r.revision))", r.reason ?? "-", "\(r.by), \(r.at)"]
+    }
+
+    /// A risk's cells: id, score, band, movement, tasks, title, mitigation.
+    static func risk(_ r: PerformanceReport.RiskLine) -> [String] {
+        [r.id + (r.linkedToOverdueTask ? " (task overdue)" : ""), r.score.map { "\($0) (\(r.likelihood ?? 0) x \(r.impact ?? 0))" } ?? "-",
+         r.band ?? "unscored", movement(r.movement, previous: r.previousScore), r.tasks.joined(separator: ", "), r.title, r.mitigation ?? "-"]
+    }
+
+    /// Movement with an arrow as well as a word.
+    static func movement(_ movement: RiskMovement?, previous: Int?) -> String {
+        switch movement {
+        case .up?: return "↑ up from \(previous ?? 0)"
+        case .down?: return "↓ down from \(previous ?? 0)"
+        case .unchanged?: return "→ unchanged"
+        case .new?: return "★ new"
+        case nil: return "-"
+        }
     }
 
     static func slippage(_ s: Slippage) -> String { s.times == 0 ? "-" : "\(s.times)× (\(s.days) days)" }
@@ -119,15 +156,23 @@ struct TextReport {
         let s = report.summary
         heading("\(report.planTitle): performance report \(report.period)", 1)
         out.append("\(report.council). As at \(report.asAt)." + (report.objective.map { " Objective \($0) only." } ?? ""))
+        if let line = Words.cycle(report) { out.append(line) }
         out.append("")
         heading("Summary", 2)
         item("Indicators: \(s.indicators) (\(Words.counts(s.rag, order: Words.ragOrder))); figures overdue and not submitted: \(s.notSubmitted).")
+        if s.provisional > 0 { item("Provisional figures, to be confirmed: \(s.provisional).") }
+        if !s.forecastRAG.isEmpty {
+            item("Year-end forecasts: \(s.forecastRAG.values.reduce(0, +)) (\(Words.counts(s.forecastRAG, order: Words.ragOrder))).")
+        }
         item("Key tasks: \(s.tasks.filter { $0.key != "overdue" }.values.reduce(0, +)) (\(Words.counts(s.tasks, order: Words.statusOrder))); overdue: \(s.tasks["overdue"] ?? 0); slipped: \(s.slippedTasks).")
         out.append("")
 
         heading("Exceptions", 2)
         let e = report.exceptions
-        if e.red.isEmpty && e.notSubmitted.isEmpty && e.overdueTasks.isEmpty && e.slippedTasks.isEmpty { out.append("None."); out.append("") }
+        if e.red.isEmpty && e.notSubmitted.isEmpty && e.overdueTasks.isEmpty && e.slippedTasks.isEmpty && e.risksUp.isEmpty {
+            out.append("None.")
+            out.append("")
+        }
         if !e.red.isEmpty {
             out.append(md ? "**Red indicators**" : "Red indicators:")
             for code in e.red { if let i = indicators[code] {
@@ -137,9 +182,19 @@ struct TextReport {
             out.append("")
         }
         if !e.notSubmitted.isEmpty {
-            out.append(md ? "**Figures overdue**" : "Figures overdue:")
-            for code in e.notSubmitted { if let i = indicators[code] {
-                item("\(i.code) \(i.period), due \(i.dueDate?.description ?? "-"): \(i.ownerPost)")
+            out.append(md ? "**Figures overdue, by owner**" : "Figures overdue, by owner:")
+            out.append("")
+            let owed = e.notSubmitted.compactMap { indicators[$0] }
+            table(["Owner", "Indicator", "Period", "Due", "Title"],
+                  owed.sorted { ($0.ownerPost, $0.code) < ($1.ownerPost, $1.code) }.map {
+                      [$0.ownerPost, $0.code, $0.period.description, $0.dueDate?.description ?? "-", $0.title]
+                  })
+        }
+        if !e.risksUp.isEmpty {
+            out.append(md ? "**Risks that moved up**" : "Risks that moved up:")
+            let risks = Dictionary(report.risks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for id in e.risksUp { if let r = risks[id] {
+                item("\(r.id) \(r.title): \(r.score ?? 0) (\(r.band ?? "-")), \(Words.movement(r.movement, previous: r.previousScore)). \(r.reviewNote ?? "")")
             } }
             out.append("")
         }
@@ -158,14 +213,22 @@ struct TextReport {
             out.append("")
         }
 
+        if !report.restatements.isEmpty {
+            heading("Restatements", 2)
+            out.append("Figures published reports showed that were corrected since the last publication:")
+            out.append("")
+            table(["Indicator", "Period", "Reported to", "Reported", "Restated", "Reason", "By"], report.restatements.map(Words.restatement))
+        }
+
         for section in report.sections {
             heading("\(section.key.count <= 4 ? section.key + " " : "")\(section.title)", 2)
             if !section.indicators.isEmpty {
-                table(["Code", "Period", "Figure", "Target", "RAG", "vs previous", "vs year ago", "YTD", "Flags", "Owner", "Indicator"],
+                table(["Code", "Period", "Figure", "Target", "RAG now", "vs previous", "vs year ago", "YTD", "Year-end forecast", "Flags",
+                       "Owner", "Indicator"],
                       section.indicators.map { i in
                           [i.code, i.period.description, Words.figure(i), Words.value(i.target, i.unit), Words.rag(i.rag),
                            Words.travel(i.sincePrevious), Words.travel(i.sinceYearEarlier), Words.value(i.yearToDate, i.unit),
-                           Words.flags(i), i.ownerPost, i.title]
+                           Words.forecast(i), Words.flags(i), i.ownerPost, i.title]
                       })
                 let notes = section.indicators.filter { $0.commentary != nil }
                 if !notes.isEmpty {
@@ -183,9 +246,10 @@ struct TextReport {
             }
         }
         if !report.risks.isEmpty {
-            heading("Risks linked to these tasks", 2)
-            table(["Task", "Strategic risks", "Threat", "Mitigation"],
-                  report.risks.map { [$0.task, $0.strategicRisks.map(String.init).joined(separator: ", "), $0.threat, $0.mitigation] })
+            heading("Risks", 2)
+            out.append("Scored likelihood x impact; movement since the previous published report. Risks of overdue tasks first.")
+            out.append("")
+            table(["Risk", "Score", "Band", "Movement", "Tasks", "Risk", "Mitigation"], report.risks.map(Words.risk))
         }
         return printable(out.joined(separator: "\n").trimmingCharacters(in: .newlines)) + "\n"
     }
@@ -195,7 +259,8 @@ struct TextReport {
 /// `record` column saying which; RFC 4180 quoting; no cell a spreadsheet would run as a formula.
 enum CSVReport {
     static let headers = ["record", "section", "code", "title", "period", "figure", "target", "rag", "since_previous",
-                          "since_year_earlier", "year_to_date", "due_date", "overdue", "validated", "late", "owner", "commentary",
+                          "since_year_earlier", "year_to_date", "due_date", "overdue", "validated", "late", "provisional", "forecast",
+                          "annual_target", "forecast_rag", "owner", "commentary",
                           "status", "progress", "target_date", "overdue_days", "slipped_times", "slipped_days", "responsible"]
 
     static func render(_ report: PerformanceReport) -> String {
@@ -206,11 +271,12 @@ enum CSVReport {
                 rows.append(["indicator", section.key, i.code, i.title, i.period.description, number(i.value), number(i.target), i.rag.rawValue,
                              i.sincePrevious?.rawValue ?? "", i.sinceYearEarlier?.rawValue ?? "", number(i.yearToDate),
                              i.dueDate?.description ?? "", i.overdue ? "yes" : "no", i.validated ? "yes" : "no", i.late ? "yes" : "no",
+                             i.provisional ? "yes" : "no", number(i.forecast), number(i.annualTarget), i.forecastRAG?.rawValue ?? "",
                              i.ownerPost, i.commentary ?? "", "", "", "", "", "", "", ""])
             }
             for t in section.tasks {
                 rows.append(["task", section.key, t.code, t.action, "", "", "", "", "", "", "", "", t.overdueDays != nil ? "yes" : "no", "", "",
-                             "", t.latestNote ?? "", t.status.rawValue, "\(t.progress)", t.targetDate?.description ?? "",
+                             "", "", "", "", "", t.latestNote ?? "", t.status.rawValue, "\(t.progress)", t.targetDate?.description ?? "",
                              t.overdueDays.map(String.init) ?? "", "\(t.slippage.times)", "\(t.slippage.days)",
                              t.responsiblePosts.joined(separator: "; ")])
             }

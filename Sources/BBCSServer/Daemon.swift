@@ -37,6 +37,8 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Lead times and escalation of reminders, and the grace days after which a figure is due.
     public var reminders = ReminderSettings()
+    /// The council's risk matrix the register is scored on.
+    public var riskMatrix = RiskMatrix.standard
     /// How reminders are mailed (by the delivery worker); nil: inbox only.
     public var mail: MailSettings?
     /// How often the scheduler looks for reminders due.
@@ -146,7 +148,8 @@ public final class Daemon: Service {
         // After the memory: a watcher's standing is judged on the directory the batch left.
         changes.subscribe { changes in await watch.publish(changes) }
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
-                                                figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }))
+                                                figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
+                                                riskMatrix: { live.withLockedValue { $0.riskMatrix } }))
         let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } },
                                     requestTimeout: { live.withLockedValue { $0.requestTimeout } })

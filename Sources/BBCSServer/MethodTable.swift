@@ -86,6 +86,7 @@ public struct MethodTable: Sendable {
         table.registerRiskHandlers(stores)
         table.registerPostHandlers(stores)
         table.registerFigureHandlers(stores)
+        table.registerRoundHandlers(stores)
         table.registerTargetHandlers(stores)
         table.registerReminderHandlers(stores)
         table.registerSchedulerHandlers(stores)

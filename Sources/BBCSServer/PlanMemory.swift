@@ -18,11 +18,13 @@ public final class PlanMemory: Sendable {
         var tasks: Coded<TaskState>
         var directory: DirectoryState
         var outline: PlanOutline
+        var cycle: CycleState
 
         init(_ snapshot: PlanSnapshot) {
             seq = snapshot.seq
             directory = snapshot.directory
             outline = snapshot.outline
+            cycle = snapshot.cycle
             indicators = Coded(snapshot.indicators.map(HeldIndicator.init))
             tasks = Coded(snapshot.tasks)
         }
@@ -100,12 +102,15 @@ public final class PlanMemory: Sendable {
         var indicatorIDs: Set<Int> = []
         var taskIDs: Set<Int> = []
         var directory = false
+        /// The reporting cycle: rounds.
+        var cycle = false
         var everything = false
 
         var isEmpty: Bool { self == Wanted() }
 
-        init(indicatorIDs: Set<Int> = [], taskIDs: Set<Int> = [], directory: Bool = false, everything: Bool = false) {
-            self.indicatorIDs = indicatorIDs; self.taskIDs = taskIDs; self.directory = directory; self.everything = everything
+        init(indicatorIDs: Set<Int> = [], taskIDs: Set<Int> = [], directory: Bool = false, cycle: Bool = false, everything: Bool = false) {
+            self.indicatorIDs = indicatorIDs; self.taskIDs = taskIDs; self.directory = directory; self.cycle = cycle
+            self.everything = everything
         }
 
         init(_ changes: [Change]) {
@@ -117,6 +122,7 @@ public final class PlanMemory: Sendable {
                     if let id = change.taskID { taskIDs.insert(id) }
                 case .directory: directory = true
                 case .plan: everything = true
+                case .roundOpened, .roundClosed, .reportPublished, .riskReviewed: cycle = true
                 case .reminderCreated: break
                 }
             }
@@ -126,6 +132,7 @@ public final class PlanMemory: Sendable {
             indicatorIDs.formUnion(other.indicatorIDs)
             taskIDs.formUnion(other.taskIDs)
             directory = directory || other.directory
+            cycle = cycle || other.cycle
             everything = everything || other.everything
         }
     }
@@ -191,12 +198,22 @@ public final class PlanMemory: Sendable {
     }
 
     /// What the report is built from, all of one moment.
-    var reportInputs: (seq: Int64, plan: ReportedPlan?, indicators: [IndicatorState], tasks: [TaskState]) {
+    var reportInputs: ReportInputs {
         let c = current
-        return (c.seq, c.outline.reported, c.indicators.all.map(\.state), c.tasks.all)
+        return ReportInputs(seq: c.seq, plan: c.outline.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
+                            cycle: c.cycle, register: c.outline.risks)
     }
 
     public var directory: DirectoryState { current.directory }
+
+    /// The reporting cycle: rounds.
+    public var cycle: CycleState { current.cycle }
+
+    /// The plan imported last (the one reports and rounds are of), with every indicator.
+    var reportedPlan: (plan: ReportedPlan?, indicators: [IndicatorState]) {
+        let c = current
+        return (c.outline.reported, c.indicators.all.map(\.state))
+    }
 
     /// The caller as memory knows them on `today`. A write confirms this in SQL.
     public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) -> Principal {
@@ -250,9 +267,19 @@ public final class PlanMemory: Sendable {
     public func due(posts: [String]?, today: CalendarDate, graceDays: Int) throws -> [DueFigure] {
         let c = current
         let postIDs = try posts.map { Set(try $0.map { try c.postID($0) }) }
+        let plan = c.outline.reported
+        let rounds = plan.map { c.cycle.open(plan: $0.code) } ?? []
         var owed: [DueFigure] = []
         for held in c.indicators.all where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
-            owed += held.state.due(today: today, graceDays: graceDays)
+            let state = held.state
+            owed += state.due(today: today, graceDays: graceDays).map { figure in
+                var figure = figure
+                if let plan, let round = rounds.first(where: { $0.wants(state, planID: plan.id) && $0.reportedPeriod(state.frequency) == figure.period }) {
+                    figure.roundDeadline = round.deadline
+                    figure.meeting = round.meeting
+                }
+                return figure
+            }
         }
         return owed.sorted { ($0.dueDate, $0.indicator) < ($1.dueDate, $1.indicator) }
     }
@@ -285,9 +312,9 @@ public final class PlanMemory: Sendable {
                         held.seq = seq
                     }
                 } else {
-                    let (indicators, tasks, directory) = (Array(wanted.indicatorIDs), Array(wanted.taskIDs), wanted.directory)
+                    let (indicators, tasks, directory, cycle) = (Array(wanted.indicatorIDs), Array(wanted.taskIDs), wanted.directory, wanted.cycle)
                     let fresh = try await pool.withConnection { db in
-                        try PlanStateLoader.reload(indicatorIDs: indicators, taskIDs: tasks, directory: directory, db)
+                        try PlanStateLoader.reload(indicatorIDs: indicators, taskIDs: tasks, directory: directory, cycle: cycle, db)
                     }
                     contents.withLockedValue { held in
                         if let found = fresh.indicators {
@@ -295,6 +322,7 @@ public final class PlanMemory: Sendable {
                         }
                         if let found = fresh.tasks { held.tasks = held.tasks.merging(found, asked: wanted.taskIDs) }
                         if let found = fresh.directory { held.directory = found }
+                        if let found = fresh.cycle { held.cycle = found }
                     }
                 }
             } catch {
@@ -326,6 +354,23 @@ extension PlanMemory {
             pause = min(pause * 2, .seconds(5))
         }
         retrying.withLockedValue { $0 = false }
+    }
+}
+
+/// Everything a report is assembled from, all of one moment of memory.
+struct ReportInputs: Sendable {
+    let seq: Int64
+    let plan: ReportedPlan?
+    let indicators: [IndicatorState]
+    let tasks: [TaskState]
+    let cycle: CycleState
+    let register: RiskRegister
+
+    /// The report of `period` (of one objective, or the whole plan) as of `today`.
+    func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) throws -> PerformanceReport {
+        guard let plan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
+        return try PerformanceReport.assemble(plan: plan, indicators: indicators, tasks: tasks, period: period, objective: objective,
+                                              today: today, graceDays: graceDays, cycle: cycle, register: register)
     }
 }
 

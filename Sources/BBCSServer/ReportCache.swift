@@ -43,9 +43,7 @@ actor ReportCache {
         // Detached: the encoding is long work, and other callers must not wait on the actor for it.
         let task = Task.detached {
             let started = ContinuousClock.now
-            guard let plan = inputs.plan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
-            let report = try PerformanceReport.assemble(plan: plan, indicators: inputs.indicators, tasks: inputs.tasks, period: period,
-                                                        objective: objective, today: today, graceDays: graceDays)
+            let report = try inputs.report(period: period, objective: objective, today: today, graceDays: graceDays)
             let json = try WireCoding.encoder().encode(report)
             logger.debug("report built", metadata: ["period": "\(period)", "bytes": "\(json.count)",
                                                     "elapsed": "\(ContinuousClock.now - started)"])

@@ -78,7 +78,7 @@ struct ReminderRulesTests {
 
     /// Each kind belongs to exactly one subject's family, so a moved date supersedes only its own.
     @Test func everyKindBelongsToOneSubject() {
-        let families = ReminderKind.ofTask + ReminderKind.ofFigure + ReminderKind.ofStrategy
+        let families = ReminderKind.ofTask + ReminderKind.ofFigure + ReminderKind.ofRound + ReminderKind.ofStrategy
         #expect(families.count == ReminderKind.allCases.count && Set(families) == Set(ReminderKind.allCases))
     }
 

@@ -29,8 +29,9 @@ public struct FigureDecision: Sendable, Equatable {
 public enum FigureUseCases {
     /// The first figure of a period, by a holder of the owner post or an administrator.
     public static func submit(_ principal: Principal, _ indicator: IndicatorState, period: Period, value: Double, note: String?,
-                              graceDays: Int, at time: ChangeTime) throws -> FigureDecision {
+                              provisional: Bool = false, forecast: Double? = nil, graceDays: Int, at time: ChangeTime) throws -> FigureDecision {
         try checkChange(principal, indicator, period: period, value: value, today: time.today)
+        try checkForecast(forecast, indicator)
         if let current = indicator.figures[period] {
             throw StoreError.conflict("""
                 \(indicator.code) \(period) already has a figure (revision \(current.revision): \(FigureRules.format(current.value)) \
@@ -40,35 +41,63 @@ public enum FigureUseCases {
         try checkNote(note, indicator, period: period, value: value)
         let late = time.today > Performance.dueDate(of: period, graceDays: graceDays)
         let revision = FigureRevision(period: period, revision: 1, value: value, note: note, reason: nil, submittedBy: principal.login,
-                                      submittedAt: time.recordedText, late: late, validatedBy: nil, validatedAt: nil)
+                                      submittedAt: time.recordedText, late: late, validatedBy: nil, validatedAt: nil,
+                                      provisional: provisional, forecast: forecast)
         return decision(.figureSubmitted, indicator, revision, expected: 0, ownerOnly: true, audit: AuditRecord(
             object: indicator.code, after: JSONValue(encoding: revision),
-            message: "\(period): \(FigureRules.format(value))" + (late ? " (late)" : "")))
+            message: "\(period): \(FigureRules.format(value))" + marks(revision) + (late ? " (late)" : "")))
     }
 
-    /// A new revision of a period's figure; `revision` must be the current one.
-    public static func correct(_ principal: Principal, _ indicator: IndicatorState, period: Period, value: Double, reason: String,
-                               revision expected: Int, note: String?, at time: ChangeTime) throws -> FigureDecision {
+    /// A new revision of a period's figure; `revision` must be the current one. The
+    /// provisional mark and the forecast carry over unless given; a value left out keeps the
+    /// current one (finalising a provisional figure changes only its mark).
+    public static func correct(_ principal: Principal, _ indicator: IndicatorState, period: Period, value: Double?, reason: String,
+                               revision expected: Int, note: String?, provisional: Bool? = nil, forecast: Double? = nil,
+                               at time: ChangeTime) throws -> FigureDecision {
         try checkChange(principal, indicator, period: period, value: value, today: time.today)
         try requireText(reason, param: "reason", "a correction needs a reason")
         guard let current = indicator.figures[period] else {
             throw StoreError.conflict("\(indicator.code) \(period) has no figure to correct", hint: hint(indicator, "figure.submit", period))
         }
+        try checkForecast(forecast, indicator)
         guard current.revision == expected else {
             throw StoreError.conflict("""
                 revision \(expected) of \(indicator.code) \(period) is no longer current: revision \(current.revision) \
                 (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
                 """, hint: hint(indicator, "figure.history", period))
         }
+        let value = value ?? current.value, provisional = provisional ?? current.provisional, forecast = forecast ?? current.forecast
         // The commentary carries over unless the correction brings its own.
         let note = note ?? current.note
+        guard value != current.value || provisional != current.provisional || forecast != current.forecast || note != current.note else {
+            throw FigureRuleViolation("value", """
+                the correction changes nothing: revision \(current.revision) of \(indicator.code) \(period) is already \
+                \(FigureRules.format(current.value))\(current.provisional ? " (provisional)" : ", final")
+                """)
+        }
         try checkNote(note, indicator, period: period, value: value)
         let revision = FigureRevision(period: period, revision: current.revision + 1, value: value, note: note, reason: reason,
                                       submittedBy: principal.login, submittedAt: time.recordedText, late: current.late,
-                                      validatedBy: nil, validatedAt: nil)
+                                      validatedBy: nil, validatedAt: nil, provisional: provisional, forecast: forecast)
         return decision(.figureCorrected, indicator, revision, expected: current.revision, ownerOnly: true, audit: AuditRecord(
             object: indicator.code, before: JSONValue(encoding: current), after: JSONValue(encoding: revision),
-            message: "\(period): \(FigureRules.format(current.value)) → \(FigureRules.format(value))"))
+            message: "\(period): \(FigureRules.format(current.value))\(marks(current)) → \(FigureRules.format(value))\(marks(revision))"))
+    }
+
+    /// How a revision's marks read in an audit message: " (provisional, forecast 410)".
+    static func marks(_ revision: FigureRevision) -> String {
+        let marks = [revision.provisional ? "provisional" : nil, revision.forecast.map { "forecast \(FigureRules.format($0))" }]
+            .compactMap { $0 }
+        return marks.isEmpty ? "" : " (\(marks.joined(separator: ", ")))"
+    }
+
+    /// A year-end forecast comes with a quarterly figure and suits the indicator's unit.
+    private static func checkForecast(_ forecast: Double?, _ indicator: IndicatorState) throws {
+        guard let forecast else { return }
+        guard indicator.frequency == .quarterly else {
+            throw FigureRuleViolation("forecast", "\(indicator.code) is reported annually: a year-end forecast comes with a quarterly figure")
+        }
+        try FigureRules.checkValue(forecast, unit: indicator.unit, param: "forecast")
     }
 
     /// An administrator's check of a period's current revision (`revision`, when given, must
@@ -97,12 +126,12 @@ public enum FigureUseCases {
     }
 
     /// Permission first, so a refusal reveals nothing about the input; then the period and value.
-    private static func checkChange(_ principal: Principal, _ indicator: IndicatorState, period: Period, value: Double,
+    private static func checkChange(_ principal: Principal, _ indicator: IndicatorState, period: Period, value: Double?,
                                     today: CalendarDate) throws {
         if let denial = Policy.mayChange(ownedBy: [indicator.ownerPost], what: "figures of \(indicator.code)", principal) { throw denial }
         try FigureRules.checkPeriod(period, frequency: indicator.frequency, firstYear: indicator.firstYear, lastYear: indicator.lastYear,
                                     endedBy: today)
-        try FigureRules.checkValue(value, unit: indicator.unit)
+        if let value { try FigureRules.checkValue(value, unit: indicator.unit) }
     }
 
     private static func checkNote(_ note: String?, _ indicator: IndicatorState, period: Period, value: Double) throws {
@@ -119,6 +148,7 @@ public enum FigureUseCases {
             "indicator": .string(indicator.code), "objective": indicator.objective.map(JSONValue.string) ?? .null,
             "ownerPost": .string(indicator.ownerPost), "period": .string(revision.period.description),
             "revision": .number(Double(revision.revision)), "value": .number(revision.value), "late": .bool(revision.late),
+            "provisional": .bool(revision.provisional), "forecast": revision.forecast.map(JSONValue.number) ?? .null,
         ]
         if kind == .figureCorrected {
             detail["reason"] = revision.reason.map(JSONValue.string) ?? .null

@@ -43,6 +43,11 @@ extension DaemonConfiguration {
         reminders.taskLeadDays = settings.ints("task_reminder_days") ?? reminders.taskLeadDays
         reminders.strategyLeadDays = settings.ints("strategy_reminder_days") ?? reminders.strategyLeadDays
         reminders.escalateAfterDays = settings.int("overdue_escalation_days") ?? reminders.escalateAfterDays
+        if let size = settings.int("risk_matrix_size"), let bands = settings.string("risk_bands") {
+            do { riskMatrix = try RiskMatrix(size: size, bands: bands) } catch {
+                throw SettingError(source: source, key: error.param, problem: error.message)
+            }
+        }
         schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
         refusalLimits = RefusalThrottle.Limits(window: settings.int("refusal_window").map { .seconds($0) } ?? refusalLimits.window,
                                                distinctPerUid: settings.int("refusal_distinct_limit") ?? refusalLimits.distinctPerUid)

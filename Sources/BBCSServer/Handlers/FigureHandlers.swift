@@ -7,14 +7,15 @@ extension MethodTable {
         register(FigureSubmitRequest.self) { r, context in
             let graceDays = stores.figureGraceDays()
             return try await stores.figureChange(r.code, period: r.period, context) { indicator, principal in
-                try FigureUseCases.submit(principal, indicator, period: r.period, value: r.value, note: r.note, graceDays: graceDays,
+                try FigureUseCases.submit(principal, indicator, period: r.period, value: r.value, note: r.note,
+                                          provisional: r.provisional ?? false, forecast: r.forecast, graceDays: graceDays,
                                           at: context.actor.changeTime)
             }
         }
         register(FigureCorrectRequest.self) { r, context in
             try await stores.figureChange(r.code, period: r.period, context) { indicator, principal in
                 try FigureUseCases.correct(principal, indicator, period: r.period, value: r.value, reason: r.reason, revision: r.revision,
-                                           note: r.note, at: context.actor.changeTime)
+                                           note: r.note, provisional: r.provisional, forecast: r.forecast, at: context.actor.changeTime)
             }
         }
         register(FigureHistoryRequest.self) { r, _ in

@@ -12,6 +12,8 @@ struct Stores: Sendable {
     let tasks: TaskStore
     let reminders: ReminderStore
     let directory: Directory
+    let rounds: RoundStore
+    let published: PublishedReportStore
     let audit: AuditLog
     /// The report's replies, built from memory and kept while it is unchanged.
     let reportCache: ReportCache
@@ -25,15 +27,19 @@ struct Stores: Sendable {
     let watch: WatchHub
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
+    let riskMatrix: @Sendable () -> RiskMatrix
+    let riskReviews: RiskReviewStore
 
     init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub,
-         figureGraceDays: @escaping @Sendable () -> Int) {
+         figureGraceDays: @escaping @Sendable () -> Int, riskMatrix: @escaping @Sendable () -> RiskMatrix = { .standard }) {
         self.pool = pool
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
         tasks = TaskStore(pool: pool)
         reminders = ReminderStore(pool: pool)
         directory = Directory(pool: pool)
+        rounds = RoundStore(pool: pool)
+        published = PublishedReportStore(pool: pool)
         audit = AuditLog(pool: pool)
         reportCache = ReportCache(memory: memory)
         self.scheduler = scheduler
@@ -41,6 +47,8 @@ struct Stores: Sendable {
         self.changes = changes
         self.watch = watch
         self.figureGraceDays = figureGraceDays
+        self.riskMatrix = riskMatrix
+        riskReviews = RiskReviewStore(pool: pool)
     }
 }
 
