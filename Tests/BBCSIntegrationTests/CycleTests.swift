@@ -42,9 +42,7 @@ struct CycleTests {
 
     /// bbcsctl as `role`'s uid and gid, with no supplementary groups.
     func run(_ role: Role, _ arguments: [String], json: Bool = false) throws -> (status: Int32, out: String, err: String) {
-        let account = accounts[role]!
-        return try runProgram("/usr/bin/setpriv", ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--",
-                                                   ctl, "--socket", daemon.socketPath] + (json ? ["--json"] : []) + arguments)
+        try TestAccounts.run(accounts[role]!, ctl, socket: daemon.socketPath, (json ? ["--json"] : []) + arguments)
     }
 
     /// `arguments` as `role` must succeed; its standard output.

@@ -176,6 +176,8 @@ struct InputBoundsTests {
         let valid: [String: Any] = [
             "code": "ComS_011", "period": "2025/26 Q1", "value": 1, "reason": "r", "revision": 1, "note": "n", "login": currentLogin,
             "post": "Licensing Manager", "name": "n", "date": "2026-09-30", "id": 1, "content": "{}",
+            "deadline": "2026-09-30", "meeting": "Cabinet", "round": "2025/26 Q1", "number": "CS-2025/26-Q1-1", "risk": "KSR1",
+            "likelihood": 1, "impact": 1,
         ]
         for parameter in type.parameters {
             let hostile: [Any]

@@ -33,6 +33,13 @@ enum TestAccounts {
         let entry = getpwnam(login)!.pointee
         return (entry.pw_uid, entry.pw_gid)
     }
+
+    /// The client at `ctl` run as `account`'s uid and gid, with no supplementary groups, on `socket`.
+    static func run(_ account: (uid: UInt32, gid: UInt32), _ ctl: String, socket: String,
+                    _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try runProgram("/usr/bin/setpriv", ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--",
+                                            ctl, "--socket", socket] + arguments)
+    }
 }
 
 /// Every mutating method tried by seven real Unix identities over the real socket: each
@@ -90,9 +97,7 @@ struct PermissionTests {
 
     /// Runs bbcsctl as `role`'s uid and gid, with no supplementary groups.
     func run(_ role: Role, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let account = accounts[role]!
-        return try runProgram("/usr/bin/setpriv", ["--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups", "--",
-                                                   ctl, "--socket", daemon.socketPath, "--json"] + arguments)
+        try TestAccounts.run(accounts[role]!, ctl, socket: daemon.socketPath, ["--json"] + arguments)
     }
 
     /// A digest of every table a change could touch (the audit trail apart).

@@ -66,10 +66,12 @@ public enum FigureUseCases {
                 (\(FigureRules.format(current.value)) from \(current.submittedBy)) is
                 """, hint: hint(indicator, "figure.history", period))
         }
+        let marksOnly = value == nil
         let value = value ?? current.value, provisional = provisional ?? current.provisional, forecast = forecast ?? current.forecast
         // The commentary carries over unless the correction brings its own.
         let note = note ?? current.note
-        guard value != current.value || provisional != current.provisional || forecast != current.forecast || note != current.note else {
+        // Without a value only the marks change; a revision that changes none of them is refused.
+        guard !marksOnly || provisional != current.provisional || forecast != current.forecast || note != current.note else {
             throw FigureRuleViolation("value", """
                 the correction changes nothing: revision \(current.revision) of \(indicator.code) \(period) is already \
                 \(FigureRules.format(current.value))\(current.provisional ? " (provisional)" : ", final")
