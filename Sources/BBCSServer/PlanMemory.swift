@@ -102,7 +102,7 @@ public final class PlanMemory: Sendable {
         var indicatorIDs: Set<Int> = []
         var taskIDs: Set<Int> = []
         var directory = false
-        /// The reporting cycle: rounds.
+        /// The reporting cycle: rounds, published reports, risk reviews.
         var cycle = false
         var everything = false
 
@@ -206,14 +206,11 @@ public final class PlanMemory: Sendable {
 
     public var directory: DirectoryState { current.directory }
 
-    /// The reporting cycle: rounds.
+    /// The reporting cycle: rounds, published reports (without their documents), each risk's latest review.
     public var cycle: CycleState { current.cycle }
 
-    /// The plan imported last (the one reports and rounds are of), with every indicator.
-    var reportedPlan: (plan: ReportedPlan?, indicators: [IndicatorState]) {
-        let c = current
-        return (c.outline.reported, c.indicators.all.map(\.state))
-    }
+    /// The plan imported last: the one reports, rounds and the risk register are of.
+    var reportedPlan: ReportedPlan? { current.outline.reported }
 
     /// The caller as memory knows them on `today`. A write confirms this in SQL.
     public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) -> Principal {
@@ -272,9 +269,11 @@ public final class PlanMemory: Sendable {
         var owed: [DueFigure] = []
         for held in c.indicators.all where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
             let state = held.state
+            // An open round that wants this period's figure chases it by its own deadline too.
+            let wanting = plan.map { plan in rounds.filter { $0.wants(state, planID: plan.id) } } ?? []
             owed += state.due(today: today, graceDays: graceDays).map { figure in
                 var figure = figure
-                if let plan, let round = rounds.first(where: { $0.wants(state, planID: plan.id) && $0.reportedPeriod(state.frequency) == figure.period }) {
+                if let round = wanting.first(where: { $0.reportedPeriod(state.frequency) == figure.period }) {
                     figure.roundDeadline = round.deadline
                     figure.meeting = round.meeting
                 }

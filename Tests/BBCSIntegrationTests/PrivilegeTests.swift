@@ -14,7 +14,8 @@ import Testing
 struct PrivilegeTests {
     static let daemon = try! TestDaemon(extraArguments: ["--now", "2026-07-10T09:00:00Z"])
     /// The tables that only grow: one row per event, kept for good.
-    static let historyTables = ["audit", "figures", "figure_validations", "target_changes", "task_changes", "changes", "request_keys"]
+    static let historyTables = ["audit", "figures", "figure_validations", "target_changes", "task_changes", "changes", "request_keys",
+                                "published_reports", "published_figures", "risk_reviews"]
 
     /// Runs one statement with psql over `conninfo`; returns its exit status and what it printed on stderr.
     static func psql(_ conninfo: String, _ statement: String) throws -> (status: Int32, err: String) {
@@ -42,6 +43,9 @@ struct PrivilegeTests {
         _ = try c.call(PostAddRequest(name: "Privilege Test Post"))
         _ = try c.call(PostGrantRequest(login: currentLogin, post: "Privilege Test Post"))
         _ = try c.call(PostRevokeRequest(login: currentLogin, post: "Privilege Test Post"))
+        _ = try c.call(RiskReviewRequest(risk: "BCRPASB_29/R1", likelihood: 2, impact: 2, note: "reviewed"))
+        _ = try c.call(RoundOpenRequest(period: period, deadline: CalendarDate(year: 2026, month: 2, day: 14), meeting: "Cabinet"))
+        _ = try c.call(ReportPublishRequest(round: period))
 
         let db = try PGConnection(conninfo: Self.daemon.database)
         let tables = try Self.presentHistoryTables(db)

@@ -36,7 +36,7 @@ extension MethodTable {
 extension Stores {
     /// The plan rounds and reports are of: the one imported last.
     func reportedPlan() throws -> ReportedPlan {
-        guard let plan = memory.reportedPlan.plan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
+        guard let plan = memory.reportedPlan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
         return plan
     }
 
