@@ -42,7 +42,7 @@ struct FigureCommand: ParsableCommand {
             Periods are "2025/26" for annual indicators and "2025/26 Q2" for quarterly ones (2025/26-Q2 also works).
             A figure is never overwritten: a correction is a new revision with a reason.
             """,
-        subcommands: [Submit.self, Correct.self, Finalise.self, History.self, Validate.self])
+        subcommands: [Submit.self, Correct.self, Finalise.self, Import.self, Export.self, History.self, Validate.self])
 
     struct Submit: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -104,6 +104,60 @@ struct FigureCommand: ParsableCommand {
             let revision = try self.revision ?? currentRevision(connection, code, period)
             let request = FigureCorrectRequest(code: code, period: period, value: nil, reason: reason, revision: revision, provisional: false)
             try connection.run(request) { printFigure($0) }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit and correct many figures from a CSV file, all or nothing.",
+            discussion: """
+                The first line names the columns: code, period, value, and optionally note, forecast, provisional (yes or no) \
+                and reason. Each line is checked as `figure submit` would check it, or as `figure correct` when the period has \
+                a figure (a reason is then required); a line repeating the figure as it stands changes nothing. One refused \
+                line refuses the file, naming the line and column. `figure export` writes a file that imports back unchanged.
+                """)
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("The CSV file.", valueName: "file")) var file: String
+        @Flag(help: "Say what would be submitted, corrected or left, and write nothing.") var dryRun = false
+
+        func run() throws {
+            let content: String
+            do { content = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                writeError("bbcsctl: cannot read \(file): \(readFailure(file))\n")
+                throw ExitCode(Exit.usage)
+            }
+            try connection.run(FigureImportRequest(content: content, dryRun: dryRun ? true : nil)) { r in
+                if r.lines.count <= 50 {
+                    var table = Table("Line", "Code", "Period", "Value", "Revision", r.dryRun ? "Would be" : "Done")
+                    for l in r.lines { table.add("\(l.line)", l.code, l.period.description, FigureRules.format(l.value), "\(l.revision)", l.action.rawValue) }
+                    print(table.render())
+                }
+                print("\(r.dryRun ? "would submit" : "submitted") \(r.submitted), \(r.dryRun ? "would correct" : "corrected") \(r.corrected), "
+                      + "unchanged \(r.unchanged) of \(r.lines.count) lines" + (r.dryRun ? " (dry run: nothing written)" : ""))
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every current figure as CSV (code, period, value, note, forecast, provisional, reason), which imports back unchanged.")
+        @OptionGroup var connection: Connection
+        @Option(help: ArgumentHelp("Only this period.", valueName: "period")) var period: Period?
+        @Option(help: ArgumentHelp("Only this objective's indicators, e.g. CS1.", valueName: "code")) var objective: String?
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
+
+        func run() throws {
+            let list = try connection.session { try $0.call(IndicatorListRequest(objective: objective)) }
+            let rows = list.indicators.flatMap { i in
+                i.periods.compactMap { p in p.figure.flatMap { f in period == nil || f.period == period ? FigureCSV.cells(code: i.code, f) : nil } }
+            }
+            let text = FigureCSV.render(rows)
+            guard let output else { return writeOutput(text) }
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
+                throw ExitCode(Exit.usage)
+            }
+            writeError("wrote \(output) (\(rows.count) figures)\n")
         }
     }
 

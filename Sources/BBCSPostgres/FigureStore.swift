@@ -30,6 +30,35 @@ public struct FigureStore: Sendable {
     /// actor active and holding the owner post (or admin) today, the indicator's owner and
     /// frequency, and the period's current revision.
     public func write(_ decision: FigureDecision, by actor: Actor) async throws -> GuardedWrite {
+        try await pool.guardedWrite { key in Self.statement(decision, by: actor, storing: key) }
+    }
+
+    /// Writes every decision of a figures import in one transaction, in order, each by its
+    /// guarded statement: all, or (a guard failing: another change came first, or the caller
+    /// lost the post) none. The seq of the last change.
+    public func writeAll(_ decisions: [(line: Int, decision: FigureDecision)], by actor: Actor) async throws -> Int64? {
+        guard !decisions.isEmpty else { return nil }
+        return try await pool.keyedTransaction(confirming: actor) { db, actor, key in
+            var last: Int64?
+            for (n, (line, decision)) in decisions.enumerated() {
+                // The request key is stored once, with the last change.
+                let result = try db.one(GuardResult.self, Self.statement(decision, by: actor, storing: n == decisions.count - 1 ? key : nil))
+                switch result.outcome {
+                case .written(let seq): last = seq
+                case .callerRefused:
+                    throw Denial("line \(line): \(actor.principal.login) may no longer change figures of \(decision.code); nothing was imported",
+                                 missing: "post")
+                case .stale:
+                    throw StoreError.conflict("line \(line): \(decision.code) \(decision.period) changed while the file was imported; nothing was imported",
+                                              hint: Hint("figure.history", ["code": decision.code, "period": decision.period.description]))
+                }
+            }
+            return last
+        }
+    }
+
+    /// The guarded statement of one figure decision, storing `key` with its change when given.
+    static func statement(_ decision: FigureDecision, by actor: Actor, storing key: RequestKey?) -> PGQuery {
         let d = decision, r = decision.revision, p = actor.principal
         let written: PGQuery
         if d.kind == .figureValidated {
@@ -51,8 +80,7 @@ public struct FigureStore: Sendable {
                     FROM allowed RETURNING id)
                 """
         }
-        let query = { @Sendable (key: RequestKey) -> PGQuery in
-            """
+        return """
             WITH caller AS (\(actor.guardQuery(holdingAnyOf: d.ownerPostIDs))),
             latest AS (SELECT coalesce(max(revision), 0) AS revision FROM figures
                         WHERE indicator_id = \(d.indicatorID)::bigint AND period = \(d.period)::text),
@@ -66,8 +94,6 @@ public struct FigureStore: Sendable {
                                           detail: "\(jsonText(d.detail))::jsonb", from: "written")) RETURNING seq)
             \(GuardResult.select(storing: key))
             """
-        }
-        return try await pool.guardedWrite(query)
     }
 
     /// Every revision of an indicator's figures (of one period if given), oldest first.

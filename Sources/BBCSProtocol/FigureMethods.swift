@@ -116,3 +116,31 @@ public struct FigureDueRequest: RequestType {
         public init(posts: [String], figures: [DueFigure]) { self.posts = posts; self.figures = figures }
     }
 }
+
+public struct FigureImportRequest: RequestType {
+    public static let method = "figure.import"
+    public static let summary = "Submit and correct many figures from CSV in one transaction, each line by the rules of figure.submit and figure.correct; all or nothing."
+    public static let parameters = [
+        ParameterInfo("content", "string", required: true, maxLength: .max,
+                      "CSV: a header, then code, period, value and optionally note, forecast, provisional, reason"),
+        ParameterInfo("dryRun", "boolean", "decide every line and answer what would be written, writing nothing"),
+    ]
+    public static let access = Access.owner
+    public static let mutates = true
+    public var content: String
+    public var dryRun: Bool?
+    public init(content: String, dryRun: Bool? = nil) { self.content = content; self.dryRun = dryRun }
+    public struct Response: Codable, Sendable, Equatable {
+        public var dryRun: Bool
+        public var submitted: Int
+        public var corrected: Int
+        public var unchanged: Int
+        public var lines: [ImportedFigure]
+        public init(dryRun: Bool, lines: [ImportedFigure]) {
+            self.dryRun = dryRun; self.lines = lines
+            submitted = lines.filter { $0.action == .submitted }.count
+            corrected = lines.filter { $0.action == .corrected }.count
+            unchanged = lines.filter { $0.action == .unchanged }.count
+        }
+    }
+}

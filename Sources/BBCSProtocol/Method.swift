@@ -127,6 +127,7 @@ public let builtinRequests: [any RequestType.Type] = [
     FigureHistoryRequest.self,
     FigureValidateRequest.self,
     FigureDueRequest.self,
+    FigureImportRequest.self,
     RoundOpenRequest.self,
     RoundListRequest.self,
     RoundShowRequest.self,

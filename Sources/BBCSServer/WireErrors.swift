@@ -23,6 +23,9 @@ enum WireErrors {
             }
         case let error as FigureRuleViolation:
             return ResponseError(.invalidParams, error.message, data: ["param": error.param])
+        case let problem as FigureCSV.Problem:
+            return ResponseError(.invalidParams, "the file was refused, nothing was imported: \(problem)",
+                                 data: ["param": "content", "line": "\(problem.line)", "column": problem.column ?? ""])
         case let error as PlanFileError:
             return ResponseError(.invalidParams, "the plan file was refused: \(error)", data: ["path": error.path])
         case let error as PGError:

@@ -1,5 +1,6 @@
 // The benchmarks. `bbcs-bench load [options]`: the load benchmark of bbcsd against pgbench
-// (LoadBenchmark.swift). `bbcs-bench [report] [scale]`: the performance report on a synthetic
+// (LoadBenchmark.swift). `bbcs-bench import [--rows N]`: a figures CSV import (ImportBenchmark.swift).
+// `bbcs-bench [report] [scale]`: the performance report on a synthetic
 // plan 100 times the shipped one (about 6,500 indicators with ten years of quarterly or annual
 // figures, 3,300 key tasks) in a private PostgreSQL cluster, served by the real bbcsd; prints
 // the report's time and the daemon's peak memory. Run: swift run -c release bbcs-bench [scale]
@@ -13,6 +14,7 @@ import Foundation
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "load" { LoadBenchmark.main(Array(arguments.dropFirst())) }
+if arguments.first == "import" { ImportBenchmark.main(Array(arguments.dropFirst())) }
 if arguments.first == "report" { arguments.removeFirst() }
 let scale = arguments.first.flatMap(Int.init) ?? 100
 guard FileManager.default.fileExists(atPath: shippedPlanURL.path) else { say("run it from a build of the bbcs checkout"); exit(1) }

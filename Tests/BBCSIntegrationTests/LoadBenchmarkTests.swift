@@ -20,6 +20,15 @@ struct LoadBenchmarkTests {
 
     static func number(_ text: String) -> Double? { Double(text.replacingOccurrences(of: ",", with: "")) }
 
+    /// `bbcs-bench import`, small: every line imported in each run (the second corrects the first's figures).
+    @Test func theImportBenchmarkImportsEveryLine() async throws {
+        let outcome = try await Program(Self.program, ["import", "--rows", "300", "--runs", "2"]).run(separateErrors: true, deadline: .seconds(600))
+        print(outcome.output)
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(Self.rows(outcome.output, "1").first?[1] == "300" && Self.rows(outcome.output, "2").first?[1] == "300", "\(outcome.output)")
+        #expect(outcome.output.contains("Goal: 10,000 lines in under 5 s:"))
+    }
+
     @Test func aShortRunMeasuresEveryWorkWithoutErrorsBesidePgbench() async throws {
         let outcome = try await Program(Self.program, ["load", "--clients", "1,3", "--seconds", "1"])
             .run(separateErrors: true, deadline: .seconds(900))

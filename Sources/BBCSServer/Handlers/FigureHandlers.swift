@@ -27,6 +27,17 @@ extension MethodTable {
                 try FigureUseCases.validate(principal, indicator, period: r.period, revision: r.revision, at: context.actor.changeTime)
             }
         }
+        register(FigureImportRequest.self) { r, context in
+            let rows = try FigureCSV.parse(r.content)
+            let memory = stores.memory, graceDays = stores.figureGraceDays()
+            let (decisions, lines) = try FigureImportUseCases.plan(context.principal, rows: rows, indicator: { try memory.indicator($0) },
+                                                                   graceDays: graceDays, at: context.actor.changeTime)
+            guard r.dryRun != true else { return .init(dryRun: true, lines: lines) }
+            if let seq = try await store.writeAll(decisions, by: context.actor) {
+                try? await stores.caughtUp(through: seq)
+            }
+            return .init(dryRun: false, lines: lines)
+        }
         register(FigureDueRequest.self) { r, context in
             let posts: [String]?
             if r.all == true {
