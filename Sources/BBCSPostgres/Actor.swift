@@ -85,14 +85,12 @@ struct GuardResult: Decodable {
     var outcome: GuardedWrite { seq.map { .written(seq: $0) } ?? (permitted ? .stale : .callerRefused) }
 
     /// The end of a guarded write over CTEs `caller` and `change`: the CTE storing `key` with
-    /// the change's seq (none when nothing was written; no key: a statement of a transaction
-    /// that stores its key with another), then the final SELECT.
-    static func select(storing key: RequestKey?) -> PGQuery {
-        let keyed: PGQuery = key.map { key -> PGQuery in ", keyed AS (\(key.insert(seqFrom: "change")))" } ?? ""
-        return """
-            \(keyed)
-            SELECT (SELECT seq FROM change) AS seq, EXISTS (SELECT 1 FROM caller) AS permitted
-            """
+    /// the change's seq (none when nothing was written), then the final SELECT.
+    static func select(storing key: RequestKey) -> PGQuery {
+        """
+        , keyed AS (\(key.insert(seqFrom: "change")))
+        SELECT (SELECT seq FROM change) AS seq, EXISTS (SELECT 1 FROM caller) AS permitted
+        """
     }
 }
 

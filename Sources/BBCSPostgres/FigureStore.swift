@@ -33,32 +33,88 @@ public struct FigureStore: Sendable {
         try await pool.guardedWrite { key in Self.statement(decision, by: actor, storing: key) }
     }
 
-    /// Writes every decision of a figures import in one transaction, in order, each by its
-    /// guarded statement: all, or (a guard failing: another change came first, or the caller
-    /// lost the post) none. The seq of the last change.
+    /// Writes every decision of a figures import in one transaction, in three statements
+    /// whatever their number: the caller confirmed and judged again for each line, then every
+    /// figure's indicator (owner, frequency) and current revision checked against what its
+    /// first decision saw, then the revisions, audit rows and change rows inserted from one
+    /// JSON document. All or none: a line the caller may no longer write, a figure changed
+    /// meanwhile (or a revision another writer takes at the same moment: a unique violation)
+    /// refuses the whole file. The seq of the last change.
     public func writeAll(_ decisions: [(line: Int, decision: FigureDecision)], by actor: Actor) async throws -> Int64? {
         guard !decisions.isEmpty else { return nil }
+        // The first decision of each figure names the revision the database must still have;
+        // the later ones follow from it inside this transaction.
+        var seen = Set<String>()
+        let rows = decisions.enumerated().map { n, item -> JSONValue in
+            let d = item.decision, r = d.revision
+            let first = seen.insert("\(d.indicatorID)\u{0}\(d.period)").inserted
+            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+            return .object([
+                "n": .number(Double(n)), "line": .number(Double(item.line)), "indicator_id": .number(Double(d.indicatorID)),
+                "period": .string(d.period.description), "frequency": .string(d.frequency.rawValue),
+                "owner_post_id": .number(Double(d.after.ownerPostID)), "expected": first ? .number(Double(d.expectedRevision)) : .null,
+                "revision": .number(Double(r.revision)), "value": .number(r.value), "note": text(r.note), "reason": text(r.reason),
+                "late": .bool(r.late), "provisional": .bool(r.provisional), "forecast": r.forecast.map(JSONValue.number) ?? .null,
+                "kind": .string(d.kind.rawValue), "detail": d.detail, "object": .string(AuditLog.bounded(d.audit.object, bytes: 200)),
+                "before": d.audit.before ?? .null, "after": d.audit.after ?? .null, "message": text(d.audit.message),
+            ])
+        }
+        let document = jsonText(JSONValue.array(rows))
         return try await pool.keyedTransaction(confirming: actor) { db, actor, key in
-            var last: Int64?
-            for (n, (line, decision)) in decisions.enumerated() {
-                // The request key is stored once, with the last change.
-                let result = try db.one(GuardResult.self, Self.statement(decision, by: actor, storing: n == decisions.count - 1 ? key : nil))
-                switch result.outcome {
-                case .written(let seq): last = seq
-                case .callerRefused:
-                    throw Denial("line \(line): \(actor.principal.login) may no longer change figures of \(decision.code); nothing was imported",
-                                 missing: "post")
-                case .stale:
-                    throw StoreError.conflict("line \(line): \(decision.code) \(decision.period) changed while the file was imported; nothing was imported",
-                                              hint: Hint("figure.history", ["code": decision.code, "period": decision.period.description]))
+            let p = actor.principal
+            for (line, d) in decisions {
+                if let denial = Policy.mayChange(ownedBy: [d.after.ownerPost], what: "figures of \(d.code)", p) {
+                    throw Denial("line \(line): \(denial.message); nothing was imported", missing: denial.missing)
                 }
             }
-            return last
+            if let stale = try db.first(StaleLine.self, """
+                SELECT r.line, i.code, r.period
+                FROM jsonb_to_recordset(\(document)::jsonb) AS r(line integer, indicator_id bigint, period text, frequency text,
+                                                                 owner_post_id bigint, expected integer)
+                JOIN indicators i ON i.id = r.indicator_id
+                WHERE i.frequency <> r.frequency OR i.owner_post_id <> r.owner_post_id
+                   OR (r.expected IS NOT NULL AND r.expected <> coalesce(
+                       (SELECT max(f.revision) FROM figures f WHERE f.indicator_id = r.indicator_id AND f.period = r.period), 0))
+                ORDER BY r.line LIMIT 1
+                """) {
+                throw StoreError.conflict("line \(stale.line): \(stale.code) \(stale.period) changed while the file was imported; nothing was imported",
+                                          hint: Hint("figure.history", ["code": stale.code, "period": stale.period]))
+            }
+            return try db.one(Int64.self, """
+                WITH r AS (
+                    SELECT * FROM jsonb_to_recordset(\(document)::jsonb) AS r(n integer, indicator_id bigint, period text, revision integer,
+                        value numeric, note text, reason text, late boolean, provisional boolean, forecast numeric, kind text, detail jsonb,
+                        object text, before jsonb, after jsonb, message text)),
+                written AS (
+                    INSERT INTO figures (indicator_id, period, revision, value, note, reason, submitted_by, submitted_uid, submitted_at, late,
+                                         provisional, forecast)
+                    SELECT indicator_id, period, revision, value, note, reason, \(p.login)::text, \(p.uid)::bigint, \(timestamp(actor.recordedAt)),
+                           late, provisional, forecast
+                    FROM r ORDER BY n),
+                audited AS (
+                    INSERT INTO audit (at, login, uid, pid, method, object, outcome, before, after, message)
+                    SELECT \(timestamp(actor.recordedAt)), \(p.login)::text, \(p.uid)::bigint, \(p.pid)::integer, \(actor.method)::text,
+                           object, 'ok', before, after, message
+                    FROM r ORDER BY n),
+                change AS (
+                    INSERT INTO changes (kind, indicator_id, task_id, login, detail)
+                    SELECT kind, indicator_id, NULL, \(p.login)::text, detail FROM r ORDER BY n RETURNING seq),
+                last AS (SELECT max(seq) AS seq FROM change),
+                keyed AS (\(key.insert(seqFrom: "last")))
+                SELECT seq FROM last
+                """)
         }
     }
 
-    /// The guarded statement of one figure decision, storing `key` with its change when given.
-    static func statement(_ decision: FigureDecision, by actor: Actor, storing key: RequestKey?) -> PGQuery {
+    /// The first line of an import whose figure changed meanwhile.
+    private struct StaleLine: Decodable {
+        let line: Int
+        let code: String
+        let period: String
+    }
+
+    /// The guarded statement of one figure decision, storing `key` with its change.
+    static func statement(_ decision: FigureDecision, by actor: Actor, storing key: RequestKey) -> PGQuery {
         let d = decision, r = decision.revision, p = actor.principal
         let written: PGQuery
         if d.kind == .figureValidated {
