@@ -151,13 +151,7 @@ struct FigureCommand: ParsableCommand {
             let rows = list.indicators.flatMap { i in
                 i.periods.compactMap { p in p.figure.flatMap { f in period == nil || f.period == period ? FigureCSV.cells(code: i.code, f) : nil } }
             }
-            let text = FigureCSV.render(rows)
-            guard let output else { return writeOutput(text) }
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
-                throw ExitCode(Exit.usage)
-            }
-            writeError("wrote \(output) (\(rows.count) figures)\n")
+            try writeFile(FigureCSV.render(rows), to: output, what: "\(rows.count) figures")
         }
     }
 

@@ -1,4 +1,6 @@
+import ArgumentParser
 import BBCSReport
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,4 +64,15 @@ func writeFailure(_ path: String) -> String {
     if access(folder, W_OK) != 0 { return String(cString: strerror(errno)) }
     if access(path, F_OK) == 0 && access(path, W_OK) != 0 { return String(cString: strerror(errno)) }
     return "the write failed"
+}
+
+/// Writes `text` to `output`, or to standard output without one; `what` says on standard
+/// error what was written. A file that cannot be written is a usage error.
+func writeFile(_ text: String, to output: String?, what: String) throws {
+    guard let output else { return writeOutput(text) }
+    do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+        writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
+        throw ExitCode(Exit.usage)
+    }
+    writeError("wrote \(output) (\(what), \(text.utf8.count) bytes)\n")
 }

@@ -10,16 +10,6 @@ struct Report: ParsableCommand {
         subcommands: [Build.self, Publish.self, Show.self, List.self], defaultSubcommand: Build.self)
 }
 
-/// Writes `text` to `output`, or to standard output without one; `what` says what was written.
-private func write(_ text: String, to output: String?, what: String) throws {
-    guard let output else { return writeOutput(text) }
-    do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-        writeError("bbcsctl: cannot write \(output): \(writeFailure(output))\n")
-        throw ExitCode(Exit.usage)
-    }
-    writeError("wrote \(output) (\(what), \(text.utf8.count) bytes)\n")
-}
-
 extension Report {
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,7 +27,7 @@ extension Report {
 
         func run() throws {
             let report = try connection.session { try $0.call(ReportRequest(period: period, objective: objective)) }
-            try write(format.render(report), to: output, what: "\(format.rawValue), \(report.summary.indicators) indicators")
+            try writeFile(format.render(report), to: output, what: "\(format.rawValue), \(report.summary.indicators) indicators")
         }
     }
 
@@ -81,7 +71,7 @@ extension Report {
             let r = try connection.session { try $0.call(ReportShowRequest(number: number)) }
             let p = r.publication
             guard restatements else {
-                return try write(format == .json ? r.json : r.html, to: output, what: "\(p.number), \(format.rawValue) as published")
+                return try writeFile(format == .json ? r.json : r.html, to: output, what: "\(p.number), \(format.rawValue) as published")
             }
             guard !r.restatements.isEmpty else { return print("\(p.number): no figure it showed has been restated since") }
             var table = Table("Indicator", "Period", "Reported", "Now", "Revision", "By", "At", "Reason")

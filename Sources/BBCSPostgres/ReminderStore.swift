@@ -162,12 +162,13 @@ public struct ReminderStore: Sendable {
         let cycle = try PlanStateLoader.cycle(db)
         if let plan = try PlanStateLoader.reportedPlan(db) {
             let indicators = try PlanStateLoader.indicators(nil, db)
+            let owners = Dictionary(indicators.map { ($0.code, $0.ownerPostID) }, uniquingKeysWith: { first, _ in first })
             for round in cycle.open(plan: plan.code) {
                 for missing in RoundProgress(round: round, planID: plan.id, indicators: indicators).missing {
                     let subject = "\(missing.indicator) \(missing.period)"
                     schedule.track(subject, ReminderKind.ofRound, from: round.deadline)
                     guard let step = ReminderRules.round(deadline: round.deadline, today: today, settings: settings),
-                          let owner = indicators.first(where: { $0.code == missing.indicator })?.ownerPostID else { continue }
+                          let owner = owners[missing.indicator] else { continue }
                     schedule.due.append(Candidate(
                         step: step, subject: subject,
                         text: .round(code: missing.indicator, title: missing.title, period: missing.period, meeting: round.meeting,
