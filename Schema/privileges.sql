@@ -49,6 +49,8 @@ BEGIN
             ('published_reports', 'INSERT'),
             ('published_figures', 'INSERT'),
             ('risk_reviews', 'INSERT'),
+            -- Each import that changed a plan.
+            ('plan_revisions', 'INSERT'),
             -- People: registered, disabled and enabled again; holdings revoked, never deleted.
             -- (SELECT ... FOR SHARE of them needs UPDATE as well.)
             ('users', 'INSERT, UPDATE'),

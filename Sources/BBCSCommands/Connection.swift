@@ -48,3 +48,17 @@ func printJSON(_ value: Any) {
         writeOutput(String(decoding: data, as: UTF8.self) + "\n")
     }
 }
+
+/// The plan a command is about, where the database holds several.
+struct PlanOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The plan's code, where the database holds several (default: default_plan, or the only plan).",
+                               valueName: "code"))
+    var plan: String?
+
+    /// `request` about this plan.
+    func scoped<R: PlanScoped>(_ request: R) -> R {
+        var request = request
+        request.plan = plan
+        return request
+    }
+}

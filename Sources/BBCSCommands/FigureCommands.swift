@@ -140,18 +140,37 @@ struct FigureCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every current figure as CSV (code, period, value, note, forecast, provisional, reason), which imports back unchanged.")
+            abstract: "Every current figure as open-data CSV, which imports back unchanged.",
+            discussion: """
+                Columns plan, code, period, period_start, period_end, value, note, forecast, provisional, reason: RFC 4180, \
+                UTF-8, ISO 8601 dates. --metadata writes the W3C CSV on the Web (CSVW) description of the file beside it, \
+                with its licence (README, Open data).
+                """)
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
+        @Flag(help: "Retired indicators' figures too.") var all = false
+        @Option(help: ArgumentHelp("Also write the file's CSVW metadata (JSON) here.", valueName: "file")) var metadata: String?
         @Option(help: ArgumentHelp("Only this period.", valueName: "period")) var period: Period?
         @Option(help: ArgumentHelp("Only this objective's indicators, e.g. CS1.", valueName: "code")) var objective: String?
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
 
         func run() throws {
-            let list = try connection.session { try $0.call(IndicatorListRequest(objective: objective)) }
+            var request = plan.scoped(IndicatorListRequest(objective: objective))
+            request.all = all ? true : nil
+            let (overview, list) = try connection.session { client in
+                (try client.call(plan.scoped(PlanShowRequest())), try client.call(request))
+            }
             let rows = list.indicators.flatMap { i in
-                i.periods.compactMap { p in p.figure.flatMap { f in period == nil || f.period == period ? FigureCSV.cells(code: i.code, f) : nil } }
+                i.periods.compactMap { p in
+                    p.figure.flatMap { f in period == nil || f.period == period ? FigureCSV.cells(plan: overview.code, code: i.code, f) : nil }
+                }
             }
             try writeFile(FigureCSV.render(rows), to: output, what: "\(rows.count) figures")
+            if let metadata {
+                try writeFile(OpenData.figures.metadata(csv: output.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "figures.csv",
+                                                        publisher: overview.council, title: "\(overview.title): figures"),
+                              to: metadata, what: "CSVW metadata")
+            }
         }
     }
 

@@ -7,18 +7,21 @@ import Foundation
 struct Indicators: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List performance indicators and service data.")
     @OptionGroup var connection: Connection
+    @OptionGroup var plan: PlanOption
+    @Flag(help: "Retired indicators too (those a later revision of the plan no longer lists).") var all = false
     @Option(help: ArgumentHelp("Objective code, e.g. CS1.", valueName: "code")) var objective: String?
     @Option(help: ArgumentHelp("service_data, csi, kpi or mpi.", valueName: "category")) var category: IndicatorCategory?
     @Option(help: ArgumentHelp("Service area name.", valueName: "name")) var serviceArea: String?
     @Option(help: ArgumentHelp("Owner post name.", valueName: "post")) var owner: String?
 
     func run() throws {
-        let request = IndicatorListRequest(objective: objective, category: category, serviceArea: serviceArea, ownerPost: owner)
+        var request = plan.scoped(IndicatorListRequest(objective: objective, category: category, serviceArea: serviceArea, ownerPost: owner))
+        request.all = all ? true : nil
         try connection.run(request) { result in
             var table = Table("Code", "Category", "Obj", "Unit", "Freq", "Latest", "RAG", "Owner", "Title")
             for i in result.indicators {
                 let latest = i.periods.last { $0.figure != nil }
-                table.add(i.code, i.category.rawValue, i.objective ?? "-", i.unit.rawValue, i.frequency.rawValue,
+                table.add(i.code + (i.retiredIn.map { " (retired in revision \($0))" } ?? ""), i.category.rawValue, i.objective ?? "-", i.unit.rawValue, i.frequency.rawValue,
                           latest.map { "\($0.period) \(formatValue($0.figure?.value, percent: i.unit == .percent))" } ?? "-",
                           latest?.rag.rawValue ?? "-", i.ownerPost, i.title)
             }
@@ -49,12 +52,15 @@ struct IndicatorCommand: ParsableCommand {
                 if !d.children.isEmpty { print("  parts: \(d.children.joined(separator: ", "))") }
                 if !d.aliases.isEmpty { print("  also written: \(d.aliases.joined(separator: ", "))") }
                 if i.isNew { print("  new in this plan") }
+                if let retired = i.retiredIn { print("  retired: revision \(retired) of the plan no longer lists it") }
                 let planYears = Set(i.periods.map { $0.period.year.description })
                 let baseline = d.actuals.keys.filter { !planYears.contains($0) }.sorted()
                 if !baseline.isEmpty {
                     print("  baseline: " + baseline.map { "\($0) \(formatValue(d.actuals[$0], percent: percent))" }.joined(separator: ", "))
                 }
-                let targets = d.targets.keys.sorted().map { "\($0) \(formatValue(d.targets[$0], percent: percent))" }
+                let targets = d.targets.keys.sorted().map { period in
+                    "\(period) \(formatValue(d.targets[period], percent: percent))" + (d.targetSources?[period].map { " (\($0))" } ?? "")
+                }
                 print("  targets: " + (targets.isEmpty ? "none set" : targets.joined(separator: ", ")))
                 print("\n" + periodTable(i.periods, percent: percent).render())
                 if !d.comments.isEmpty { print("\nComments:\n" + wrap(d.comments)) }

@@ -7,10 +7,11 @@ import Foundation
 struct Objectives: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the plan's objectives and service-level objectives.")
     @OptionGroup var connection: Connection
+    @OptionGroup var plan: PlanOption
     @Flag(name: .shortAndLong, help: "Also list each objective's service-level objectives.") var verbose = false
 
     func run() throws {
-        try connection.run(ObjectiveListRequest()) { result in
+        try connection.run(plan.scoped(ObjectiveListRequest())) { result in
             var table = Table("Code", "Indicators", "Tasks", "Title")
             for o in result.objectives { table.add(o.code, "\(o.indicatorCount)", "\(o.taskCount)", o.title) }
             print(table.render())

@@ -6,15 +6,16 @@ import Foundation
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Show or import the business plan.", subcommands: [Show.self, Import.self])
+        commandName: "plan", abstract: "Show, compare, import and trace the business plans.",
+        subcommands: [Show.self, Diff.self, Import.self, History.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the plan's title, vision, values, counts and budget.")
         @OptionGroup var connection: Connection
-        @Option(help: ArgumentHelp("Plan code (default: the newest plan).", valueName: "code")) var plan: String?
+        @OptionGroup var plan: PlanOption
 
         func run() throws {
-            try connection.run(PlanShowRequest(plan: plan)) { p in
+            try connection.run(plan.scoped(PlanShowRequest())) { p in
                 print("\(p.title) (\(p.code))")
                 print("\(p.council): \(p.priority), \"\(p.priorityStatement)\"")
                 print("Years \(p.firstYear) to \(p.lastYear)")
@@ -52,11 +53,7 @@ struct PlanCommand: ParsableCommand {
         @Flag(help: "List what the import would change and keep, writing nothing.") var dryRun = false
 
         func run() throws {
-            let content: String
-            do { content = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                writeError("bbcsctl: cannot read \(file): \(readFailure(file))\n")
-                throw ExitCode(Exit.usage)
-            }
+            let content = try readPlanFile(file)
             writeError("\(dryRun ? "checking" : "importing") \(file) (\(content.utf8.count) bytes)…\n")
             try connection.run(PlanImportRequest(content: content, source: file, dryRun: dryRun ? true : nil)) { summary in
                 let counts = "\(summary.indicators) indicators, \(summary.tasks) tasks"
@@ -64,16 +61,85 @@ struct PlanCommand: ParsableCommand {
                     print("plan \(summary.plan): already up to date (\(counts)); nothing \(summary.dryRun ? "would change" : "changed")")
                 } else {
                     let verb = summary.dryRun ? "would change; dry run, nothing written" : "changed"
-                    print("plan \(summary.plan): \(summary.changedRows) rows \(verb) (\(counts))")
+                    print("plan \(summary.plan) revision \(summary.revision): \(summary.changedRows) rows \(verb) (\(counts))")
+                    for line in summary.lifecycle { print("  \(line.kind.rawValue) \(line.object.rawValue) \(line.code)") }
                     for change in summary.rows { print("  " + describe(change)) }
                 }
-                if !summary.kept.isEmpty {
-                    print("Kept, changed through bbcs (the file says otherwise):")
-                    for kept in summary.kept { print("  " + describe(kept)) }
-                }
+                printKept(summary.kept)
             }
         }
     }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What importing a plan file would change, before it is imported (administrators).",
+            discussion: """
+                The daemon runs the import and rolls it back, so the list is exactly what `plan import` would do: the \
+                revision, the indicators and tasks added, retired (kept with their figures, out of current lists) and brought \
+                back, then every value that would change, `-` before and `+` after. Nothing is written.
+                """)
+        @OptionGroup var connection: Connection
+        @Argument(help: ArgumentHelp("The revised plan file.", valueName: "file")) var file: String
+
+        func run() throws {
+            let content = try readPlanFile(file)
+            try connection.run(PlanImportRequest(content: content, source: file, dryRun: true)) { summary in
+                let from = summary.previousRevision.map { "revision \($0)" } ?? "nothing loaded"
+                print("plan \(summary.plan): \(from) → revision \(summary.revision) (\(summary.file(summary.indicators, "indicator")), \(summary.file(summary.tasks, "task")) in the file)")
+                guard summary.changedRows > 0 else { return print("no differences") }
+                let signs: [ImportLifecycle.Kind: String] = [.added: "+", .retired: "-", .restored: "+"]
+                for line in summary.lifecycle {
+                    print("\(signs[line.kind] ?? " ") \(line.object.rawValue) \(line.code) \(line.kind == .restored ? "brought back" : line.kind.rawValue)")
+                }
+                for change in summary.rows where !(change.table == "plans" && change.field == "imported_at") {
+                    switch change.kind {
+                    case .added: print("+ " + describe(change))
+                    case .removed: print("- " + describe(change))
+                    case .changed: print("~ " + describe(change))
+                    }
+                }
+                printKept(summary.kept)
+                print("\(summary.changedRows) rows would change; nothing was written")
+            }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every revision of the plan loaded: when, by whom, from which file, what it changed.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
+
+        func run() throws {
+            try connection.run(plan.scoped(PlanHistoryRequest())) { r in
+                var table = Table("Revision", "Loaded", "By", "File", "SHA-256", "Rows", "Added", "Retired")
+                for v in r.revisions {
+                    table.add("\(v.revision)", v.loadedAt, v.loadedBy, v.source ?? "-", v.sha256.map { String($0.prefix(12)) } ?? "-",
+                              "\(v.changes.values.reduce(0, +))", v.added.joined(separator: ", "),
+                              (v.retired + v.restored.map { "\($0) (back)" }).joined(separator: ", "))
+                }
+                print("plan \(r.plan)")
+                print(table.render())
+            }
+        }
+    }
+}
+
+/// A plan file's text; one that cannot be read is a usage error naming why.
+private func readPlanFile(_ file: String) throws -> String {
+    do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+        writeError("bbcsctl: cannot read \(file): \(readFailure(file))\n")
+        throw ExitCode(Exit.usage)
+    }
+}
+
+private func printKept(_ kept: [ImportKept]) {
+    guard !kept.isEmpty else { return }
+    print("Kept, changed through bbcs (the file says otherwise):")
+    for kept in kept { print("  " + describe(kept)) }
+}
+
+extension ImportSummary {
+    fileprivate func file(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }
 
 /// One row or value an import changes, for people: `changed task BCRPASB_27 target date: 2026-03-31 → 2026-06-30`.

@@ -20,13 +20,16 @@ extension Report {
                 JSON and CSV carry the same data (the README documents the JSON shape).
                 """)
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
+        @Flag(help: "The council-wide summary across every plan, by Corporate Plan priority (text or json).") var corporate = false
         @Option(help: ArgumentHelp("Period, e.g. \"2025/26 Q2\" or \"2025/26\".", valueName: "period")) var period: Period
         @Option(help: ArgumentHelp("Only this objective, e.g. CS1.", valueName: "code")) var objective: String?
         @Option(help: ArgumentHelp("text, markdown, html, csv or json.", valueName: "format")) var format: ReportFormat = .text
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
 
         func run() throws {
-            let report = try connection.session { try $0.call(ReportRequest(period: period, objective: objective)) }
+            if corporate { return try runCorporate() }
+            let report = try connection.session { try $0.call(plan.scoped(ReportRequest(period: period, objective: objective))) }
             try writeFile(format.render(report), to: output, what: "\(format.rawValue), \(report.summary.indicators) indicators")
         }
     }
@@ -40,10 +43,11 @@ extension Report {
                 showed are listed as restatements in the next report.
                 """)
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Option(help: ArgumentHelp("The round's period, e.g. \"2025/26 Q2\".", valueName: "period")) var round: Period
 
         func run() throws {
-            try connection.run(ReportPublishRequest(round: round)) { p in
+            try connection.run(plan.scoped(ReportPublishRequest(round: round))) { p in
                 print("published \(p.number) for \(p.meeting) by \(p.publishedBy) at \(p.publishedAt): \(p.figures.count) figures")
                 print("  JSON SHA-256 \(p.jsonSHA256)\n  HTML SHA-256 \(p.htmlSHA256)")
             }
@@ -86,14 +90,41 @@ extension Report {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every published report, oldest first.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
 
         func run() throws {
-            try connection.run(ReportListRequest()) { r in
+            try connection.run(plan.scoped(ReportListRequest())) { r in
                 guard !r.reports.isEmpty else { return print("no report has been published") }
                 var table = Table("Number", "Period", "Meeting", "Published by", "At", "Figures")
                 for p in r.reports { table.add(p.number, p.period.description, p.meeting, p.publishedBy, p.publishedAt, "\(p.figures.count)") }
                 print(table.render())
             }
         }
+    }
+}
+
+extension Report.Build {
+    func runCorporate() throws {
+        guard format == .text || format == .json else {
+            writeError("bbcsctl: the corporate report is text or json\n")
+            throw ExitCode(Exit.usage)
+        }
+        if format == .json || connection.json { return try connection.run(ReportCorporateRequest(period: period)) { _ in } }
+        let r = try connection.session { try $0.call(ReportCorporateRequest(period: period)) }
+        func tally(_ t: CorporateReport.Tally) -> [String] {
+            ["\(t.indicators)"] + RAG.allCases.map { "\(t.rag[$0.rawValue] ?? 0)" } + ["\(t.notSubmitted)", "\(t.overdueTasks)"]
+        }
+        var text = "\(r.council): corporate performance summary, \(r.period) (as at \(r.asAt))\n\n"
+        text += "Exceptions (\(r.exceptions.count))\n"
+        for e in r.exceptions { text += "  [\(e.priority) / \(e.plan)] \(e.kind.rawValue.replacingOccurrences(of: "_", with: " ")): \(e.text)\n" }
+        if r.exceptions.isEmpty { text += "  none\n" }
+        var table = Table("Priority / plan", "Indicators", "Green", "Amber", "Red", "Grey", "Not submitted", "Overdue tasks")
+        for p in r.priorities {
+            table.rows.append([p.name] + tally(p.tally))
+            for line in p.plans { table.rows.append(["  \(line.plan) \(line.title)"] + tally(line.tally)) }
+        }
+        table.rows.append(["Council"] + tally(r.totals))
+        text += "\n" + table.render() + "\n"
+        try writeFile(text, to: output, what: "corporate summary, \(r.priorities.count) priorities")
     }
 }

@@ -7,9 +7,10 @@ import Foundation
 struct Risks: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List strategic risks, key strategic risks and each task's risks.")
     @OptionGroup var connection: Connection
+    @OptionGroup var plan: PlanOption
 
     func run() throws {
-        try connection.run(RiskListRequest()) { r in
+        try connection.run(plan.scoped(RiskListRequest())) { r in
             print("Strategic risk register entries cited:")
             var register = Table("Risk", "Tasks", "Title")
             for s in r.strategicRisks { register.add("\(s.number)", "\(s.tasks.count)", s.title ?? "-") }
@@ -38,9 +39,10 @@ struct RiskCommand: ParsableCommand {
     struct Register: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every risk with its id, linked tasks and latest score.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
 
         func run() throws {
-            try connection.run(RiskRegisterRequest()) { r in
+            try connection.run(plan.scoped(RiskRegisterRequest())) { r in
                 let bands = r.matrix.bands.map { "\($0.name) to \($0.upTo)" }.joined(separator: ", ")
                 print("Matrix \(r.matrix.size)x\(r.matrix.size): \(bands)")
                 var table = Table("Risk", "Score", "Band", "L x I", "Reviewed", "Tasks", "Title")
@@ -58,6 +60,7 @@ struct RiskCommand: ParsableCommand {
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Score a risk on the council's matrix, with a note.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Argument(help: ArgumentHelp("The risk's id, e.g. SR3, KSR1 or BCRPASB_29/R1 (`bbcsctl risk register` lists them).", valueName: "id"))
         var id: String
         @Option(help: ArgumentHelp("1 to the matrix's size.", valueName: "n")) var likelihood: Int
@@ -65,7 +68,7 @@ struct RiskCommand: ParsableCommand {
         @Option(help: ArgumentHelp("What changed, or why the score stands (required).", valueName: "text")) var note: String
 
         func run() throws {
-            try connection.run(RiskReviewRequest(risk: id, likelihood: likelihood, impact: impact, note: note)) { r in
+            try connection.run(plan.scoped(RiskReviewRequest(risk: id, likelihood: likelihood, impact: impact, note: note))) { r in
                 print("\(r.risk): \(r.likelihood) x \(r.impact) = \(r.score), \(r.band) (by \(r.by) at \(r.at))")
             }
         }
@@ -74,10 +77,11 @@ struct RiskCommand: ParsableCommand {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every review of a risk, oldest first.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Argument(help: ArgumentHelp("The risk's id.", valueName: "id")) var id: String
 
         func run() throws {
-            try connection.run(RiskHistoryRequest(risk: id)) { r in
+            try connection.run(plan.scoped(RiskHistoryRequest(risk: id))) { r in
                 guard !r.reviews.isEmpty else { return print("\(r.risk) has not been scored") }
                 var table = Table("At", "By", "L x I", "Score", "Band", "Note")
                 for v in r.reviews { table.add(v.at, v.by, "\(v.likelihood) x \(v.impact)", "\(v.score)", v.band, v.note) }

@@ -21,22 +21,24 @@ struct RoundCommand: ParsableCommand {
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Open the round for a period (administrators).")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Argument(help: ArgumentHelp("The period reported, e.g. \"2025/26 Q2\".", valueName: "period")) var period: Period
         @Option(help: ArgumentHelp("The day the figures are wanted by (YYYY-MM-DD), after the period ends.", valueName: "date"))
         var deadline: CalendarDate
         @Option(help: ArgumentHelp("The meeting reported to, e.g. \"Cabinet 2025-12-02\".", valueName: "text")) var meeting: String
 
         func run() throws {
-            try connection.run(RoundOpenRequest(period: period, deadline: deadline, meeting: meeting)) { printRound($0) }
+            try connection.run(plan.scoped(RoundOpenRequest(period: period, deadline: deadline, meeting: meeting))) { printRound($0) }
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every round, newest period first.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
 
         func run() throws {
-            try connection.run(RoundListRequest()) { result in
+            try connection.run(plan.scoped(RoundListRequest())) { result in
                 guard !result.rounds.isEmpty else { return print("no reporting round has been opened") }
                 var table = Table("Period", "Deadline", "Meeting", "State", "Opened by")
                 for r in result.rounds {
@@ -52,11 +54,12 @@ struct RoundCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "What a round has and still needs: by owner and service area, and every missing figure.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Argument(help: ArgumentHelp("The round's period (default: the open round of the newest period).", valueName: "period"))
         var period: Period?
 
         func run() throws {
-            try connection.run(RoundShowRequest(period: period)) { p in
+            try connection.run(plan.scoped(RoundShowRequest(period: period))) { p in
                 printRound(p.round)
                 let t = p.total
                 print("\(t.wanted) figures wanted: \(t.submitted) submitted (\(t.validated) validated, \(t.provisional) provisional), \(t.missing) missing")
@@ -78,13 +81,14 @@ struct RoundCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Close a round (administrators); refused while figures are missing unless --force with --reason.")
         @OptionGroup var connection: Connection
+        @OptionGroup var plan: PlanOption
         @Argument(help: ArgumentHelp("The round's period.", valueName: "period")) var period: Period
         @Flag(help: "Close even with figures missing.") var force = false
         @Option(help: ArgumentHelp("Why the round closes with figures missing (required with --force).", valueName: "text"))
         var reason: String?
 
         func run() throws {
-            try connection.run(RoundCloseRequest(period: period, force: force ? true : nil, reason: reason)) { printRound($0) }
+            try connection.run(plan.scoped(RoundCloseRequest(period: period, force: force ? true : nil, reason: reason))) { printRound($0) }
         }
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List key tasks; undated tasks show their note instead of a date.")
     @OptionGroup var connection: Connection
+    @OptionGroup var plan: PlanOption
+    @Flag(help: "Retired tasks too (those a later revision of the plan no longer lists).") var all = false
     @Option(help: ArgumentHelp("A responsible post.", valueName: "post")) var post: String?
     @Option(help: ArgumentHelp("not_started, on_track, at_risk, off_track, completed, deferred or cancelled.", valueName: "status"))
     var status: TaskStatus?
@@ -17,12 +19,13 @@ struct Tasks: ParsableCommand {
     @Flag(help: "Only tasks for which a post you hold is responsible.") var mine = false
 
     func run() throws {
-        let request = TaskListRequest(post: post, status: status, dueBefore: dueBefore, dueAfter: dueAfter,
-                                      overdue: overdue ? true : nil, dueWithin: dueWithin, mine: mine ? true : nil)
+        var request = plan.scoped(TaskListRequest(post: post, status: status, dueBefore: dueBefore, dueAfter: dueAfter,
+                                                  overdue: overdue ? true : nil, dueWithin: dueWithin, mine: mine ? true : nil))
+        request.all = all ? true : nil
         try connection.run(request) { result in
             var table = Table("Code", "Obj", "Target", "Status", "Done", "Responsible", "Action")
             for t in result.tasks {
-                table.add(t.code, t.objective, (t.targetDate?.description ?? "undated") + (t.overdue ? " OVERDUE" : ""), t.status.rawValue,
+                table.add(t.code + (t.retiredIn.map { " (retired in revision \($0))" } ?? ""), t.objective, (t.targetDate?.description ?? "undated") + (t.overdue ? " OVERDUE" : ""), t.status.rawValue,
                           "\(t.progress)%", t.responsiblePosts.joined(separator: "; "), t.action)
             }
             print(table.render())

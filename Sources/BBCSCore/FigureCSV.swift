@@ -1,8 +1,10 @@
 /// Figures as a spreadsheet: a header naming the columns, then one figure per line. `code`,
-/// `period` and `value` are required; `note`, `forecast`, `provisional` (yes or no) and
-/// `reason` (for a correction) may follow, in any order. RFC 4180 quoting.
+/// `period` and `value` are required; `plan` (where plans share codes), `period_start` and
+/// `period_end` (ISO dates, checked against the period), `note`, `forecast`, `provisional`
+/// (yes or no) and `reason` (for a correction) may follow, in any order. RFC 4180 quoting,
+/// UTF-8, CRLF: the open-data form `OpenData.figures` describes.
 public enum FigureCSV {
-    public static let columns = ["code", "period", "value", "note", "forecast", "provisional", "reason"]
+    public static let columns = ["plan", "code", "period", "period_start", "period_end", "value", "note", "forecast", "provisional", "reason"]
     static let required = ["code", "period", "value"]
 
     /// One line of the file, its cells by column name (a cell left empty is absent).
@@ -104,8 +106,9 @@ public enum FigureCSV {
     }
 
     /// A figure's cells in `columns`' order (no reason: an export read back changes nothing).
-    public static func cells(code: String, _ figure: FigureRevision) -> [String] {
-        [code, figure.period.description, FigureRules.format(figure.value), figure.note ?? "", figure.forecast.map { FigureRules.format($0) } ?? "",
+    public static func cells(plan: String, code: String, _ figure: FigureRevision) -> [String] {
+        [plan, code, figure.period.description, figure.period.start.description, figure.period.end.description,
+         FigureRules.format(figure.value), figure.note ?? "", figure.forecast.map { FigureRules.format($0) } ?? "",
          figure.provisional ? "yes" : "no", ""]
     }
 }

@@ -77,6 +77,8 @@ public struct IndicatorSummary: Codable, Sendable, Equatable {
     public var tolerance: Double?
     /// Every period of the plan with target, current figure, RAG and direction of travel.
     public var periods: [PeriodStatus]
+    /// The plan revision that no longer lists it; nil while it is current.
+    public var retiredIn: Int?
     public init(code: String, title: String, category: IndicatorCategory, objective: String?, serviceArea: String,
                 unit: IndicatorUnit, polarity: Polarity, frequency: Frequency, ownerPost: String, parent: String?,
                 isNew: Bool, tolerance: Double?, periods: [PeriodStatus] = []) {
@@ -97,11 +99,30 @@ public struct IndicatorDetail: Codable, Sendable, Equatable {
     public var actuals: [String: Double]
     /// Targets keyed by period ("2025/26").
     public var targets: [String: Double]
+    /// Where each target came from, keyed as `targets`.
+    public var targetSources: [String: TargetSource]?
     public init(indicator: IndicatorSummary, aliases: [String], comments: String, ownerFromDocument: Bool,
-                children: [String], actuals: [String: Double], targets: [String: Double]) {
+                children: [String], actuals: [String: Double], targets: [String: Double], targetSources: [String: TargetSource]? = nil) {
         self.indicator = indicator; self.aliases = aliases; self.comments = comments
         self.ownerFromDocument = ownerFromDocument; self.children = children; self.actuals = actuals
-        self.targets = targets
+        self.targets = targets; self.targetSources = targetSources
+    }
+}
+
+/// Where a target came from: the plan revision whose file set it, or the administrator who
+/// set it with `target.set`, when and why.
+public struct TargetSource: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var revision: Int?
+    public var setBy: String?
+    public var reason: String?
+    /// Europe/London local time of the administrator's change.
+    public var at: String?
+    public init(revision: Int? = nil, setBy: String? = nil, reason: String? = nil, at: String? = nil) {
+        self.revision = revision; self.setBy = setBy; self.reason = reason; self.at = at
+    }
+    public var description: String {
+        if let setBy { return "set by \(setBy)" + (at.map { " on \($0.prefix(10))" } ?? "") + (reason.map { ": \($0)" } ?? "") }
+        return revision.map { "plan revision \($0)" } ?? "plan file"
     }
 }
 
@@ -124,6 +145,8 @@ public struct TaskFilter: Sendable, Equatable {
 
 public struct TaskSummary: Codable, Sendable, Equatable {
     public var code: String
+    /// The plan revision that no longer lists it; nil while it is current.
+    public var retiredIn: Int?
     public var objective: String
     public var action: String
     public var responsiblePosts: [String]
@@ -209,11 +232,66 @@ public struct ImportSummary: Codable, Sendable, Equatable {
     public var kept: [ImportKept]
     public var indicators: Int
     public var tasks: Int
-    public init(plan: String, dryRun: Bool, changes: [String: Int], rows: [ImportChange], kept: [ImportKept], indicators: Int, tasks: Int) {
+    /// The file's revision of the plan, and the one loaded before (nil for a new plan).
+    public var revision: Int
+    public var previousRevision: Int?
+    /// Indicators and tasks the import adds to a plan already loaded, retires (the file no
+    /// longer lists them) and brings back (listed again after a retirement).
+    public var lifecycle: [ImportLifecycle]
+    public init(plan: String, dryRun: Bool, changes: [String: Int], rows: [ImportChange], kept: [ImportKept], indicators: Int, tasks: Int,
+                revision: Int = 1, previousRevision: Int? = nil, lifecycle: [ImportLifecycle] = []) {
         self.plan = plan; self.dryRun = dryRun; self.changes = changes; self.rows = rows; self.kept = kept
-        self.indicators = indicators; self.tasks = tasks
+        self.indicators = indicators; self.tasks = tasks; self.revision = revision; self.previousRevision = previousRevision
+        self.lifecycle = lifecycle
     }
     public var changedRows: Int { changes.values.reduce(0, +) }
+
+    private enum CodingKeys: String, CodingKey {
+        case plan, dryRun, changes, rows, kept, indicators, tasks, revision, previousRevision, lifecycle
+    }
+
+    // Lenient on the fields later releases added, so an older daemon's answer still reads.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(plan: try c.decode(String.self, forKey: .plan), dryRun: try c.decode(Bool.self, forKey: .dryRun),
+                  changes: try c.decode([String: Int].self, forKey: .changes), rows: try c.decode([ImportChange].self, forKey: .rows),
+                  kept: try c.decode([ImportKept].self, forKey: .kept), indicators: try c.decode(Int.self, forKey: .indicators),
+                  tasks: try c.decode(Int.self, forKey: .tasks), revision: try c.decodeIfPresent(Int.self, forKey: .revision) ?? 1,
+                  previousRevision: try c.decodeIfPresent(Int.self, forKey: .previousRevision),
+                  lifecycle: try c.decodeIfPresent([ImportLifecycle].self, forKey: .lifecycle) ?? [])
+    }
+}
+
+/// An indicator or task a plan import adds, retires or brings back.
+public struct ImportLifecycle: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case added, retired, restored }
+    public enum Object: String, Codable, Sendable { case indicator, task }
+    public var kind: Kind
+    public var object: Object
+    public var code: String
+    public init(_ kind: Kind, _ object: Object, _ code: String) { self.kind = kind; self.object = object; self.code = code }
+}
+
+/// One load of a plan file that changed the plan: `plan.history` lists them, oldest first.
+public struct PlanRevision: Codable, Sendable, Equatable {
+    public var revision: Int
+    /// The file's name as given to the import, when given.
+    public var source: String?
+    /// SHA-256 of the file's text (nil for a load made before revisions were recorded).
+    public var sha256: String?
+    public var loadedBy: String
+    /// Europe/London local time.
+    public var loadedAt: String
+    /// Rows changed, by table.
+    public var changes: [String: Int]
+    public var added: [String]
+    public var retired: [String]
+    public var restored: [String]
+    public init(revision: Int, source: String?, sha256: String?, loadedBy: String, loadedAt: String, changes: [String: Int],
+                added: [String], retired: [String], restored: [String]) {
+        self.revision = revision; self.source = source; self.sha256 = sha256; self.loadedBy = loadedBy; self.loadedAt = loadedAt
+        self.changes = changes; self.added = added; self.retired = retired; self.restored = restored
+    }
 }
 
 /// One row a plan import adds or removes, or one column it changes.

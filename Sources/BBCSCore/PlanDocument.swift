@@ -30,6 +30,11 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var firstYear: Period
         public var lastYear: Period
         public var introduction: String
+        /// Which revision of the plan this file is: each annual revision numbers the next
+        /// (optional; 1 when left out).
+        public var revision: Int?
+        /// `revision`, or 1.
+        public var revisionNumber: Int { revision ?? 1 }
     }
 
     public struct Value: Codable, Sendable, Equatable {
@@ -206,6 +211,7 @@ extension PlanDocument {
         }
         try requireCode(plan.code, "plan.code")
         try requireText(plan.title, "plan.title")
+        if let revision = plan.revision, !(1...9999).contains(revision) { throw fail("plan.revision", "must be a whole number from 1 to 9999") }
         guard plan.firstYear.quarter == nil else { throw fail("plan.firstYear", "must be a year like \"2025/26\"") }
         guard plan.lastYear.quarter == nil else { throw fail("plan.lastYear", "must be a year like \"2025/26\"") }
         guard plan.firstYear <= plan.lastYear else { throw fail("plan.lastYear", "comes before plan.firstYear") }

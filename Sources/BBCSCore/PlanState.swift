@@ -36,6 +36,11 @@ public struct IndicatorState: Sendable, Equatable {
     public var actuals: [Period: Double]
     /// The current revision of each period's figure.
     public var figures: [Period: FigureRevision]
+    /// Where each target came from.
+    public var targetSources: [Period: TargetSource] = [:]
+    /// The plan revision that no longer lists it; nil while it is current.
+    public var retiredIn: Int?
+    public var isRetired: Bool { retiredIn != nil }
 
     public init(id: Int, planID: Int, position: Int, code: String, title: String, category: IndicatorCategory, objective: String?,
                 serviceArea: String, unit: IndicatorUnit, polarity: Polarity, frequency: Frequency, ownerPostID: Int, ownerPost: String,
@@ -60,15 +65,18 @@ public struct IndicatorState: Sendable, Equatable {
     public func target(for period: Period) -> Double? { Performance.target(for: period, unit: unit, targets: targets)?.value }
 
     public var summary: IndicatorSummary {
-        IndicatorSummary(code: code, title: title, category: category, objective: objective, serviceArea: serviceArea, unit: unit,
-                         polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent, isNew: isNew,
-                         tolerance: tolerance, periods: statuses)
+        var summary = IndicatorSummary(code: code, title: title, category: category, objective: objective, serviceArea: serviceArea,
+                                       unit: unit, polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent,
+                                       isNew: isNew, tolerance: tolerance, periods: statuses)
+        summary.retiredIn = retiredIn
+        return summary
     }
 
     public var detail: IndicatorDetail {
         IndicatorDetail(indicator: summary, aliases: aliases, comments: comments, ownerFromDocument: ownerFromDocument,
                         children: children, actuals: Dictionary(uniqueKeysWithValues: actuals.map { ($0.key.description, $0.value) }),
-                        targets: Dictionary(uniqueKeysWithValues: targets.map { ($0.key.description, $0.value) }))
+                        targets: Dictionary(uniqueKeysWithValues: targets.map { ($0.key.description, $0.value) }),
+                        targetSources: Dictionary(uniqueKeysWithValues: targetSources.map { ($0.key.description, $0.value) }))
     }
 
     /// The periods begun by `today` that have no figure yet, each with its due date.
@@ -108,6 +116,9 @@ public struct TaskState: Sendable, Equatable {
     public var slippage: Slippage
     /// The note of the latest progress update, if any.
     public var latestNote: String?
+    /// The plan revision that no longer lists it; nil while it is current.
+    public var retiredIn: Int?
+    public var isRetired: Bool { retiredIn != nil }
 
     public init(id: Int, planID: Int, position: Int, code: String, objective: String, action: String, responsiblePostIDs: [Int],
                 responsiblePosts: [String], targetDate: CalendarDate?, targetText: String, status: TaskStatus, progress: Int,
@@ -123,9 +134,11 @@ public struct TaskState: Sendable, Equatable {
 
     /// The task as lists show it; "overdue" is judged on `today`.
     public func summary(today: CalendarDate) -> TaskSummary {
-        TaskSummary(code: code, objective: objective, action: action, responsiblePosts: responsiblePosts, targetDate: targetDate,
-                    targetText: targetText, status: status, progress: progress, isNew: isNew,
-                    overdue: !status.isClosed && targetDate.map { $0 < today } == true, completedOn: completedOn)
+        var summary = TaskSummary(code: code, objective: objective, action: action, responsiblePosts: responsiblePosts, targetDate: targetDate,
+                                  targetText: targetText, status: status, progress: progress, isNew: isNew,
+                                  overdue: !status.isClosed && targetDate.map { $0 < today } == true, completedOn: completedOn)
+        summary.retiredIn = retiredIn
+        return summary
     }
 
     public func detail(today: CalendarDate) -> TaskDetail {
@@ -188,27 +201,77 @@ public struct DirectoryState: Sendable, Equatable {
     }
 }
 
-/// The names the read filters check before they match anything: a filter naming an
-/// objective or a service area that does not exist is `not_found`, not an empty list.
+/// One plan as memory holds it: the names the read filters check before they match
+/// anything (a filter naming an objective or a service area that does not exist is
+/// `not_found`, not an empty list), and what objective.list, strategy.list, risk.list and
+/// plan.show answer: plan structure, which only a plan import changes, so they need no
+/// connection (none waits behind a locked table).
 public struct PlanOutline: Sendable, Equatable {
+    /// Its heading and objectives, as its report shows them.
+    public var reported: ReportedPlan
     /// Objective codes, as stored (filters match them exactly).
     public var objectives: Set<String>
     /// Service area names, as stored.
     public var serviceAreas: Set<String>
-    /// The plan the report is of (the one imported last); nil before any import.
-    public var reported: ReportedPlan?
-    /// What objective.list, strategy.list and risk.list answer: plan structure, which only a
-    /// plan import changes, so they need no connection (none waits behind a locked table).
     public var objectiveList: [ObjectiveSummary]
     public var strategies: [PlanDocument.Strategy]
     public var risks: RiskRegister
-    /// plan.show's answer for the plan imported last; nil before any import.
-    public var overview: PlanOverview?
-    public init(objectives: Set<String>, serviceAreas: Set<String>, reported: ReportedPlan? = nil, objectiveList: [ObjectiveSummary] = [],
-                strategies: [PlanDocument.Strategy] = [],
-                risks: RiskRegister = RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: []), overview: PlanOverview? = nil) {
-        self.objectives = objectives; self.serviceAreas = serviceAreas; self.reported = reported
+    public var overview: PlanOverview
+    /// Every load that changed it, oldest first.
+    public var history: [PlanRevision]
+    public init(reported: ReportedPlan, objectives: Set<String>, serviceAreas: Set<String>, objectiveList: [ObjectiveSummary],
+                strategies: [PlanDocument.Strategy], risks: RiskRegister, overview: PlanOverview, history: [PlanRevision] = []) {
+        self.reported = reported; self.objectives = objectives; self.serviceAreas = serviceAreas
         self.objectiveList = objectiveList; self.strategies = strategies; self.risks = risks; self.overview = overview
+        self.history = history
+    }
+    public var id: Int { reported.id }
+    public var code: String { reported.code }
+}
+
+/// Every plan the database holds, in the order of their codes, and which one a request
+/// that names none is about.
+public struct PlanSet: Sendable, Equatable {
+    public var plans: [PlanOutline]
+    public init(_ plans: [PlanOutline] = []) { self.plans = plans.sorted { $0.code < $1.code } }
+
+    /// The plan with `code` (ignoring case), or when nil the configured `default`, or the
+    /// only plan; several plans and no default is refused with the codes to choose from.
+    public func choose(_ code: String?, default fallback: String? = nil) throws -> PlanOutline {
+        func named(_ code: String) throws -> PlanOutline {
+            guard let plan = plans.first(where: { $0.code.lowercased() == code.lowercased() }) else {
+                throw StoreError.notFound(kind: "plan", key: code)
+            }
+            return plan
+        }
+        if let code { return try named(code) }
+        if let fallback, !fallback.isEmpty { return try named(fallback) }
+        switch plans.count {
+        case 0: throw StoreError.notFound(kind: "plan", key: "(none imported)")
+        case 1: return plans[0]
+        default:
+            throw StoreError.invalid(param: "plan", "the database holds \(plans.count) plans (\(plans.map(\.code).joined(separator: ", "))): name one with --plan, or set default_plan")
+        }
+    }
+
+    /// The plan with this id.
+    public func plan(id: Int) -> PlanOutline? { plans.first { $0.id == id } }
+
+    /// Plan ids by code, lower-cased: what a code qualified with its plan ("CS:ComS_001") is looked up by.
+    public var ids: [String: Int] { Dictionary(plans.map { ($0.code.lowercased(), $0.id) }, uniquingKeysWith: { first, _ in first }) }
+}
+
+/// A code as a request may write it: alone ("ComS_001"), or after its plan's code and a
+/// colon ("CS-2025-2028:ComS_001") where two plans use the same code. Codes never hold a colon.
+public struct PlanQualifiedCode: Sendable, Equatable {
+    public var plan: String?
+    public var code: String
+    public init(_ text: String) {
+        if let colon = text.firstIndex(of: ":") {
+            plan = String(text[..<colon]); code = String(text[text.index(after: colon)...])
+        } else {
+            plan = nil; code = text
+        }
     }
 }
 
@@ -226,9 +289,12 @@ public struct ReportedPlan: Sendable, Equatable {
     public var firstYear: Period
     public var lastYear: Period
     public var objectives: [Objective]
-    public init(id: Int, code: String, title: String, council: String, firstYear: Period, lastYear: Period, objectives: [Objective]) {
+    /// The Corporate Plan priority it serves ("Community Safety").
+    public var priority: String
+    public init(id: Int, code: String, title: String, council: String, firstYear: Period, lastYear: Period, objectives: [Objective],
+                priority: String = "") {
         self.id = id; self.code = code; self.title = title; self.council = council; self.firstYear = firstYear
-        self.lastYear = lastYear; self.objectives = objectives
+        self.lastYear = lastYear; self.objectives = objectives; self.priority = priority
     }
 }
 
@@ -241,11 +307,11 @@ public struct PlanSnapshot: Sendable, Equatable {
     /// In the plan's order.
     public var tasks: [TaskState]
     public var directory: DirectoryState
-    public var outline: PlanOutline
+    public var plans: PlanSet
     public var cycle: CycleState
-    public init(seq: Int64, indicators: [IndicatorState], tasks: [TaskState], directory: DirectoryState, outline: PlanOutline,
+    public init(seq: Int64, indicators: [IndicatorState], tasks: [TaskState], directory: DirectoryState, plans: PlanSet = PlanSet(),
                 cycle: CycleState = CycleState()) {
-        self.seq = seq; self.indicators = indicators; self.tasks = tasks; self.directory = directory; self.outline = outline
+        self.seq = seq; self.indicators = indicators; self.tasks = tasks; self.directory = directory; self.plans = plans
         self.cycle = cycle
     }
 }

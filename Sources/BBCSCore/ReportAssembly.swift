@@ -12,7 +12,7 @@ extension PerformanceReport {
             throw StoreError.notFound(kind: "objective", key: objective)
         }
         let firstYear = plan.firstYear
-        let shown = indicators.filter { $0.planID == plan.id && (objective == nil || $0.objective == objective) }
+        let shown = indicators.filter { $0.planID == plan.id && !$0.isRetired && (objective == nil || $0.objective == objective) }
         let lines = shown.map { indicator -> IndicatorLine in
             let unit = indicator.unit, frequency = indicator.frequency
             let reported = frequency == .annual ? period.year : (period.quarter == nil ? Period(startYear: period.startYear, quarter: 4) : period)
@@ -46,7 +46,7 @@ extension PerformanceReport {
         }
 
         // Key tasks with slippage, latest note and risks.
-        let shownTasks = tasks.filter { $0.planID == plan.id && (objective == nil || $0.objective == objective) }
+        let shownTasks = tasks.filter { $0.planID == plan.id && !$0.isRetired && (objective == nil || $0.objective == objective) }
         let taskLines = shownTasks.map { task -> TaskLine in
             let t = task.summary(today: today)
             return TaskLine(
@@ -59,7 +59,7 @@ extension PerformanceReport {
         let publications = cycle.publications(plan: plan.code)
         let previous = publications.last?.riskScores ?? [:]
         let shownCodes = Set(taskLines.map(\.code)), overdue = Set(taskLines.filter { $0.overdueDays != nil }.map(\.code))
-        let entries = RiskEntry.register(risks: register, tasks: tasks, planID: plan.id, reviews: cycle.reviews)
+        let entries = RiskEntry.register(risks: register, tasks: tasks, planID: plan.id, reviews: cycle.reviews(of: plan.id))
             .filter { objective == nil || $0.tasks.contains(where: shownCodes.contains) }
         let riskLines = entries.map { RiskLine($0, previousScore: previous[$0.id], linkedToOverdueTask: $0.tasks.contains(where: overdue.contains)) }
         let risks = riskLines.filter(\.linkedToOverdueTask) + riskLines.filter { !$0.linkedToOverdueTask }

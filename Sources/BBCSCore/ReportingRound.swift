@@ -37,7 +37,7 @@ public struct ReportingRound: Codable, Sendable, Equatable {
     /// The round wants a figure of this indicator: of the round's plan, and its reported
     /// period ends before the deadline (an annual figure is not wanted in a Q2 round).
     public func wants(_ indicator: IndicatorState, planID: Int) -> Bool {
-        indicator.planID == planID && reportedPeriod(indicator.frequency).end < deadline
+        indicator.planID == planID && !indicator.isRetired && reportedPeriod(indicator.frequency).end < deadline
     }
 }
 
@@ -112,11 +112,14 @@ public struct RoundProgress: Codable, Sendable, Equatable {
 public struct CycleState: Sendable, Equatable {
     public var rounds: [ReportingRound]
     public var published: [Publication]
-    /// Each risk's latest review, by risk id.
-    public var reviews: [String: RiskReview]
-    public init(rounds: [ReportingRound] = [], published: [Publication] = [], reviews: [String: RiskReview] = [:]) {
+    /// Each risk's latest review, by plan id and risk id.
+    public var reviews: [Int: [String: RiskReview]]
+    public init(rounds: [ReportingRound] = [], published: [Publication] = [], reviews: [Int: [String: RiskReview]] = [:]) {
         self.rounds = rounds; self.published = published; self.reviews = reviews
     }
+
+    /// Each risk of the plan with `planID`'s latest review, by risk id.
+    public func reviews(of planID: Int) -> [String: RiskReview] { reviews[planID] ?? [:] }
 
     /// The round of `plan` for `period`, if one was opened.
     public func round(plan: String, period: Period) -> ReportingRound? {

@@ -102,7 +102,7 @@ public struct RiskEntry: Codable, Sendable, Equatable {
     /// Every risk of `plan`'s register: the strategic risks cited, the key strategic risks and
     /// each task's risks, in that order, with their latest reviews.
     public static func register(risks: RiskRegister, tasks: [TaskState], planID: Int, reviews: [String: RiskReview]) -> [RiskEntry] {
-        let tasks = tasks.filter { $0.planID == planID }
+        let tasks = tasks.filter { $0.planID == planID && !$0.isRetired }
         var entries: [RiskEntry] = []
         for risk in risks.strategicRisks {
             let linked = tasks.filter { $0.risks.contains { $0.strategicRisks.contains(risk.number) } }

@@ -9,14 +9,23 @@ import Foundation
 /// What people changed through bbcs wins over the file: targets and tolerances an
 /// administrator set, task target dates moved with `task.reschedule` (the file holds no
 /// task status or progress). Each row changed gets an audit row with its before and after.
+///
+/// A plan is revised forward: a file whose `revision` is older than the one loaded is
+/// refused. Indicators and tasks the file no longer lists are retired (kept, with their
+/// figures and changes, out of current lists), and come back if a later file lists them.
+/// Each baseline and target remembers the revision that set it; each import that changes
+/// the plan appends a `plan_revisions` row (`plan.history`).
 public enum PlanImporter {
     /// Imports `doc`; with `dryRun`, runs the same import and rolls it back, so the summary
     /// says what the import would change and keep, and nothing is written or audited.
-    public static func importPlan(_ doc: PlanDocument, into pool: PGPool, by actor: Actor, dryRun: Bool = false) async throws -> ImportSummary {
-        if dryRun { return try await pool.withConnection { db in try db.rolledBack { try write(doc, db, dryRun: true).summary } } }
+    /// `file` is the file's text, whose SHA-256 the plan's history keeps, and `source` its name.
+    public static func importPlan(_ doc: PlanDocument, into pool: PGPool, by actor: Actor, dryRun: Bool = false,
+                                  file: String? = nil, source: String? = nil) async throws -> ImportSummary {
+        let origin = Origin(text: file, source: source, by: actor.principal.login)
+        if dryRun { return try await pool.withConnection { db in try db.rolledBack { try write(doc, db, dryRun: true, origin).summary } } }
         // Keyed: an import whose COMMIT met a broken connection is answered as stored, or run again, never twice.
         return try await pool.keyedTransaction(confirming: actor) { db, actor, key in
-            let (summary, rows) = try write(doc, db, dryRun: false)
+            let (summary, rows) = try write(doc, db, dryRun: false, origin)
             // The first load's day, from which figures are chased by default (figures_tracked_from).
             try db.execute("UPDATE plans SET loaded_on = \(actor.today)::date WHERE code = \(summary.plan) AND loaded_on IS NULL")
             for row in rows {
@@ -34,9 +43,24 @@ public enum PlanImporter {
         }
     }
 
-    static func write(_ doc: PlanDocument, _ db: PGConnection, dryRun: Bool) throws -> (summary: ImportSummary, rows: [RowChange]) {
+    /// Where a file came from, for the plan's history.
+    struct Origin {
+        var text: String?
+        var source: String?
+        var by: String
+    }
+
+    static func write(_ doc: PlanDocument, _ db: PGConnection, dryRun: Bool, _ origin: Origin) throws -> (summary: ImportSummary, rows: [RowChange]) {
         // Imports of one plan are serialised; readers are not blocked.
         try db.execute("SELECT pg_advisory_xact_lock(\(Migrator.lockKey), hashtext(\(doc.plan.code)))")
+        let revision = doc.plan.revisionNumber
+        let loaded = try db.first(Int.self, "SELECT revision FROM plans WHERE code = \(doc.plan.code)")
+        if let loaded, revision < loaded {
+            throw StoreError.conflict("the file is revision \(revision) of plan \(doc.plan.code) and revision \(loaded) is loaded: a plan is revised forward only, so give the file \"revision\": \(loaded) or later", hint: nil)
+        }
+        // A later revision, not the loaded one corrected.
+        let revises = loaded.map { revision > $0 } ?? false
+        var lifecycle: [ImportLifecycle] = []
         var sync = RowSync(db)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -48,7 +72,7 @@ public enum PlanImporter {
             ("title", p.title), ("council", p.council), ("priority", p.priority),
             ("priority_statement", p.priorityStatement), ("vision", p.vision), ("introduction", p.introduction),
             ("plan_values", try json(p.values)), ("notes", try json(doc.notes)),
-            ("first_year", p.firstYear), ("last_year", p.lastYear),
+            ("first_year", p.firstYear), ("last_year", p.lastYear), ("revision", revision),
         ])
 
         var postIDs: [String: Int] = [:]
@@ -84,11 +108,12 @@ public enum PlanImporter {
             let code = indicator.code
             // Locked first, as target.set's tolerance does, so a change committed meanwhile is seen below;
             // a target set meanwhile is guarded in the write (`unless`).
-            try db.execute("SELECT 1 FROM indicators WHERE code = \(code) FOR UPDATE")
-            let adminSet = try db.rows(AdminSet.self, AdminSet.query(code: code))
+            let existing = try db.first(Existing.self, "SELECT retired_in FROM indicators WHERE plan_id = \(planID) AND code = \(code) FOR UPDATE")
+            if let kind = ImportLifecycle.Kind(existing, planExisted: loaded != nil) { lifecycle.append(.init(kind, .indicator, code)) }
+            let adminSet = try db.rows(AdminSet.self, AdminSet.query(planID: planID, code: code))
             var keptTargets = Set<String>()
             var values: [(String, any PGParameter)] = [
-                ("plan_id", planID), ("title", indicator.title), ("category", indicator.category),
+                ("title", indicator.title), ("category", indicator.category), ("retired_in", nil as Int?),
                 ("objective_id", indicator.objective.flatMap { objectiveIDs[$0] }),
                 ("service_area_id", try known(areaIDs, indicator.serviceArea, "service area")), ("unit", indicator.unit),
                 ("polarity", indicator.polarity), ("frequency", indicator.frequency),
@@ -110,10 +135,10 @@ public enum PlanImporter {
                 kept.append(ImportKept(object: code, field: set.period == nil ? "tolerance" : "target", period: set.period,
                                        file: JSONValue(file), kept: JSONValue(set.value), why: .setByAdmin, by: set.changedBy, at: set.changedAt))
             }
-            let id = try sync.upsert("indicators", object: code, key: [("code", code)], values: values)
+            let id = try sync.upsert("indicators", object: code, key: [("plan_id", planID), ("code", code)], values: values)
             for alias in [code] + indicator.aliases { indicatorIDs[alias] = id }
             for alias in indicator.aliases {
-                try sync.upsert("indicator_aliases", object: code, key: [("alias", alias)], values: [("indicator_id", id)], returningID: false)
+                try sync.upsert("indicator_aliases", object: code, key: [("indicator_id", id), ("alias", alias)], values: [], returningID: false)
             }
             try sync.delete("indicator_aliases", of: ("indicator_id", id), object: code, where: "NOT (alias = ANY(\(indicator.aliases)::text[]))")
             let fileTargets = indicator.targets.filter { period, _ in !keptTargets.contains(period) }
@@ -121,17 +146,28 @@ public enum PlanImporter {
                 let present = values.compactMap { key, value in value.map { (key, $0) } }
                 for (period, value) in present {
                     try sync.upsert("indicator_values", object: code, key: [("indicator_id", id), ("kind", kind), ("period", period)],
-                                    values: [("value", value)], unless: "set_by_admin", returningID: false)
+                                    values: [("value", value)], stamp: [("set_in_revision", revision)], unless: "set_by_admin", returningID: false)
                 }
+                // A blank in the file removes the value; a period a later revision no longer
+                // names (a baseline year that rolled off) keeps it, as history.
+                let blank = values.filter { $0.value == nil }.map(\.key)
                 try sync.delete("indicator_values", of: ("indicator_id", id), object: code, where: """
-                    kind = \(kind) AND NOT set_by_admin AND NOT (period = ANY(\(present.map { $0.0 })::text[]))
+                    kind = \(kind) AND NOT set_by_admin
+                    AND (period = ANY(\(blank)::text[]) OR (NOT \(revises) AND NOT (period = ANY(\(present.map { $0.0 })::text[]))))
                     """)
             }
         }
         // Parents once every indicator has its id.
         for indicator in doc.indicators {
-            try sync.upsert("indicators", object: indicator.code, key: [("code", indicator.code)],
+            try sync.upsert("indicators", object: indicator.code, key: [("plan_id", planID), ("code", indicator.code)],
                             values: [("parent_id", indicator.parent.flatMap { indicatorIDs[$0] })])
+        }
+        for gone in try db.rows(Named.self, """
+            SELECT id, code AS name FROM indicators
+            WHERE plan_id = \(planID) AND retired_in IS NULL AND NOT (code = ANY(\(doc.indicators.map(\.code))::text[])) ORDER BY position
+            """) {
+            try sync.upsert("indicators", object: gone.name, key: [("plan_id", planID), ("code", gone.name)], values: [("retired_in", revision)])
+            lifecycle.append(.init(.retired, .indicator, gone.name))
         }
 
         for risk in doc.strategicRisks {
@@ -142,13 +178,14 @@ public enum PlanImporter {
         for (position, task) in doc.tasks.enumerated() {
             let code = task.code
             var values: [(String, any PGParameter)] = [
-                ("plan_id", planID), ("objective_id", try known(objectiveIDs, task.objective, "objective")), ("action", task.action),
+                ("objective_id", try known(objectiveIDs, task.objective, "objective")), ("action", task.action), ("retired_in", nil as Int?),
                 ("outcome", task.outcome), ("target_text", task.targetText),
                 ("budget_comment", task.budgetComment), ("is_new", task.isNew), ("position", position),
             ]
             // Locked first, as task.reschedule does, so a move committed meanwhile is seen below.
-            try db.execute("SELECT 1 FROM tasks WHERE code = \(code) FOR UPDATE")
-            if let moved = try db.first(Rescheduled.self, Rescheduled.query(code: code)) {
+            let existing = try db.first(Existing.self, "SELECT retired_in FROM tasks WHERE plan_id = \(planID) AND code = \(code) FOR UPDATE")
+            if let kind = ImportLifecycle.Kind(existing, planExisted: loaded != nil) { lifecycle.append(.init(kind, .task, code)) }
+            if let moved = try db.first(Rescheduled.self, Rescheduled.query(planID: planID, code: code)) {
                 if moved.targetDate != task.targetDate {
                     kept.append(ImportKept(object: code, field: "target_date", file: JSONValue(task.targetDate?.description),
                                            kept: JSONValue(moved.targetDate?.description), why: .rescheduled, by: moved.changedBy, at: moved.changedAt))
@@ -156,9 +193,9 @@ public enum PlanImporter {
             } else {
                 values.append(("target_date", task.targetDate))
             }
-            let id = try sync.upsert("tasks", object: code, key: [("code", code)], values: values)
+            let id = try sync.upsert("tasks", object: code, key: [("plan_id", planID), ("code", code)], values: values)
             for alias in task.aliases {
-                try sync.upsert("task_aliases", object: code, key: [("alias", alias)], values: [("task_id", id)], returningID: false)
+                try sync.upsert("task_aliases", object: code, key: [("task_id", id), ("alias", alias)], values: [], returningID: false)
             }
             let owner = (column: "task_id", id: id)
             try sync.delete("task_aliases", of: owner, object: code, where: "NOT (alias = ANY(\(task.aliases)::text[]))")
@@ -180,6 +217,13 @@ public enum PlanImporter {
                 ], returningID: false)
             }
             try sync.trim("task_risks", of: owner, object: code, to: task.risks.count)
+        }
+        for gone in try db.rows(Named.self, """
+            SELECT id, code AS name FROM tasks
+            WHERE plan_id = \(planID) AND retired_in IS NULL AND NOT (code = ANY(\(doc.tasks.map(\.code))::text[])) ORDER BY position
+            """) {
+            try sync.upsert("tasks", object: gone.name, key: [("plan_id", planID), ("code", gone.name)], values: [("retired_in", revision)])
+            lifecycle.append(.init(.retired, .task, gone.name))
         }
         let plan = (column: "plan_id", id: planID)
         for number in try db.rows(Int.self, """
@@ -222,7 +266,17 @@ public enum PlanImporter {
         }
         try sync.trim("budget_lines", of: plan, object: p.code, to: doc.budget.count)
 
-        if !sync.changes.isEmpty { try db.execute("UPDATE plans SET imported_at = now() WHERE id = \(planID)") }
+        if !sync.changes.isEmpty {
+            try db.execute("UPDATE plans SET imported_at = now() WHERE id = \(planID)")
+            func codes(_ kind: ImportLifecycle.Kind) -> [String] { lifecycle.filter { $0.kind == kind }.map { "\($0.object.rawValue) \($0.code)" } }
+            try db.execute("""
+                INSERT INTO plan_revisions (plan_id, revision, source, sha256, loaded_by, changes, added, retired, restored)
+                VALUES (\(planID), \(revision), \(origin.source),
+                        CASE WHEN \(origin.text)::text IS NULL THEN NULL ELSE encode(sha256(convert_to(\(origin.text)::text, 'UTF8')), 'hex') END,
+                        \(origin.by), \(try json(sync.counts))::jsonb, \(try json(codes(.added)))::jsonb, \(try json(codes(.retired)))::jsonb,
+                        \(try json(codes(.restored)))::jsonb)
+                """)
+        }
         // Ids the rows refer to, named for people.
         func byID(_ ids: [String: Int], _ names: [String]) -> [Int: String] {
             Dictionary(names.compactMap { name in ids[name].map { ($0, name) } }, uniquingKeysWith: { first, _ in first })
@@ -234,7 +288,8 @@ public enum PlanImporter {
             "parent_id": byID(indicatorIDs, doc.indicators.map(\.code)), "strategy_id": byID(strategyIDs, doc.strategies.map(\.name)),
         ]
         let summary = ImportSummary(plan: p.code, dryRun: dryRun, changes: sync.counts, rows: sync.changes.flatMap { $0.entries(names) },
-                                    kept: kept, indicators: doc.indicators.count, tasks: doc.tasks.count)
+                                    kept: kept, indicators: doc.indicators.count, tasks: doc.tasks.count, revision: revision,
+                                    previousRevision: loaded, lifecycle: lifecycle)
         return (summary, sync.changes)
     }
 }
@@ -247,19 +302,19 @@ private struct AdminSet: Decodable {
     let changedBy: String?
     let changedAt: String?
 
-    static func query(code: String) -> PGQuery {
+    static func query(planID: Int, code: String) -> PGQuery {
         """
         SELECT v.period, v.value, c.changed_by, \(londonTime("c.changed_at")) AS changed_at
         FROM indicators i JOIN indicator_values v ON v.indicator_id = i.id AND v.kind = 'target' AND v.set_by_admin
         LEFT JOIN LATERAL (SELECT changed_by, changed_at FROM target_changes
                            WHERE indicator_id = i.id AND period = v.period ORDER BY id DESC LIMIT 1) c ON true
-        WHERE i.code = \(code)
+        WHERE i.plan_id = \(planID) AND i.code = \(code)
         UNION ALL
         SELECT NULL, i.tolerance, c.changed_by, \(londonTime("c.changed_at"))
         FROM indicators i
         LEFT JOIN LATERAL (SELECT changed_by, changed_at FROM target_changes
                            WHERE indicator_id = i.id AND old_tolerance IS DISTINCT FROM new_tolerance ORDER BY id DESC LIMIT 1) c ON true
-        WHERE i.code = \(code) AND i.tolerance_set_by_admin
+        WHERE i.plan_id = \(planID) AND i.code = \(code) AND i.tolerance_set_by_admin
         """
     }
 }
@@ -271,12 +326,12 @@ private struct Rescheduled: Decodable {
     let changedBy: String
     let changedAt: String
 
-    static func query(code: String) -> PGQuery {
+    static func query(planID: Int, code: String) -> PGQuery {
         """
         SELECT \(isoDate("t.target_date")) AS target_date, c.changed_by, \(londonTime("c.changed_at")) AS changed_at
         FROM tasks t JOIN LATERAL (SELECT changed_by, changed_at FROM task_changes
                                    WHERE task_id = t.id AND kind = 'reschedule' ORDER BY id DESC LIMIT 1) c ON true
-        WHERE t.code = \(code)
+        WHERE t.plan_id = \(planID) AND t.code = \(code)
         """
     }
 }
@@ -284,6 +339,23 @@ private struct Rescheduled: Decodable {
 private struct Named: Decodable {
     let id: Int
     let name: String
+}
+
+/// An indicator or task already stored under the code the file lists.
+private struct Existing: Decodable {
+    let retiredIn: Int?
+}
+
+extension ImportLifecycle.Kind {
+    /// What listing an object does to it: adds it to a plan already loaded (nothing for a
+    /// plan's first load), brings it back if retired, or nothing.
+    fileprivate init?(_ existing: Existing?, planExisted: Bool) {
+        switch existing {
+        case nil where planExisted: self = .added
+        case let found? where found.retiredIn != nil: self = .restored
+        default: return nil
+        }
+    }
 }
 
 extension RowChange {

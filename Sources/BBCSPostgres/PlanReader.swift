@@ -37,26 +37,18 @@ public struct PlanReader: Sendable {
         let amounts: [String: String?]
     }
 
-    /// The plan with `code`, or the one imported most recently.
-    public func overview(code: String?) async throws -> PlanOverview {
-        try await pool.withConnection { db in try Self.overview(code: code, db) }
-    }
-
-    /// The overview of the plan with `code`, or of the one imported most recently (what memory holds).
-    static func overview(code: String?, _ db: PGConnection) throws -> PlanOverview {
-            guard let plan = try db.first(PlanRow.self, """
-                \(PlanRow.columns) WHERE \(code)::text IS NULL OR code = \(code) ORDER BY imported_at DESC, id DESC LIMIT 1
-                """) else {
-                throw StoreError.notFound(kind: "plan", key: code ?? "(none imported)")
-            }
+    /// The overview of the plan with this id (what memory holds); counts are of what is current.
+    static func overview(planID: Int, _ db: PGConnection) throws -> PlanOverview {
+            let plan = try db.one(PlanRow.self, "\(PlanRow.columns) WHERE id = \(planID)")
             let counts = try db.one(PlanOverview.Counts.self, """
                 SELECT (SELECT count(*) FROM objectives WHERE plan_id = \(plan.id)) AS objectives,
-                       (SELECT count(*) FROM indicators WHERE plan_id = \(plan.id)) AS indicators,
-                       (SELECT count(*) FROM tasks WHERE plan_id = \(plan.id)) AS tasks,
+                       (SELECT count(*) FROM indicators WHERE plan_id = \(plan.id) AND retired_in IS NULL) AS indicators,
+                       (SELECT count(*) FROM tasks WHERE plan_id = \(plan.id) AND retired_in IS NULL) AS tasks,
                        (SELECT count(*) FROM strategies WHERE plan_id = \(plan.id)) AS strategies,
                        (SELECT count(DISTINCT post_id) FROM (
-                            SELECT owner_post_id AS post_id FROM indicators WHERE plan_id = \(plan.id)
-                            UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id WHERE t.plan_id = \(plan.id)
+                            SELECT owner_post_id AS post_id FROM indicators WHERE plan_id = \(plan.id) AND retired_in IS NULL
+                            UNION SELECT tp.post_id FROM task_posts tp JOIN tasks t ON t.id = tp.task_id
+                            WHERE t.plan_id = \(plan.id) AND t.retired_in IS NULL
                             UNION SELECT head_post_id FROM service_areas WHERE plan_id = \(plan.id) AND head_post_id IS NOT NULL) used) AS posts
                 """)
             // Amounts are read as text: a number stored by hand beyond a Double (1e400) is
@@ -75,103 +67,17 @@ public struct PlanReader: Sendable {
                 lastYear: plan.lastYear, introduction: plan.introduction, notes: plan.notes, counts: counts, budget: budget)
     }
 
-    public func objectives() async throws -> [ObjectiveSummary] {
-        try await pool.withConnection { db in try Self.objectives(db) }
-    }
-
-    /// Every objective with its service objectives and counts; what memory holds too.
-    static func objectives(_ db: PGConnection) throws -> [ObjectiveSummary] {
+    /// The plan's objectives with their service objectives and counts of what is current; what memory holds.
+    static func objectives(planID: Int, _ db: PGConnection) throws -> [ObjectiveSummary] {
             try db.rows(ObjectiveSummary.self, """
                 SELECT o.code, o.title,
                        coalesce((SELECT json_agg(json_build_object('serviceArea', sa.name, 'text', so.text) ORDER BY so.position)
                                  FROM service_objectives so JOIN service_areas sa ON sa.id = so.service_area_id
                                  WHERE so.objective_id = o.id), '[]') AS service_objectives,
-                       (SELECT count(*) FROM indicators i WHERE i.objective_id = o.id) AS indicator_count,
-                       (SELECT count(*) FROM tasks t WHERE t.objective_id = o.id) AS task_count
-                FROM objectives o JOIN plans p ON p.id = o.plan_id ORDER BY p.id, o.position
+                       (SELECT count(*) FROM indicators i WHERE i.objective_id = o.id AND i.retired_in IS NULL) AS indicator_count,
+                       (SELECT count(*) FROM tasks t WHERE t.objective_id = o.id AND t.retired_in IS NULL) AS task_count
+                FROM objectives o WHERE o.plan_id = \(planID) ORDER BY o.position
                 """)
-    }
-
-    /// An indicator as the lists, its detail and the report show it, without its periods.
-    struct IndicatorRow: Decodable {
-        let id: Int
-        let code: String
-        let title: String
-        let category: IndicatorCategory
-        let objective: String?
-        let serviceArea: String
-        let unit: IndicatorUnit
-        let polarity: Polarity
-        let frequency: Frequency
-        let ownerPost: String
-        let parent: String?
-        let isNew: Bool
-        let tolerance: Double?
-        let comments: String
-        let ownerFromDocument: Bool
-
-        func summary(periods: [PeriodStatus]) -> IndicatorSummary {
-            IndicatorSummary(code: code, title: title, category: category, objective: objective, serviceArea: serviceArea, unit: unit,
-                             polarity: polarity, frequency: frequency, ownerPost: ownerPost, parent: parent, isNew: isNew,
-                             tolerance: tolerance, periods: periods)
-        }
-
-        /// The SELECT of indicators, for a WHERE over `indicators i` to follow.
-        static let columns: PGQuery = """
-            SELECT i.id, i.code, i.title, i.category, o.code AS objective, sa.name AS service_area, i.unit, i.polarity, i.frequency,
-                   p.name AS owner_post, par.code AS parent, i.is_new, i.tolerance, i.comments, i.owner_from_document
-            FROM indicators i
-            JOIN service_areas sa ON sa.id = i.service_area_id
-            JOIN posts p ON p.id = i.owner_post_id
-            LEFT JOIN objectives o ON o.id = i.objective_id
-            LEFT JOIN indicators par ON par.id = i.parent_id
-            """
-    }
-
-    public func indicators(_ filter: IndicatorFilter) async throws -> [IndicatorSummary] {
-        try await pool.withConnection { db in
-            if let objective = filter.objective, try !db.exists("SELECT 1 FROM objectives WHERE code = \(objective)") {
-                throw StoreError.notFound(kind: "objective", key: objective)
-            }
-            if let area = filter.serviceArea, try !db.exists("SELECT 1 FROM service_areas WHERE name = \(area)") {
-                throw StoreError.notFound(kind: "service area", key: area)
-            }
-            let postID = try filter.ownerPost.map { try resolvePost($0, db) }
-            let rows = try db.rows(IndicatorRow.self, """
-                \(IndicatorRow.columns)
-                WHERE (\(filter.objective)::text IS NULL OR o.code = \(filter.objective))
-                  AND (\(filter.category)::text IS NULL OR i.category = \(filter.category))
-                  AND (\(filter.serviceArea)::text IS NULL OR sa.name = \(filter.serviceArea))
-                  AND (\(postID)::bigint IS NULL OR i.owner_post_id = \(postID))
-                ORDER BY i.plan_id, i.position
-                """)
-            let statuses = try IndicatorStatuses.load(rows.map(\.id), db)
-            return rows.map { $0.summary(periods: statuses[$0.id] ?? []) }
-        }
-    }
-
-    private struct ValueRow: Decodable {
-        let kind: String
-        let period: String
-        let value: Double
-    }
-
-    public func indicator(code: String) async throws -> IndicatorDetail {
-        try await pool.withConnection { db in
-            let id = try resolveIndicator(code, db)
-            let row = try db.one(IndicatorRow.self, "\(IndicatorRow.columns) WHERE i.id = \(id)")
-            let aliases = try db.rows(String.self, "SELECT alias FROM indicator_aliases WHERE indicator_id = \(id) ORDER BY alias")
-            let children = try db.rows(String.self, "SELECT code FROM indicators WHERE parent_id = \(id) ORDER BY position")
-            let values = try db.rows(ValueRow.self, "SELECT kind, period, value FROM indicator_values WHERE indicator_id = \(id)")
-            var actuals: [String: Double] = [:], targets: [String: Double] = [:]
-            for value in values {
-                if value.kind == "actual" { actuals[value.period] = value.value } else { targets[value.period] = value.value }
-            }
-            return IndicatorDetail(
-                indicator: row.summary(periods: try IndicatorStatuses.load([id], db)[id] ?? []),
-                aliases: aliases, comments: row.comments, ownerFromDocument: row.ownerFromDocument, children: children,
-                actuals: actuals, targets: targets)
-        }
     }
 
     /// A key task as the lists, its detail and the report show it.
@@ -208,80 +114,32 @@ public struct PlanReader: Sendable {
             """
     }
 
-    /// Tasks matching `filter`; "overdue" and "due within" are judged on `today`.
-    public func tasks(_ filter: TaskFilter, today: CalendarDate) async throws -> [TaskSummary] {
-        try await pool.withConnection { db in
-            let postID = try filter.post.map { try resolvePost($0, db) }
-            let anyOf = try filter.anyOfPosts.map { try $0.map { try resolvePost($0, db) } }
-            let open: PGQuery = "t.status NOT IN ('completed', 'deferred', 'cancelled')"
-            return try db.rows(TaskRow.self, """
-                \(TaskRow.columns)
-                WHERE (\(postID)::bigint IS NULL
-                       OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = \(postID)))
-                  AND (\(filter.status)::text IS NULL OR t.status = \(filter.status))
-                  AND (\(filter.dueBefore)::date IS NULL OR t.target_date <= \(filter.dueBefore)::date)
-                  AND (\(filter.dueAfter)::date IS NULL OR t.target_date >= \(filter.dueAfter)::date)
-                  AND (NOT \(filter.overdue)::boolean OR (t.target_date < \(today)::date AND \(open)))
-                  AND (\(filter.dueWithinDays)::integer IS NULL
-                       OR (t.target_date BETWEEN \(today)::date AND \(today)::date + \(filter.dueWithinDays)::integer AND \(open)))
-                  AND (\(anyOf)::bigint[] IS NULL
-                       OR EXISTS (SELECT 1 FROM task_posts tp WHERE tp.task_id = t.id AND tp.post_id = ANY(\(anyOf)::bigint[])))
-                ORDER BY t.plan_id, t.position
-                """).map { $0.summary(today: today) }
-        }
-    }
-
-    public func task(code: String, today: CalendarDate) async throws -> TaskDetail {
-        try await pool.withConnection { db in
-            let id = try resolveTask(code, db)
-            let row = try db.one(TaskRow.self, "\(TaskRow.columns) WHERE t.id = \(id)")
-            let changes = try TaskStore.changes(of: id, db)
-            return TaskDetail(
-                task: row.summary(today: today),
-                aliases: try db.rows(String.self, "SELECT alias FROM task_aliases WHERE task_id = \(id) ORDER BY alias"),
-                outcome: row.outcome,
-                partners: try db.rows(String.self, "SELECT partner FROM task_partners WHERE task_id = \(id) ORDER BY position"),
-                budgetComment: row.budgetComment,
-                risks: try db.rows(PlanDocument.TaskRisk.self, """
-                    SELECT threat, strategic_risks, mitigation FROM task_risks WHERE task_id = \(id) ORDER BY position
-                    """),
-                slippage: Slippage(changes))
-        }
-    }
-
-    public func strategies() async throws -> [PlanDocument.Strategy] {
-        try await pool.withConnection { db in try Self.strategies(db) }
-    }
-
-    /// Every strategy in the plan's order; what memory holds too.
-    static func strategies(_ db: PGConnection) throws -> [PlanDocument.Strategy] {
+    /// The plan's strategies in its order; what memory holds.
+    static func strategies(planID: Int, _ db: PGConnection) throws -> [PlanDocument.Strategy] {
             try db.rows(PlanDocument.Strategy.self, """
                 SELECT s.name, s.purpose, s.renewal_text, \(isoDate("s.renewal_date")) AS renewal_date,
                        coalesce((SELECT json_agg(r.name ORDER BY r.position) FROM strategy_responsible r WHERE r.strategy_id = s.id),
                                 '[]') AS responsible
-                FROM strategies s ORDER BY s.plan_id, s.position
+                FROM strategies s WHERE s.plan_id = \(planID) ORDER BY s.position
                 """)
     }
 
-    public func risks() async throws -> RiskRegister {
-        try await pool.withConnection { db in try Self.risks(db) }
-    }
-
-    /// The risk register; what memory holds too.
-    static func risks(_ db: PGConnection) throws -> RiskRegister {
+    /// The plan's risk register (its current tasks' risks); what memory holds.
+    static func risks(planID: Int, _ db: PGConnection) throws -> RiskRegister {
             RiskRegister(
                 strategicRisks: try db.rows(RiskRegister.StrategicRisk.self, """
                     SELECT sr.number, sr.title,
                            coalesce((SELECT json_agg(DISTINCT t.code) FROM task_risks tr JOIN tasks t ON t.id = tr.task_id
-                                     WHERE t.plan_id = sr.plan_id AND sr.number = ANY(tr.strategic_risks)), '[]') AS tasks
-                    FROM strategic_risks sr ORDER BY sr.plan_id, sr.number
+                                     WHERE t.plan_id = sr.plan_id AND t.retired_in IS NULL AND sr.number = ANY(tr.strategic_risks)), '[]') AS tasks
+                    FROM strategic_risks sr WHERE sr.plan_id = \(planID) ORDER BY sr.number
                     """),
                 keyStrategicRisks: try db.rows(PlanDocument.KeyStrategicRisk.self, """
-                    SELECT risk, mitigation FROM key_strategic_risks ORDER BY plan_id, position
+                    SELECT risk, mitigation FROM key_strategic_risks WHERE plan_id = \(planID) ORDER BY position
                     """),
                 taskRisks: try db.rows(RiskRegister.TaskRisk.self, """
                     SELECT t.code AS task, tr.threat, tr.strategic_risks, tr.mitigation
-                    FROM task_risks tr JOIN tasks t ON t.id = tr.task_id ORDER BY t.plan_id, t.position, tr.position
+                    FROM task_risks tr JOIN tasks t ON t.id = tr.task_id
+                    WHERE t.plan_id = \(planID) AND t.retired_in IS NULL ORDER BY t.position, tr.position
                     """))
     }
 
@@ -290,8 +148,9 @@ public struct PlanReader: Sendable {
             try db.rows(PostSummary.self, """
                 SELECT p.name,
                        coalesce((SELECT json_agg(alias ORDER BY alias) FROM post_aliases WHERE post_id = p.id), '[]') AS aliases,
-                       (SELECT count(*) FROM indicators WHERE owner_post_id = p.id) AS indicator_count,
-                       (SELECT count(*) FROM task_posts WHERE post_id = p.id) AS task_count,
+                       (SELECT count(*) FROM indicators WHERE owner_post_id = p.id AND retired_in IS NULL) AS indicator_count,
+                       (SELECT count(*) FROM task_posts tp JOIN tasks t ON t.id = tp.task_id
+                        WHERE tp.post_id = p.id AND t.retired_in IS NULL) AS task_count,
                        coalesce((SELECT json_agg(name ORDER BY position) FROM service_areas WHERE head_post_id = p.id), '[]') AS head_of
                 FROM posts p ORDER BY p.name
                 """)
@@ -310,20 +169,42 @@ func resolvePost(_ name: String, _ db: PGConnection) throws -> Int {
     return post.id
 }
 
-/// The id of the indicator with this code or alias, ignoring case.
+/// The id of the indicator with this code or alias, ignoring case; the code may be
+/// qualified with its plan (`PlanQualifiedCode`).
 func resolveIndicator(_ code: String, _ db: PGConnection) throws -> Int {
-    guard let found = try find(code, table: "indicators", column: "code", aliases: "indicator_aliases", aliasOf: "indicator_id", db) else {
-        throw StoreError.notFound(kind: "indicator", key: code)
-    }
-    return found.id
+    try findInPlan(code, kind: "indicator", table: "indicators", aliases: "indicator_aliases", aliasOf: "indicator_id", db)
 }
 
-/// The id of the task with this code or alias, ignoring case.
+/// The id of the task with this code or alias, ignoring case; the code may be qualified
+/// with its plan.
 func resolveTask(_ code: String, _ db: PGConnection) throws -> Int {
-    guard let found = try find(code, table: "tasks", column: "code", aliases: "task_aliases", aliasOf: "task_id", db) else {
-        throw StoreError.notFound(kind: "task", key: code)
-    }
-    return found.id
+    try findInPlan(code, kind: "task", table: "tasks", aliases: "task_aliases", aliasOf: "task_id", db)
+}
+
+private struct FoundInPlan: Decodable {
+    let id: Int
+    let plan: String
+    let byAlias: Bool
+}
+
+/// The row of `table` (indicators or tasks) whose code, or failing that one of its aliases,
+/// is `text`'s code, in `text`'s plan if it names one; a code two plans share is refused
+/// with the qualified codes to choose from.
+private func findInPlan(_ text: String, kind: String, table: String, aliases: String, aliasOf: String, _ db: PGConnection) throws -> Int {
+    let wanted = PlanQualifiedCode(text)
+    let found = try db.rows(FoundInPlan.self, """
+        SELECT x.id, p.code AS plan, false AS by_alias FROM \(identifier: table) x JOIN plans p ON p.id = x.plan_id
+        WHERE lower(x.code) = lower(\(wanted.code)) AND (\(wanted.plan)::text IS NULL OR lower(p.code) = lower(\(wanted.plan)))
+        UNION
+        SELECT x.id, p.code, true FROM \(identifier: aliases) a JOIN \(identifier: table) x ON x.id = a.\(identifier: aliasOf)
+        JOIN plans p ON p.id = x.plan_id
+        WHERE lower(a.alias) = lower(\(wanted.code)) AND (\(wanted.plan)::text IS NULL OR lower(p.code) = lower(\(wanted.plan)))
+        ORDER BY by_alias, plan
+        """)
+    let best = found.filter { $0.byAlias == found.first?.byAlias }
+    guard let first = best.first else { throw StoreError.notFound(kind: kind, key: text) }
+    guard best.count == 1 else { throw StoreError.ambiguous(kind: kind, code: wanted.code, plans: best.map(\.plan)) }
+    return first.id
 }
 
 private struct Found: Decodable {

@@ -9,7 +9,7 @@ public enum PlanStateLoader {
     public static func snapshot(_ db: PGConnection) throws -> PlanSnapshot {
         try db.repeatableRead {
             PlanSnapshot(seq: try ChangeLog.latest(db), indicators: try indicators(nil, db), tasks: try tasks(nil, db),
-                         directory: try directory(db), outline: try outline(db), cycle: try cycle(db))
+                         directory: try directory(db), plans: try plans(db), cycle: try cycle(db))
         }
     }
 
@@ -47,24 +47,34 @@ public enum PlanStateLoader {
                                                                'value', f.value, 'provisional', f.provisional) ORDER BY i.plan_id, i.position, f.period)
                              FROM published_figures f JOIN indicators i ON i.id = f.indicator_id WHERE f.report_id = pr.id), '[]') AS figures
             FROM published_reports pr JOIN rounds r ON r.id = pr.round_id JOIN plans p ON p.id = r.plan_id ORDER BY pr.id
-            """), reviews: Dictionary(try db.rows(RiskReview.self, """
-            SELECT DISTINCT ON (rr.plan_id, rr.risk) rr.risk, rr.likelihood, rr.impact, rr.score, rr.band, rr.note, rr.reviewed_by AS "by",
+            """), reviews: Dictionary(grouping: try db.rows(Owned<Int, RiskReview>.self, """
+            SELECT DISTINCT ON (rr.plan_id, rr.risk) rr.plan_id AS owner, rr.risk, rr.likelihood, rr.impact, rr.score, rr.band, rr.note, rr.reviewed_by AS "by",
                    \(londonTime("rr.reviewed_at")) AS "at"
             FROM risk_reviews rr ORDER BY rr.plan_id, rr.risk, rr.id DESC
-            """).map { ($0.risk, $0) }, uniquingKeysWith: { first, _ in first }))
+            """), by: \.owner).mapValues { latest in
+                Dictionary(latest.map { ($0.record.risk, $0.record) }, uniquingKeysWith: { first, _ in first })
+            })
     }
 
     private struct Named: Decodable {
         let name: String
     }
 
-    /// Every objective code and service area name.
-    public static func outline(_ db: PGConnection) throws -> PlanOutline {
-        PlanOutline(objectives: Set(try db.rows(Named.self, "SELECT code AS name FROM objectives").map(\.name)),
-                    serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas").map(\.name)),
-                    reported: try reportedPlan(db), objectiveList: try PlanReader.objectives(db),
-                    strategies: try PlanReader.strategies(db), risks: try PlanReader.risks(db),
-                    overview: try db.exists("SELECT 1 FROM plans") ? try PlanReader.overview(code: nil, db) : nil)
+    /// Every plan's structure, as memory holds it.
+    public static func plans(_ db: PGConnection) throws -> PlanSet {
+        let history = Dictionary(grouping: try db.rows(Owned<Int, PlanRevision>.self, """
+            SELECT plan_id AS owner, revision, source, sha256, loaded_by, \(londonTime("loaded_at")) AS loaded_at, changes, added,
+                   retired, restored
+            FROM plan_revisions ORDER BY id
+            """), by: \.owner)
+        return PlanSet(try reportedPlans(db).map { plan in
+            PlanOutline(reported: plan,
+                        objectives: Set(try db.rows(Named.self, "SELECT code AS name FROM objectives WHERE plan_id = \(plan.id)").map(\.name)),
+                        serviceAreas: Set(try db.rows(Named.self, "SELECT name FROM service_areas WHERE plan_id = \(plan.id)").map(\.name)),
+                        objectiveList: try PlanReader.objectives(planID: plan.id, db), strategies: try PlanReader.strategies(planID: plan.id, db),
+                        risks: try PlanReader.risks(planID: plan.id, db), overview: try PlanReader.overview(planID: plan.id, db),
+                        history: history[plan.id]?.map(\.record) ?? [])
+        })
     }
 
     private struct PlanRow: Decodable {
@@ -72,21 +82,22 @@ public enum PlanStateLoader {
         let code: String
         let title: String
         let council: String
+        let priority: String
         let firstYear: Period
         let lastYear: Period
         let objectives: [ReportedPlan.Objective]
     }
 
-    /// The plan imported last, which the report is of.
-    static func reportedPlan(_ db: PGConnection) throws -> ReportedPlan? {
-        try db.first(PlanRow.self, """
-            SELECT p.id, p.code, p.title, p.council, p.first_year, p.last_year,
+    /// Every plan's heading and objectives, in the order of their codes.
+    static func reportedPlans(_ db: PGConnection) throws -> [ReportedPlan] {
+        try db.rows(PlanRow.self, """
+            SELECT p.id, p.code, p.title, p.council, p.priority, p.first_year, p.last_year,
                    coalesce((SELECT json_agg(json_build_object('code', o.code, 'title', o.title) ORDER BY o.position)
                              FROM objectives o WHERE o.plan_id = p.id), '[]') AS objectives
-            FROM plans p ORDER BY p.imported_at DESC, p.id DESC LIMIT 1
+            FROM plans p ORDER BY p.code
             """).map {
             ReportedPlan(id: $0.id, code: $0.code, title: $0.title, council: $0.council, firstYear: $0.firstYear,
-                         lastYear: $0.lastYear, objectives: $0.objectives)
+                         lastYear: $0.lastYear, objectives: $0.objectives, priority: $0.priority)
         }
     }
 
@@ -113,6 +124,7 @@ public enum PlanStateLoader {
         let children: [String]
         let firstYear: Period
         let lastYear: Period
+        let retiredIn: Int?
     }
 
     /// The indicators with `ids` (every indicator when nil), in the plan's order.
@@ -123,7 +135,7 @@ public enum PlanStateLoader {
                    i.tolerance, i.comments, i.owner_from_document,
                    coalesce((SELECT json_agg(a.alias ORDER BY a.alias) FROM indicator_aliases a WHERE a.indicator_id = i.id), '[]') AS aliases,
                    coalesce((SELECT json_agg(c.code ORDER BY c.position) FROM indicators c WHERE c.parent_id = i.id), '[]') AS children,
-                   pl.first_year, pl.last_year
+                   pl.first_year, pl.last_year, i.retired_in
             FROM indicators i
             JOIN plans pl ON pl.id = i.plan_id
             JOIN service_areas sa ON sa.id = i.service_area_id
@@ -135,6 +147,17 @@ public enum PlanStateLoader {
             """)
         let targets = try IndicatorStatuses.values(of: ids, kind: "target", db)
         let actuals = try IndicatorStatuses.values(of: ids, kind: "actual", db)
+        var sources: [Int: [Period: TargetSource]] = [:]
+        for row in try db.rows(Owned<Int, SourceRow>.self, """
+            SELECT v.indicator_id AS owner, v.period, v.set_in_revision AS revision, c.changed_by AS set_by, c.reason,
+                   \(londonTime("c.changed_at")) AS at
+            FROM indicator_values v
+            LEFT JOIN LATERAL (SELECT changed_by, reason, changed_at FROM target_changes
+                               WHERE indicator_id = v.indicator_id AND period = v.period ORDER BY id DESC LIMIT 1) c ON v.set_by_admin
+            WHERE v.kind = 'target' AND (\(ids)::bigint[] IS NULL OR v.indicator_id = ANY(\(ids)::bigint[]))
+            """) {
+            sources[row.owner, default: [:]][row.record.period] = row.record.source
+        }
         var figures: [Int: [Period: FigureRevision]] = [:]
         for row in try db.rows(Owned<Int, FigureRevision>.self, """
             \(revisionQuery(currentOnly: true)) WHERE \(ids)::bigint[] IS NULL OR f.indicator_id = ANY(\(ids)::bigint[])
@@ -143,12 +166,15 @@ public enum PlanStateLoader {
             figures[row.owner, default: [:]][row.record.period] = row.record
         }
         return rows.map { r in
-            IndicatorState(id: r.id, planID: r.planID, position: r.position, code: r.code, title: r.title, category: r.category,
+            var state = IndicatorState(id: r.id, planID: r.planID, position: r.position, code: r.code, title: r.title, category: r.category,
                            objective: r.objective, serviceArea: r.serviceArea, unit: r.unit, polarity: r.polarity,
                            frequency: r.frequency, ownerPostID: r.ownerPostID, ownerPost: r.ownerPost, parent: r.parent,
                            isNew: r.isNew, tolerance: r.tolerance, comments: r.comments, ownerFromDocument: r.ownerFromDocument,
                            aliases: r.aliases, children: r.children, firstYear: r.firstYear, lastYear: r.lastYear,
                            targets: targets[r.id] ?? [:], actuals: actuals[r.id] ?? [:], figures: figures[r.id] ?? [:])
+            state.targetSources = sources[r.id] ?? [:]
+            state.retiredIn = r.retiredIn
+            return state
         }
     }
 
@@ -173,6 +199,7 @@ public enum PlanStateLoader {
         let partners: [String]
         let risks: [PlanDocument.TaskRisk]
         let latestNote: String?
+        let retiredIn: Int?
     }
 
     /// The tasks with `ids` (every task when nil), in the plan's order.
@@ -192,7 +219,7 @@ public enum PlanStateLoader {
                                                                'mitigation', tr.mitigation) ORDER BY tr.position)
                              FROM task_risks tr WHERE tr.task_id = t.id), '[]') AS risks,
                    (SELECT c.note FROM task_changes c WHERE c.task_id = t.id AND c.kind = 'update' ORDER BY c.id DESC LIMIT 1)
-                       AS latest_note
+                       AS latest_note, t.retired_in
             FROM tasks t JOIN objectives o ON o.id = t.objective_id
             WHERE \(ids)::bigint[] IS NULL OR t.id = ANY(\(ids)::bigint[])
             ORDER BY t.plan_id, t.position
@@ -202,12 +229,24 @@ public enum PlanStateLoader {
             changes[row.owner, default: []].append(row.record)
         }
         return rows.map { r in
-            TaskState(id: r.id, planID: r.planID, position: r.position, code: r.code, objective: r.objective, action: r.action,
+            var state = TaskState(id: r.id, planID: r.planID, position: r.position, code: r.code, objective: r.objective, action: r.action,
                       responsiblePostIDs: r.responsiblePostIDs, responsiblePosts: r.responsiblePosts, targetDate: r.targetDate,
                       targetText: r.targetText, status: r.status, progress: r.progress, isNew: r.isNew, outcome: r.outcome,
                       budgetComment: r.budgetComment, completedOn: r.completedOn, aliases: r.aliases, partners: r.partners,
                       risks: r.risks, slippage: Slippage(changes[r.code] ?? []), latestNote: r.latestNote)
+            state.retiredIn = r.retiredIn
+            return state
         }
+    }
+
+    /// Where one target came from, as the loader reads it.
+    private struct SourceRow: Decodable {
+        let period: Period
+        let revision: Int?
+        let setBy: String?
+        let reason: String?
+        let at: String?
+        var source: TargetSource { TargetSource(revision: revision, setBy: setBy, reason: reason, at: at) }
     }
 
     private struct UserRow: Decodable {

@@ -127,7 +127,7 @@ public struct ReminderStore: Sendable {
             SELECT t.code, t.action, \(isoDate("t.target_date")) AS target_date,
                    coalesce((SELECT array_agg(tp.post_id ORDER BY tp.position) FROM task_posts tp WHERE tp.task_id = t.id), '{}') AS post_ids
             FROM tasks t
-            WHERE t.target_date IS NOT NULL AND t.status NOT IN ('completed', 'deferred', 'cancelled')
+            WHERE t.target_date IS NOT NULL AND t.status NOT IN ('completed', 'deferred', 'cancelled') AND t.retired_in IS NULL
             ORDER BY t.plan_id, t.position
             """)
         for task in tasks {
@@ -144,7 +144,7 @@ public struct ReminderStore: Sendable {
             SELECT i.code, to_char(coalesce(pl.loaded_on, \(today)::date), 'YYYY-MM-DD') AS loaded_on
             FROM indicators i JOIN plans pl ON pl.id = i.plan_id
             """).map { ($0.code, $0.loadedOn) })
-        for indicator in try UnfilledPeriods.load(where: "true", db) {
+        for indicator in try UnfilledPeriods.load(where: "i.retired_in IS NULL", db) {
             let trackedFrom = settings.figuresTracked(loadedOn: loaded[indicator.code] ?? today)
             // Only an ended period can have been reminded.
             for p in indicator.periods where p.end < today {
@@ -160,9 +160,9 @@ public struct ReminderStore: Sendable {
 
         // Open rounds chase the figures they still need by their deadline.
         let cycle = try PlanStateLoader.cycle(db)
-        if let plan = try PlanStateLoader.reportedPlan(db) {
-            let indicators = try PlanStateLoader.indicators(nil, db)
-            let owners = Dictionary(indicators.map { ($0.code, $0.ownerPostID) }, uniquingKeysWith: { first, _ in first })
+        let indicators = try PlanStateLoader.indicators(nil, db)
+        for plan in try PlanStateLoader.reportedPlans(db) {
+            let owners = Dictionary(indicators.filter { $0.planID == plan.id }.map { ($0.code, $0.ownerPostID) }, uniquingKeysWith: { first, _ in first })
             for round in cycle.open(plan: plan.code) {
                 for missing in RoundProgress(round: round, planID: plan.id, indicators: indicators).missing {
                     let subject = "\(missing.indicator) \(missing.period)"

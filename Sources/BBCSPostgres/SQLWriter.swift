@@ -18,10 +18,12 @@ struct RowSync {
     /// Inserts or updates the row of `table` with `key`, writing only when a value differs
     /// and `unless` does not hold for the row (checked by the UPDATE itself, so a concurrent
     /// change that makes it hold is never overwritten); `object` is the code or name the
-    /// row belongs to. Returns the row's `id` when `returningID` is set (the table must have one).
+    /// row belongs to. `stamp` columns are written with the row whenever it is inserted or
+    /// its values change, but a difference in them alone changes nothing (the plan revision
+    /// that set a target). Returns the row's `id` when `returningID` is set (the table must have one).
     @discardableResult
     mutating func upsert(_ table: String, object: String, key: [(String, any PGParameter)], values: [(String, any PGParameter)],
-                         unless guardCondition: PGQuery = "false", returningID: Bool = true) throws -> Int {
+                         stamp: [(String, any PGParameter)] = [], unless guardCondition: PGQuery = "false", returningID: Bool = true) throws -> Int {
         let keyWhere = Self.list(key, separator: " AND ") { "\(identifier: $0) = \($1)" }
         let returning = Row.columns(id: returningID)
         let link = key.map(\.0).first { $0.hasSuffix("_id") }
@@ -30,8 +32,8 @@ struct RowSync {
         }
         let identity = ([table] + key.map { $0.1.pgText ?? "" }).joined(separator: "\u{1F}")
         guard let existing = try db.first(Row.self, "SELECT \(returning) FROM \(identifier: table) t WHERE \(keyWhere) FOR UPDATE") else {
-            let columns = Self.list(key + values, separator: ", ") { column, _ in "\(identifier: column)" }
-            let placeholders = Self.list(key + values, separator: ", ") { _, value in "\(value)" }
+            let columns = Self.list(key + values + stamp, separator: ", ") { column, _ in "\(identifier: column)" }
+            let placeholders = Self.list(key + values + stamp, separator: ", ") { _, value in "\(value)" }
             let inserted = try db.one(Row.self, """
                 INSERT INTO \(identifier: table) AS t (\(columns)) VALUES (\(placeholders)) RETURNING \(returning)
                 """)
@@ -39,7 +41,7 @@ struct RowSync {
             return inserted.id ?? 0
         }
         guard !values.isEmpty else { return existing.id ?? 0 }
-        let sets = Self.list(values, separator: ", ") { "\(identifier: $0) = \($1)" }
+        let sets = Self.list(values + stamp, separator: ", ") { "\(identifier: $0) = \($1)" }
         let differs = Self.list(values, separator: " OR ") { "\(identifier: $0) IS DISTINCT FROM \($1)" }
         if let updated = try db.first(Row.self, """
             UPDATE \(identifier: table) AS t SET \(sets) WHERE \(keyWhere) AND (\(differs)) AND NOT (\(guardCondition))

@@ -4,6 +4,7 @@ public struct IndicatorListRequest: RequestType {
     public static let method = "indicator.list"
     public static let summary = "Indicators, optionally filtered, each with per-period figures, RAG and direction of travel."
     public static let parameters = [
+        ParameterInfo.plan, ParameterInfo.all,
         ParameterInfo("objective", "string", "objective code, e.g. CS1"),
         ParameterInfo("category", "string", "service_data, csi, kpi or mpi"),
         ParameterInfo("serviceArea", "string", "service area name"),
@@ -14,6 +15,9 @@ public struct IndicatorListRequest: RequestType {
     public var category: IndicatorCategory?
     public var serviceArea: String?
     public var ownerPost: String?
+    public var plan: String?
+    /// Retired ones too.
+    public var all: Bool?
     public init(objective: String? = nil, category: IndicatorCategory? = nil, serviceArea: String? = nil, ownerPost: String? = nil) {
         self.objective = objective; self.category = category; self.serviceArea = serviceArea; self.ownerPost = ownerPost
     }

@@ -22,6 +22,10 @@ extension RequestType {
 /// One parameter of a method, as `system.describe` lists it, with the bounds the daemon
 /// holds it to before any handler runs (`RequestType.checkBounds`).
 public struct ParameterInfo: Codable, Sendable, Equatable {
+    /// The plan a list, report or round is of; every such method takes it.
+    public static let plan = ParameterInfo("plan", "string", "plan code; when left out, default_plan or the only plan")
+    /// A list's retired entries as well as its current ones.
+    public static let all = ParameterInfo("all", "boolean", "list retired entries too")
     public var name: String
     public var type: String
     public var required: Bool
@@ -111,6 +115,7 @@ public let builtinRequests: [any RequestType.Type] = [
     HelloRequest.self,
     PlanShowRequest.self,
     PlanImportRequest.self,
+    PlanHistoryRequest.self,
     ObjectiveListRequest.self,
     IndicatorListRequest.self,
     IndicatorShowRequest.self,
@@ -150,9 +155,33 @@ public let builtinRequests: [any RequestType.Type] = [
     PostHoldersRequest.self,
     AuditListRequest.self,
     ReportRequest.self,
+    ReportCorporateRequest.self,
     ReportPublishRequest.self,
     ReportShowRequest.self,
     ReportListRequest.self,
     WatchSubscribeRequest.self,
     DescribeRequest.self,
 ]
+
+/// A request about one plan (`ParameterInfo.plan`): lists, reports, rounds and the risk register.
+public protocol PlanScoped {
+    var plan: String? { get set }
+}
+
+extension PlanShowRequest: PlanScoped {}
+extension PlanHistoryRequest: PlanScoped {}
+extension ObjectiveListRequest: PlanScoped {}
+extension IndicatorListRequest: PlanScoped {}
+extension TaskListRequest: PlanScoped {}
+extension StrategyListRequest: PlanScoped {}
+extension RiskListRequest: PlanScoped {}
+extension RiskRegisterRequest: PlanScoped {}
+extension RiskReviewRequest: PlanScoped {}
+extension RiskHistoryRequest: PlanScoped {}
+extension RoundOpenRequest: PlanScoped {}
+extension RoundListRequest: PlanScoped {}
+extension RoundShowRequest: PlanScoped {}
+extension RoundCloseRequest: PlanScoped {}
+extension ReportRequest: PlanScoped {}
+extension ReportPublishRequest: PlanScoped {}
+extension ReportListRequest: PlanScoped {}

@@ -3,7 +3,7 @@ import BBCSCore
 public struct PlanShowRequest: RequestType {
     public static let method = "plan.show"
     public static let summary = "The plan's title, vision, values, years, counts, budget and transcription notes."
-    public static let parameters = [ParameterInfo("plan", "string", "plan code; the newest imported plan when left out")]
+    public static let parameters = [ParameterInfo.plan]
     public static let access = Access.registered
     public var plan: String?
     public init(plan: String? = nil) { self.plan = plan }
@@ -27,4 +27,19 @@ public struct PlanImportRequest: RequestType {
         self.content = content; self.source = source; self.dryRun = dryRun
     }
     public typealias Response = ImportSummary
+}
+
+public struct PlanHistoryRequest: RequestType {
+    public static let method = "plan.history"
+    public static let summary = "Every load of the plan's file that changed it: revision, file and its SHA-256, who, when, and what it added and retired."
+    public static let parameters = [ParameterInfo.plan]
+    public static let access = Access.registered
+    public var plan: String?
+    public init(plan: String? = nil) { self.plan = plan }
+    public struct Response: Codable, Sendable, Equatable {
+        public var plan: String
+        /// Oldest first.
+        public var revisions: [PlanRevision]
+        public init(plan: String, revisions: [PlanRevision]) { self.plan = plan; self.revisions = revisions }
+    }
 }

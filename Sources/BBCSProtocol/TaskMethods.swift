@@ -4,6 +4,7 @@ public struct TaskListRequest: RequestType {
     public static let method = "task.list"
     public static let summary = "Key tasks, optionally filtered; tasks whose target is a note are undated, never overdue."
     public static let parameters = [
+        ParameterInfo.plan, ParameterInfo.all,
         ParameterInfo("post", "string", "a responsible post"),
         ParameterInfo("status", "string", "not_started, on_track, at_risk, off_track, completed, deferred or cancelled"),
         ParameterInfo("dueBefore", "date", "target date on or before, YYYY-MM-DD"),
@@ -20,6 +21,9 @@ public struct TaskListRequest: RequestType {
     public var overdue: Bool?
     public var dueWithin: Int?
     public var mine: Bool?
+    public var plan: String?
+    /// Retired ones too.
+    public var all: Bool?
     public init(post: String? = nil, status: TaskStatus? = nil, dueBefore: CalendarDate? = nil, dueAfter: CalendarDate? = nil,
                 overdue: Bool? = nil, dueWithin: Int? = nil, mine: Bool? = nil) {
         self.post = post; self.status = status; self.dueBefore = dueBefore; self.dueAfter = dueAfter

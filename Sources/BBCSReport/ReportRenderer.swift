@@ -258,24 +258,23 @@ struct TextReport {
 /// CSV for spreadsheets: one row per indicator and per task, in report order, with a
 /// `record` column saying which; RFC 4180 quoting; no cell a spreadsheet would run as a formula.
 enum CSVReport {
-    static let headers = ["record", "section", "code", "title", "period", "figure", "target", "rag", "since_previous",
-                          "since_year_earlier", "year_to_date", "due_date", "overdue", "validated", "late", "provisional", "forecast",
-                          "annual_target", "forecast_rag", "owner", "commentary",
-                          "status", "progress", "target_date", "overdue_days", "slipped_times", "slipped_days", "responsible"]
+    /// Stable names, described in `OpenData.report`.
+    static let headers = OpenData.report.names
 
     static func render(_ report: PerformanceReport) -> String {
         func number(_ value: Double?) -> String { value.map { FigureRules.format($0) } ?? "" }
         var rows = [headers]
         for section in report.sections {
             for i in section.indicators {
-                rows.append(["indicator", section.key, i.code, i.title, i.period.description, number(i.value), number(i.target), i.rag.rawValue,
+                rows.append([report.plan, "indicator", section.key, i.code, i.title, i.period.description, i.period.start.description,
+                             i.period.end.description, number(i.value), number(i.target), i.rag.rawValue,
                              i.sincePrevious?.rawValue ?? "", i.sinceYearEarlier?.rawValue ?? "", number(i.yearToDate),
                              i.dueDate?.description ?? "", i.overdue ? "yes" : "no", i.validated ? "yes" : "no", i.late ? "yes" : "no",
                              i.provisional ? "yes" : "no", number(i.forecast), number(i.annualTarget), i.forecastRAG?.rawValue ?? "",
                              i.ownerPost, i.commentary ?? "", "", "", "", "", "", "", ""])
             }
             for t in section.tasks {
-                rows.append(["task", section.key, t.code, t.action, "", "", "", "", "", "", "", "", t.overdueDays != nil ? "yes" : "no", "", "",
+                rows.append([report.plan, "task", section.key, t.code, t.action, "", "", "", "", "", "", "", "", "", "", t.overdueDays != nil ? "yes" : "no", "", "",
                              "", "", "", "", "", t.latestNote ?? "", t.status.rawValue, "\(t.progress)", t.targetDate?.description ?? "",
                              t.overdueDays.map(String.init) ?? "", "\(t.slippage.times)", "\(t.slippage.days)",
                              t.responsiblePosts.joined(separator: "; ")])

@@ -39,6 +39,8 @@ public struct DaemonConfiguration: Sendable {
     public var reminders = ReminderSettings()
     /// The council's risk matrix the register is scored on.
     public var riskMatrix = RiskMatrix.standard
+    /// The plan a request naming none is of, when the database holds several.
+    public var defaultPlan: String?
     /// How reminders are mailed (by the delivery worker); nil: inbox only.
     public var mail: MailSettings?
     /// How often the scheduler looks for reminders due.
@@ -149,7 +151,8 @@ public final class Daemon: Service {
         changes.subscribe { changes in await watch.publish(changes) }
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
-                                                riskMatrix: { live.withLockedValue { $0.riskMatrix } }))
+                                                riskMatrix: { live.withLockedValue { $0.riskMatrix } },
+                                                defaultPlan: { live.withLockedValue { $0.defaultPlan } }))
         let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } },
                                     requestTimeout: { live.withLockedValue { $0.requestTimeout } })
@@ -311,7 +314,8 @@ public final class Daemon: Service {
         // Foundation's error would name neither the file nor the reason.
         guard let data = FileManager.default.contents(atPath: url.path) else { throw PlanFileUnreadable(path: url.path) }
         let document = try PlanDocument.load(from: data)
-        let summary = try await PlanImporter.importPlan(document, into: pool, by: daemonActor("plan.import"))
+        let summary = try await PlanImporter.importPlan(document, into: pool, by: daemonActor("plan.import"),
+                                                        file: String(decoding: data, as: UTF8.self), source: url.lastPathComponent)
         logger.info("imported plan", metadata: ["plan": "\(summary.plan)", "file": "\(url.path)",
                                                 "indicators": "\(summary.indicators)", "tasks": "\(summary.tasks)"])
     }

@@ -67,8 +67,7 @@ public struct MethodTable: Sendable {
         let pool = PGPool(conninfo: "host=/nonexistent", size: 1)
         let scheduler = Scheduler(pool: pool, settings: { (.init(), nil) }, clock: { Date() }, logger: logger)
         let memory = PlanMemory(pool: pool, logger: logger, snapshot: PlanSnapshot(
-            seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:]),
-            outline: PlanOutline(objectives: [], serviceAreas: [])))
+            seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:])))
         let changes = ChangeStream(pool: pool, after: 0, logger: logger)
         return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: WatchHub(logger: logger),
                                figureGraceDays: { 30 }))

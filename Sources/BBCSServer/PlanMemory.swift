@@ -17,26 +17,37 @@ public final class PlanMemory: Sendable {
         /// In the plan's order.
         var tasks: Coded<TaskState>
         var directory: DirectoryState
-        var outline: PlanOutline
+        var plans: PlanSet
         var cycle: CycleState
 
         init(_ snapshot: PlanSnapshot) {
             seq = snapshot.seq
             directory = snapshot.directory
-            outline = snapshot.outline
+            plans = snapshot.plans
             cycle = snapshot.cycle
             indicators = Coded(snapshot.indicators.map(HeldIndicator.init))
             tasks = Coded(snapshot.tasks)
         }
 
-        func indicator(_ code: String) throws -> HeldIndicator {
-            guard let held = indicators[code] else { throw StoreError.notFound(kind: "indicator", key: code) }
-            return held
-        }
+        func indicator(_ code: String) throws -> HeldIndicator { try find(code, in: indicators, kind: "indicator") }
 
-        func task(_ code: String) throws -> TaskState {
-            guard let task = tasks[code] else { throw StoreError.notFound(kind: "task", key: code) }
-            return task
+        func task(_ code: String) throws -> TaskState { try find(code, in: tasks, kind: "task") }
+
+        /// The object `text` names: its code (or failing that an alias), in the plan `text`
+        /// is qualified with if any; a code several plans use is refused, naming each.
+        private func find<Element>(_ text: String, in coded: Coded<Element>, kind: String) throws -> Element {
+            let wanted = PlanQualifiedCode(text)
+            var planID: Int?
+            if let plan = wanted.plan {
+                guard let id = plans.ids[plan.lowercased()] else { throw StoreError.notFound(kind: kind, key: text) }
+                planID = id
+            }
+            let found = coded.matching(wanted.code, planID: planID)
+            guard let first = found.first else { throw StoreError.notFound(kind: kind, key: text) }
+            guard found.count == 1 else {
+                throw StoreError.ambiguous(kind: kind, code: wanted.code, plans: found.compactMap { plans.plan(id: $0.planID)?.code })
+            }
+            return first
         }
 
         /// The id of the post with this name or alias, ignoring case.
@@ -46,26 +57,31 @@ public final class PlanMemory: Sendable {
         }
     }
 
-    /// Objects in the plan's order, found by id and by code or alias ignoring case.
+    /// Objects in the plans' order, found by id and by code or alias ignoring case.
     struct Coded<Element: PlanObject>: Sendable {
         private(set) var all: [Element]
         private var slots: [Int: Int] = [:]
-        /// Ids by code and by alias, lower-cased.
-        private var keys: [String: Int] = [:]
+        /// Slots by code and by alias, lower-cased: several plans may use one code.
+        private var codes: [String: [Int]] = [:]
+        private var aliases: [String: [Int]] = [:]
 
         init(_ all: [Element]) {
             self.all = all
-            for (slot, element) in all.enumerated() { slots[element.id] = slot }
-            // A code wins over another object's alias, as the database's lookup has it.
-            for element in all where keys[element.code.lowercased()] == nil { keys[element.code.lowercased()] = element.id }
-            for element in all {
-                for alias in element.aliases where keys[alias.lowercased()] == nil { keys[alias.lowercased()] = element.id }
+            for (slot, element) in all.enumerated() {
+                slots[element.id] = slot
+                codes[element.code.lowercased(), default: []].append(slot)
+                for alias in Set(element.aliases.map { $0.lowercased() }) { aliases[alias, default: []].append(slot) }
             }
         }
 
-        subscript(code: String) -> Element? { id(of: code).flatMap { slots[$0] }.map { all[$0] } }
-
-        func id(of code: String) -> Int? { keys[code.lowercased()] }
+        /// The objects whose code is `code` (of the plan with `planID`, when given), or
+        /// failing any, whose alias it is: a code wins over another object's alias, as the
+        /// database's lookup has it.
+        func matching(_ code: String, planID: Int?) -> [Element] {
+            func of(_ slots: [Int]?) -> [Element] { (slots ?? []).map { all[$0] }.filter { planID == nil || $0.planID == planID } }
+            let byCode = of(codes[code.lowercased()])
+            return byCode.isEmpty ? of(aliases[code.lowercased()]) : byCode
+        }
 
         /// These objects read again in place of the ones held; the ones `asked` that were
         /// not found are gone.
@@ -172,45 +188,40 @@ public final class PlanMemory: Sendable {
     /// The indicator with this code or alias, ignoring case; `StoreError.notFound` otherwise.
     public func indicator(_ code: String) throws -> IndicatorState { try current.indicator(code).state }
 
-    /// Every indicator, in the plan's order.
+    /// Every indicator of every plan, retired ones too, in the plans' order.
     public var indicators: [IndicatorState] { current.indicators.all.map(\.state) }
 
     /// The task with this code or alias, ignoring case; `StoreError.notFound` otherwise.
     public func task(_ code: String) throws -> TaskState { try current.task(code) }
 
-    /// Every task, in the plan's order.
+    /// Every task of every plan, retired ones too, in the plans' order.
     public var tasks: [TaskState] { current.tasks.all }
 
-    /// objective.list's answer.
-    public var objectives: [ObjectiveSummary] { current.outline.objectiveList }
+    /// Every plan's structure: what objective.list, strategy.list, risk.list, plan.show and
+    /// plan.history answer from.
+    public var plans: PlanSet { current.plans }
 
-    /// strategy.list's answer.
-    public var strategies: [PlanDocument.Strategy] { current.outline.strategies }
-
-    /// risk.list's answer.
-    public var risks: RiskRegister { current.outline.risks }
-
-    /// plan.show's answer for `code`, when it is the plan imported last (or nil); nil otherwise
-    /// (an older plan, or none imported), which the database answers.
-    public func overview(code: String?) -> PlanOverview? {
-        guard let overview = current.outline.overview, code == nil || code == overview.code else { return nil }
-        return overview
+    /// What the report of the plan `code` chooses (`PlanSet.choose`) is built from, all of one moment.
+    func reportInputs(plan code: String?, default fallback: String?) throws -> ReportInputs {
+        let c = current
+        let plan = try c.plans.choose(code, default: fallback)
+        return ReportInputs(seq: c.seq, plan: plan.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
+                            cycle: c.cycle, register: plan.risks)
     }
 
-    /// What the report is built from, all of one moment.
-    var reportInputs: ReportInputs {
+    /// What the corporate report is built from: every plan's report inputs, of one moment.
+    func corporateInputs() -> [ReportInputs] {
         let c = current
-        return ReportInputs(seq: c.seq, plan: c.outline.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
-                            cycle: c.cycle, register: c.outline.risks)
+        return c.plans.plans.map { plan in
+            ReportInputs(seq: c.seq, plan: plan.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
+                         cycle: c.cycle, register: plan.risks)
+        }
     }
 
     public var directory: DirectoryState { current.directory }
 
     /// The reporting cycle: rounds, published reports (without their documents), each risk's latest review.
     public var cycle: CycleState { current.cycle }
-
-    /// The plan imported last: the one reports, rounds and the risk register are of.
-    var reportedPlan: ReportedPlan? { current.outline.reported }
 
     /// The caller as memory knows them on `today`. A write confirms this in SQL.
     public func principal(login: String, uid: UInt32, pid: Int32, today: CalendarDate) -> Principal {
@@ -220,25 +231,27 @@ public final class PlanMemory: Sendable {
     /// `indicator.show`: the indicator with this code or alias, ignoring case.
     public func indicatorDetail(_ code: String) throws -> IndicatorDetail { try current.indicator(code).detail }
 
-    /// `indicator.list`: the indicators matching `filter`, in the plan's order. A filter
-    /// naming an objective, service area or post that does not exist is `notFound`.
-    public func indicatorList(_ filter: IndicatorFilter) throws -> [IndicatorSummary] {
+    /// `indicator.list`: the indicators of `plan` matching `filter`, in the plan's order,
+    /// retired ones only when `all`. A filter naming an objective, service area or post that
+    /// does not exist is `notFound`.
+    public func indicatorList(_ filter: IndicatorFilter, plan: PlanOutline, all: Bool = false) throws -> [IndicatorSummary] {
         let c = current
-        if let objective = filter.objective, !c.outline.objectives.contains(objective) {
+        if let objective = filter.objective, !plan.objectives.contains(objective) {
             throw StoreError.notFound(kind: "objective", key: objective)
         }
-        if let area = filter.serviceArea, !c.outline.serviceAreas.contains(area) { throw StoreError.notFound(kind: "service area", key: area) }
+        if let area = filter.serviceArea, !plan.serviceAreas.contains(area) { throw StoreError.notFound(kind: "service area", key: area) }
         let postID = try filter.ownerPost.map { try c.postID($0) }
         return c.indicators.all.filter { held in
             let i = held.state
-            return (filter.objective == nil || i.objective == filter.objective) && (filter.category.map { $0 == i.category } ?? true)
+            return i.planID == plan.id && (all || !i.isRetired)
+                && (filter.objective == nil || i.objective == filter.objective) && (filter.category.map { $0 == i.category } ?? true)
                 && (filter.serviceArea.map { $0 == i.serviceArea } ?? true) && (postID.map { $0 == i.ownerPostID } ?? true)
         }.map(\.detail.indicator)
     }
 
-    /// `task.list`: tasks matching `filter`, in the plan's order; "overdue" and "due within"
-    /// are judged on `today`.
-    public func taskList(_ filter: TaskFilter, today: CalendarDate) throws -> [TaskSummary] {
+    /// `task.list`: tasks of `plan` matching `filter`, in the plan's order, retired ones only
+    /// when `all`; "overdue" and "due within" are judged on `today`.
+    public func taskList(_ filter: TaskFilter, today: CalendarDate, plan: PlanOutline, all: Bool = false) throws -> [TaskSummary] {
         let c = current
         let postID = try filter.post.map { try c.postID($0) }
         let anyOf = try filter.anyOfPosts.map { Set(try $0.map { try c.postID($0) }) }
@@ -246,7 +259,8 @@ public final class PlanMemory: Sendable {
         return c.tasks.all.filter { t in
             let date = t.targetDate
             func dated(_ test: (CalendarDate) -> Bool) -> Bool { date.map(test) ?? false }
-            return (postID.map { t.responsiblePostIDs.contains($0) } ?? true)
+            return t.planID == plan.id && (all || !t.isRetired)
+                && (postID.map { t.responsiblePostIDs.contains($0) } ?? true)
                 && (filter.status.map { $0 == t.status } ?? true)
                 && (filter.dueBefore.map { bound in dated { $0 <= bound } } ?? true)
                 && (filter.dueAfter.map { bound in dated { $0 >= bound } } ?? true)
@@ -264,13 +278,13 @@ public final class PlanMemory: Sendable {
     public func due(posts: [String]?, today: CalendarDate, graceDays: Int) throws -> [DueFigure] {
         let c = current
         let postIDs = try posts.map { Set(try $0.map { try c.postID($0) }) }
-        let plan = c.outline.reported
-        let rounds = plan.map { c.cycle.open(plan: $0.code) } ?? []
         var owed: [DueFigure] = []
-        for held in c.indicators.all where postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
+        for held in c.indicators.all where !held.state.isRetired && postIDs.map({ $0.contains(held.state.ownerPostID) }) ?? true {
             let state = held.state
             // An open round that wants this period's figure chases it by its own deadline too.
-            let wanting = plan.map { plan in rounds.filter { $0.wants(state, planID: plan.id) } } ?? []
+            let wanting = c.plans.plan(id: state.planID).map { plan in
+                c.cycle.open(plan: plan.code).filter { $0.wants(state, planID: plan.id) }
+            } ?? []
             owed += state.due(today: today, graceDays: graceDays).map { figure in
                 var figure = figure
                 if let round = wanting.first(where: { $0.reportedPeriod(state.frequency) == figure.period }) {
@@ -359,7 +373,7 @@ extension PlanMemory {
 /// Everything a report is assembled from, all of one moment of memory.
 struct ReportInputs: Sendable {
     let seq: Int64
-    let plan: ReportedPlan?
+    let plan: ReportedPlan
     let indicators: [IndicatorState]
     let tasks: [TaskState]
     let cycle: CycleState
@@ -367,8 +381,7 @@ struct ReportInputs: Sendable {
 
     /// The report of `period` (of one objective, or the whole plan) as of `today`.
     func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) throws -> PerformanceReport {
-        guard let plan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
-        return try PerformanceReport.assemble(plan: plan, indicators: indicators, tasks: tasks, period: period, objective: objective,
+        try PerformanceReport.assemble(plan: plan, indicators: indicators, tasks: tasks, period: period, objective: objective,
                                               today: today, graceDays: graceDays, cycle: cycle, register: register)
     }
 }

@@ -11,6 +11,7 @@ import Logging
 /// that find the same build under way wait for it instead of building too.
 actor ReportCache {
     struct Key: Hashable {
+        let plan: String
         let period: Period
         let objective: String?
         let today: CalendarDate
@@ -31,9 +32,9 @@ actor ReportCache {
     init(memory: PlanMemory) { self.memory = memory }
 
     /// The `result` of a `report.build` reply, as JSON.
-    func result(period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> Data {
-        let key = Key(period: period, objective: objective, today: today, graceDays: graceDays)
-        let inputs = memory.reportInputs
+    func result(plan: String?, defaultPlan: String?, period: Period, objective: String?, today: CalendarDate, graceDays: Int) async throws -> Data {
+        let inputs = try memory.reportInputs(plan: plan, default: defaultPlan)
+        let key = Key(plan: inputs.plan.code, period: period, objective: objective, today: today, graceDays: graceDays)
         if inputs.seq == seq, let reply = replies[key] {
             logger.debug("report kept", metadata: ["period": "\(period)", "bytes": "\(reply.count)"])
             return reply

@@ -56,11 +56,20 @@ public enum FigureImportUseCases {
     private static func decide(_ principal: Principal, _ row: FigureCSV.Row, indicator: (String) throws -> IndicatorState, graceDays: Int,
                                at time: ChangeTime) throws -> (FigureDecision?, ImportedFigure) {
         func problem(_ column: String?, _ message: String) -> FigureCSV.Problem { FigureCSV.Problem(line: row.line, column: column, message) }
-        let code = row["code"] ?? "", periodText = row["period"] ?? ""
+        let code = (row["code"] ?? "").trimmingCharacters(in: .whitespaces), periodText = row["period"] ?? ""
+        let plan = row["plan"]?.trimmingCharacters(in: .whitespaces)
         let state: IndicatorState
-        do { state = try indicator(code.trimmingCharacters(in: .whitespaces)) } catch { throw problem("code", "no indicator \"\(code)\"") }
+        do { state = try indicator(plan.map { "\($0):\(code)" } ?? code) } catch let error as StoreError {
+            if case .invalid(_, let message) = error { throw problem("code", message) }
+            throw problem(plan == nil ? "code" : "plan", "no indicator \"\(code)\"" + (plan.map { " in plan \($0)" } ?? ""))
+        }
         guard let period = Period(periodText.trimmingCharacters(in: .whitespaces)) else {
             throw problem("period", "\"\(periodText)\" is not a period like \"2025/26 Q2\" or \"2025/26\"")
+        }
+        for (column, day) in [("period_start", period.start), ("period_end", period.end)] {
+            if let given = row[column]?.trimmingCharacters(in: .whitespaces), given != day.description {
+                throw problem(column, "\"\(given)\" is not the \(column == "period_start" ? "first" : "last") day of \(period), \(day)")
+            }
         }
         func number(_ column: String) throws -> Double? {
             guard let text = row[column]?.trimmingCharacters(in: .whitespaces) else { return nil }

@@ -32,6 +32,10 @@ public enum FigureUseCases {
                               provisional: Bool = false, forecast: Double? = nil, graceDays: Int, at time: ChangeTime) throws -> FigureDecision {
         try checkChange(principal, indicator, period: period, value: value, today: time.today)
         try checkForecast(forecast, indicator)
+        if let retiredIn = indicator.retiredIn {
+            // Its past figures may still be corrected; it is no longer reported, so it is owed none.
+            throw StoreError.conflict("\(indicator.code) was retired by revision \(retiredIn) of its plan and takes no new figures", hint: nil)
+        }
         if let current = indicator.figures[period] {
             throw StoreError.conflict("""
                 \(indicator.code) \(period) already has a figure (revision \(current.revision): \(FigureRules.format(current.value)) \

@@ -17,4 +17,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalid(_, let message): return message
         }
     }
+
+    /// A code two or more plans use, named without its plan.
+    public static func ambiguous(kind: String, code: String, plans: [String]) -> StoreError {
+        .invalid(param: "code", "\(kind) \(code) is in \(plans.count) plans: name it as \(plans.map { "\($0):\(code)" }.joined(separator: " or "))")
+    }
 }

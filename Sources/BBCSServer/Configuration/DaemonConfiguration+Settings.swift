@@ -48,6 +48,7 @@ extension DaemonConfiguration {
                 throw SettingError(source: source, key: error.param, problem: error.message)
             }
         }
+        defaultPlan = settings.string("default_plan").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
         schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
         refusalLimits = RefusalThrottle.Limits(window: settings.int("refusal_window").map { .seconds($0) } ?? refusalLimits.window,
                                                distinctPerUid: settings.int("refusal_distinct_limit") ?? refusalLimits.distinctPerUid)

@@ -36,6 +36,8 @@ extension Setting {
                 "Folder of SQL migrations (default: the Schema folder shipped with bbcs)."),
         Setting("plan", .text, flag: "--plan", .restart,
                 "Plan file to import at start when the database holds no plan."),
+        Setting("default_plan", .text, default: "", .live,
+                "Code of the plan lists, reports and rounds are of when a request names none and the database holds several."),
         Setting("log_level", .choice(Logger.Level.allCases.map(\.rawValue)), default: "info", flag: "--log-level", .live,
                 "How much to log: debug adds a line per request, info has a line per change."),
         Setting("admins", .texts, default: .stringArray([]), flag: "--admin", .live,

@@ -6,7 +6,7 @@ extension MethodTable {
         register(IndicatorListRequest.self) { request, _ in
             .init(indicators: try stores.memory.indicatorList(IndicatorFilter(
                 objective: request.objective, category: request.category, serviceArea: request.serviceArea,
-                ownerPost: request.ownerPost)))
+                ownerPost: request.ownerPost), plan: try stores.plan(request.plan), all: request.all ?? false))
         }
         register(IndicatorShowRequest.self) { request, _ in try stores.memory.indicatorDetail(request.code) }
     }

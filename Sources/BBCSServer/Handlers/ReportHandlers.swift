@@ -8,11 +8,16 @@ extension MethodTable {
         let memory = stores.memory
         // Encoded once per state of the database: a report of a large plan is megabytes of JSON.
         register(ReportRequest.self, encoded: { r, context in
-            try await stores.reportCache.result(period: r.period, objective: r.objective, today: context.today,
-                                                graceDays: stores.figureGraceDays())
+            try await stores.reportCache.result(plan: r.plan, defaultPlan: stores.defaultPlan(), period: r.period, objective: r.objective,
+                                                today: context.today, graceDays: stores.figureGraceDays())
         })
+        register(ReportCorporateRequest.self) { r, context in
+            try CorporateReport.assemble(memory.corporateInputs().map { inputs in
+                (inputs.plan.priority, try inputs.report(period: r.period, objective: nil, today: context.today, graceDays: stores.figureGraceDays()))
+            }, period: r.period)
+        }
         register(ReportPublishRequest.self) { r, context in
-            let plan = try stores.reportedPlan(), inputs = memory.reportInputs
+            let inputs = try memory.reportInputs(plan: r.plan, default: stores.defaultPlan()), plan = inputs.plan
             let round = try stores.round(of: plan, period: r.round, inputs.cycle)
             let report = try inputs.report(period: round.period, objective: nil, today: context.today, graceDays: stores.figureGraceDays())
             return try await stores.caughtUp {
@@ -39,6 +44,9 @@ extension MethodTable {
             return .init(publication: publication, json: documents.json, html: documents.html,
                          restatements: CycleState.restatements(of: [publication], indicators: memory.indicators))
         }
-        register(ReportListRequest.self) { _, _ in .init(reports: memory.cycle.published) }
+        register(ReportListRequest.self) { r, _ in
+            let plan = try stores.plan(r.plan)
+            return .init(reports: memory.cycle.published.filter { $0.plan == plan.code })
+        }
     }
 }

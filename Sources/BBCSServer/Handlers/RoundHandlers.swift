@@ -5,7 +5,7 @@ extension MethodTable {
     mutating func registerRoundHandlers(_ stores: Stores) {
         let rounds = stores.rounds, memory = stores.memory
         register(RoundOpenRequest.self) { r, context in
-            let plan = try stores.reportedPlan()
+            let plan = try stores.plan(r.plan).reported
             return try await stores.caughtUp {
                 try await rounds.open(by: context.actor) { cycle, principal in
                     try RoundUseCases.open(principal, plan: plan, cycle: cycle, period: r.period, deadline: r.deadline, meeting: r.meeting,
@@ -13,14 +13,17 @@ extension MethodTable {
                 }
             }
         }
-        register(RoundListRequest.self) { _, _ in .init(rounds: memory.cycle.rounds) }
+        register(RoundListRequest.self) { r, _ in
+            let plan = try stores.plan(r.plan)
+            return .init(rounds: memory.cycle.rounds.filter { $0.plan == plan.code })
+        }
         register(RoundShowRequest.self) { r, _ in
-            let plan = try stores.reportedPlan()
+            let plan = try stores.plan(r.plan).reported
             return RoundProgress(round: try stores.round(of: plan, period: r.period, memory.cycle), planID: plan.id,
                                  indicators: memory.indicators)
         }
         register(RoundCloseRequest.self) { r, context in
-            let plan = try stores.reportedPlan(), indicators = memory.indicators
+            let plan = try stores.plan(r.plan).reported, indicators = memory.indicators
             return try await stores.caughtUp {
                 try await rounds.close(by: context.actor) { cycle, principal in
                     let progress = RoundProgress(round: try stores.round(of: plan, period: r.period, cycle), planID: plan.id,
@@ -34,12 +37,6 @@ extension MethodTable {
 }
 
 extension Stores {
-    /// The plan rounds and reports are of: the one imported last.
-    func reportedPlan() throws -> ReportedPlan {
-        guard let plan = memory.reportedPlan else { throw StoreError.notFound(kind: "plan", key: "(none imported)") }
-        return plan
-    }
-
     /// The round of `plan` for `period`; without a period, the open round of the newest period.
     func round(of plan: ReportedPlan, period: Period?, _ cycle: CycleState) throws -> ReportingRound {
         if let period {

@@ -28,10 +28,13 @@ struct Stores: Sendable {
     /// Read at each request, so a reload applies at once.
     let figureGraceDays: @Sendable () -> Int
     let riskMatrix: @Sendable () -> RiskMatrix
+    /// The plan a request naming none is of, when the database holds several (`default_plan`).
+    let defaultPlan: @Sendable () -> String?
     let riskReviews: RiskReviewStore
 
     init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub,
-         figureGraceDays: @escaping @Sendable () -> Int, riskMatrix: @escaping @Sendable () -> RiskMatrix = { .standard }) {
+         figureGraceDays: @escaping @Sendable () -> Int, riskMatrix: @escaping @Sendable () -> RiskMatrix = { .standard },
+         defaultPlan: @escaping @Sendable () -> String? = { nil }) {
         self.pool = pool
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
@@ -48,6 +51,7 @@ struct Stores: Sendable {
         self.watch = watch
         self.figureGraceDays = figureGraceDays
         self.riskMatrix = riskMatrix
+        self.defaultPlan = defaultPlan
         riskReviews = RiskReviewStore(pool: pool)
     }
 }
@@ -58,6 +62,9 @@ extension Stores {
     func indicatorState(_ code: String) throws -> IndicatorState { try memory.indicator(code) }
     /// The task a change decides from, as memory holds it.
     func taskState(_ code: String) throws -> TaskState { try memory.task(code) }
+
+    /// The plan a request is of: the one it names, or `default_plan`, or the only one.
+    func plan(_ code: String?) throws -> PlanOutline { try memory.plans.choose(code, default: defaultPlan()) }
 
     /// Returns once this daemon's reads see every change up to `seq` (its own write); within
     /// a request, throws `PGError.timedOut` at its deadline if memory has not caught up by then
