@@ -70,8 +70,9 @@ struct FigureImportTests {
 
         // What export writes imports back as it is.
         let exported = try daemon.ctl(["figure", "export", "--period", "2025/26 Q3"])
-        #expect(exported.status == 0 && exported.out.hasPrefix("code,period,value,note,forecast,provisional,reason\r\n"))
-        #expect(exported.out.contains("ComS_011,2025/26 Q3,451,,,no,\r\n") && exported.out.split(separator: "\r\n").count == 3)
+        #expect(exported.status == 0 && exported.out.hasPrefix("plan,code,period,period_start,period_end,value,note,forecast,provisional,reason\r\n"))
+        #expect(exported.out.contains("CS-2025-2028,ComS_011,2025/26 Q3,2025-10-01,2025-12-31,451,,,no,\r\n") && exported.out.split(separator: "\r\n").count == 3,
+                "\(exported.out)")
         let all = try daemon.ctl(["figure", "export", "-o", daemon.directory.appendingPathComponent("all.csv").path])
         #expect(all.status == 0 && all.err.contains("9 figures"))
         let back = try daemon.ctl(["figure", "import", daemon.directory.appendingPathComponent("all.csv").path])

@@ -48,38 +48,33 @@ final class PlanMemoryTests {
         #expect(memory.seq == changes.last?.seq)
     }
 
-    @Test func memoryAnswersAsTheDatabaseDoes() async throws {
+    @Test func memoryAnswersAsThePlanFileSays() async throws {
         let memory = try await PlanMemory.load(pool: pool, logger: logger)
-        let reader = PlanReader(pool: pool)
+        let plan = try memory.plans.choose(nil)
+        #expect(plan.code == shippedPlan.plan.code)
         #expect(memory.indicators.count == shippedPlan.indicators.count)
         #expect(memory.tasks.map(\.code) == shippedPlan.tasks.map(\.code))
-        for filter in [IndicatorFilter(), IndicatorFilter(objective: "CS1"), IndicatorFilter(category: .kpi),
-                       IndicatorFilter(serviceArea: "Licensing"), IndicatorFilter(ownerPost: "licensing manager")] {
-            #expect(try wire(memory.indicatorList(filter)) == wire(await reader.indicators(filter)), "\(filter)")
+        let filters: [(IndicatorFilter, (PlanDocument.Indicator) -> Bool)] = [
+            (IndicatorFilter(), { _ in true }), (IndicatorFilter(objective: "CS1"), { $0.objective == "CS1" }),
+            (IndicatorFilter(category: .kpi), { $0.category == .kpi }), (IndicatorFilter(serviceArea: "Licensing"), { $0.serviceArea == "Licensing" }),
+            (IndicatorFilter(ownerPost: "licensing manager"), { $0.ownerPost == "Licensing Manager" }),
+        ]
+        for (filter, matches) in filters {
+            #expect(try memory.indicatorList(filter, plan: plan).map(\.code) == shippedPlan.indicators.filter(matches).map(\.code), "\(filter)")
         }
-        for indicator in memory.indicators {
-            #expect(try wire(memory.indicatorDetail(indicator.code)) == wire(await reader.indicator(code: indicator.code)), "\(indicator.code)")
+        for indicator in shippedPlan.indicators {
+            let detail = try memory.indicatorDetail(indicator.code)
+            #expect(detail.targets == indicator.targets.compactMapValues { $0 }, "\(indicator.code)")
+            #expect(detail.targetSources?.values.allSatisfy { $0 == TargetSource(revision: 1) } == true, "\(indicator.code)")
+            #expect(detail.aliases == indicator.aliases.sorted())
         }
-        var filters = [TaskFilter(), TaskFilter(post: "Communities and Crime Manager"), TaskFilter(status: .notStarted),
-                       TaskFilter(dueBefore: CalendarDate(year: 2026, month: 3, day: 31)),
-                       TaskFilter(dueAfter: CalendarDate(year: 2026, month: 3, day: 31))]
-        var overdue = TaskFilter(), within = TaskFilter(), mine = TaskFilter()
-        overdue.overdue = true
-        within.dueWithinDays = 400
-        mine.anyOfPosts = ["Communities and Crime Manager", "Licensing Manager"]
-        filters += [overdue, within, mine]
-        for filter in filters {
-            #expect(try wire(memory.taskList(filter, today: today)) == wire(await reader.tasks(filter, today: today)), "\(filter)")
-        }
-        for task in memory.tasks {
-            #expect(try wire(memory.taskDetail(task.code, today: today)) == wire(await reader.task(code: task.code, today: today)))
-        }
-        #expect(try wire(memory.objectives) == wire(await reader.objectives()))
-        #expect(try wire(memory.strategies) == wire(await reader.strategies()))
-        #expect(try wire(memory.risks) == wire(await reader.risks()))
-        #expect(try wire(memory.overview(code: nil)) == wire(await reader.overview(code: nil)))
-        #expect(try wire(memory.overview(code: shippedPlan.plan.code)) == wire(await reader.overview(code: shippedPlan.plan.code)))
-        #expect(memory.overview(code: "NO-SUCH-PLAN") == nil)
+        #expect(try memory.taskList(TaskFilter(post: "Communities and Crime Manager"), today: today, plan: plan).map(\.code)
+                == shippedPlan.tasks.filter { $0.responsiblePosts.contains("Communities and Crime Manager") }.map(\.code))
+        #expect(plan.objectiveList.map(\.code) == shippedPlan.objectives.map(\.code))
+        #expect(plan.strategies.map(\.name) == shippedPlan.strategies.map(\.name))
+        #expect(plan.overview.counts.indicators == shippedPlan.indicators.count)
+        #expect(plan.history.map(\.revision) == [1])
+        #expect(throws: StoreError.notFound(kind: "plan", key: "NO-SUCH-PLAN")) { try memory.plans.choose("NO-SUCH-PLAN") }
         let figures = FigureStore(pool: pool, graceDays: { 30 })
         for posts in [nil, ["Licensing Manager"], ["communities and crime manager", "Licensing Manager"]] as [[String]?] {
             #expect(try wire(memory.due(posts: posts, today: today, graceDays: 30)) == wire(await figures.due(posts: posts, today: today)))
@@ -93,9 +88,10 @@ final class PlanMemoryTests {
         let memory = try await PlanMemory.load(pool: pool, logger: logger)
         #expect(throws: StoreError.notFound(kind: "indicator", key: "ComS_999")) { try memory.indicatorDetail("ComS_999") }
         #expect(throws: StoreError.notFound(kind: "task", key: "NOPE_1")) { try memory.taskDetail("NOPE_1", today: self.today) }
-        #expect(throws: StoreError.notFound(kind: "objective", key: "cs1")) { try memory.indicatorList(IndicatorFilter(objective: "cs1")) }
+        let plan = try memory.plans.choose(nil)
+        #expect(throws: StoreError.notFound(kind: "objective", key: "cs1")) { try memory.indicatorList(IndicatorFilter(objective: "cs1"), plan: plan) }
         #expect(throws: StoreError.notFound(kind: "service area", key: "Nowhere")) {
-            try memory.indicatorList(IndicatorFilter(serviceArea: "Nowhere"))
+            try memory.indicatorList(IndicatorFilter(serviceArea: "Nowhere"), plan: plan)
         }
         #expect(throws: StoreError.notFound(kind: "post", key: "Head of Nothing")) {
             try memory.due(posts: ["Head of Nothing"], today: self.today, graceDays: 30)
@@ -131,7 +127,7 @@ final class PlanMemoryTests {
         try record(.figureSubmitted, indicator: "ComS_016")
         try await applyRecorded(memory)
         #expect(try memory.indicator("ComS_016").figures[q1]?.value == 17)
-        #expect(try wire(memory.indicatorDetail("ComS_016")) == wire(await PlanReader(pool: pool).indicator(code: "ComS_016")))
+        #expect(try memory.indicatorDetail("ComS_016").indicator.periods.first { $0.period == q1 }?.figure?.value == 17)
         #expect(!(try memory.due(posts: nil, today: today, graceDays: 30)).contains { $0.indicator == "ComS_016" && $0.period == q1 })
     }
 
@@ -143,7 +139,7 @@ final class PlanMemoryTests {
         try await applyRecorded(memory)
         let task = try memory.task(code)
         #expect(task.status == .atRisk && task.progress == 35)
-        #expect(try memory.taskList(TaskFilter(status: .atRisk), today: today).contains { $0.code == code })
+        #expect(try memory.taskList(TaskFilter(status: .atRisk), today: today, plan: memory.plans.choose(nil)).contains { $0.code == code })
     }
 
     @Test func aPlanChangeReadsEverythingAgain() async throws {
@@ -154,7 +150,7 @@ final class PlanMemoryTests {
         try record(.plan)
         try await applyRecorded(memory)
         #expect(try memory.indicator("handmade_1").title == "Retitled by hand")
-        #expect(try memory.indicatorList(IndicatorFilter()).first { $0.code == "ComS_001" }?.title == "Retitled by hand")
+        #expect(try memory.indicatorList(IndicatorFilter(), plan: memory.plans.choose(nil)).first { $0.code == "ComS_001" }?.title == "Retitled by hand")
         #expect(try memory.task(shippedPlan.tasks[0].code).action == "Rewritten by hand")
         #expect(memory.indicators.map(\.code) == shippedPlan.indicators.map(\.code))
     }

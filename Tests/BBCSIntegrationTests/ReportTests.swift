@@ -131,7 +131,7 @@ struct ReportTests {
         let rows = parseCSV(csv)
         #expect(rows.count == 1 + shippedPlan.indicators.count + shippedPlan.tasks.count)
         #expect(rows.allSatisfy { $0.count == rows[0].count })
-        #expect(rows.contains { $0.first == "indicator" && $0[2] == "ComS_011" && $0[5] == "600" && $0[7] == "red" })
+        #expect(rows.contains { $0[1] == "indicator" && $0[3] == "ComS_011" && $0[8] == "600" && $0[10] == "red" })
     }
 }
 
