@@ -65,8 +65,8 @@ enum ImportBenchmark {
             let (indicator, period) = slots[n % slots.count]
             let pass = (run - 1) * (rows / slots.count + 1) + n / slots.count
             let value = Double(10 + (pass * 7 + n) % 80)
-            lines.append([indicator.code, period.description, FigureRules.format(value), "bench pass \(pass)", "", "no",
-                          pass == 0 ? "" : "bench correction \(pass)"])
+            lines.append([shippedPlan.plan.code, indicator.code, period.description, period.start.description, period.end.description,
+                          FigureRules.format(value), "bench pass \(pass)", "", "no", pass == 0 ? "" : "bench correction \(pass)"])
         }
         return FigureCSV.render(lines)
     }

@@ -103,9 +103,9 @@ struct DeadlineTests {
         let thaw = { if !thawed { for pid in pids { kill(pid, SIGCONT) }; thawed = true } }
         defer { thaw() }
 
-        // plan.show of a plan other than the one in memory is read from the database.
-        for (name, request) in [("post.list", { client.error(PostListRequest()) }), ("figure.submit", { client.error(Self.submit) }),
-                                ("plan.show", { client.error(PlanShowRequest(plan: "OLDER-PLAN")) })] as [(String, () -> ResponseError?)] {
+        // (plan.show of any plan is answered from memory, with the other reads below.)
+        for (name, request) in [("post.list", { client.error(PostListRequest()) }),
+                                ("figure.submit", { client.error(Self.submit) })] as [(String, () -> ResponseError?)] {
             let started = ContinuousClock.now
             let error = request()
             let took = ContinuousClock.now - started

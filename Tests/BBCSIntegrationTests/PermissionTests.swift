@@ -178,7 +178,7 @@ struct PermissionTests {
     @Test func readsAreForRegisteredActiveUsers() throws {
         // The report is for every registered user, and nobody else.
         let report = try run(.viewer, ["report", "--period", "2025/26 Q2", "--format", "csv"])
-        #expect(report.status == 0 && report.out.hasPrefix("record,section,code"), "\(report.err)")
+        #expect(report.status == 0 && report.out.hasPrefix("plan,record,section,code"), "\(report.err)")
         #expect(try run(.stranger, ["report", "--period", "2025/26 Q2"]).status == 77)
         #expect(try run(.disabled, ["report", "--period", "2025/26 Q2"]).status == 77)
         #expect(try run(.viewer, ["indicators"]).status == 0)

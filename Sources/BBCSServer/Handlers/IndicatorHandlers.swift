@@ -4,9 +4,10 @@ import BBCSProtocol
 extension MethodTable {
     mutating func registerIndicatorHandlers(_ stores: Stores) {
         register(IndicatorListRequest.self) { request, _ in
-            .init(indicators: try stores.memory.indicatorList(IndicatorFilter(
+            guard let plan = try stores.listedPlan(request.plan) else { return .init(indicators: []) }
+            return .init(indicators: try stores.memory.indicatorList(IndicatorFilter(
                 objective: request.objective, category: request.category, serviceArea: request.serviceArea,
-                ownerPost: request.ownerPost), plan: try stores.plan(request.plan), all: request.all ?? false))
+                ownerPost: request.ownerPost), plan: plan, all: request.all ?? false))
         }
         register(IndicatorShowRequest.self) { request, _ in try stores.memory.indicatorDetail(request.code) }
     }

@@ -2,6 +2,6 @@ import BBCSProtocol
 
 extension MethodTable {
     mutating func registerObjectiveHandlers(_ stores: Stores) {
-        register(ObjectiveListRequest.self) { r, _ in .init(objectives: try stores.plan(r.plan).objectiveList) }
+        register(ObjectiveListRequest.self) { r, _ in .init(objectives: try stores.listedPlan(r.plan)?.objectiveList ?? []) }
     }
 }

@@ -4,7 +4,9 @@ import BBCSProtocol
 extension MethodTable {
     mutating func registerRiskHandlers(_ stores: Stores) {
         let memory = stores.memory
-        register(RiskListRequest.self) { r, _ in try stores.plan(r.plan).risks }
+        register(RiskListRequest.self) { r, _ in
+            try stores.listedPlan(r.plan)?.risks ?? RiskRegister(strategicRisks: [], keyStrategicRisks: [], taskRisks: [])
+        }
         register(RiskRegisterRequest.self) { r, _ in
             .init(matrix: stores.riskMatrix(), risks: try stores.riskRegister(of: stores.plan(r.plan)))
         }

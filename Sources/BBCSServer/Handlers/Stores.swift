@@ -66,6 +66,11 @@ extension Stores {
     /// The plan a request is of: the one it names, or `default_plan`, or the only one.
     func plan(_ code: String?) throws -> PlanOutline { try memory.plans.choose(code, default: defaultPlan()) }
 
+    /// The plan a list is of, as `plan`; nil before any plan is imported, when a list is empty.
+    func listedPlan(_ code: String?) throws -> PlanOutline? {
+        code == nil && memory.plans.plans.isEmpty ? nil : try plan(code)
+    }
+
     /// Returns once this daemon's reads see every change up to `seq` (its own write); within
     /// a request, throws `PGError.timedOut` at its deadline if memory has not caught up by then
     /// (the catch-up goes on, and the stored change is answered all the same by the callers).

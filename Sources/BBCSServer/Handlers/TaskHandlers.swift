@@ -9,8 +9,8 @@ extension MethodTable {
             filter.overdue = request.overdue ?? false
             filter.dueWithinDays = request.dueWithin
             if request.mine == true { filter.anyOfPosts = context.principal.posts.filter { $0 != Policy.adminPost } }
-            return .init(tasks: try stores.memory.taskList(filter, today: context.today, plan: try stores.plan(request.plan),
-                                                           all: request.all ?? false))
+            guard let plan = try stores.listedPlan(request.plan) else { return .init(tasks: []) }
+            return .init(tasks: try stores.memory.taskList(filter, today: context.today, plan: plan, all: request.all ?? false))
         }
         register(TaskShowRequest.self) { request, context in try stores.memory.taskDetail(request.code, today: context.today) }
         register(TaskUpdateRequest.self) { r, context in
