@@ -204,18 +204,14 @@ public final class PlanMemory: Sendable {
     /// What the report of the plan `code` chooses (`PlanSet.choose`) is built from, all of one moment.
     func reportInputs(plan code: String?, default fallback: String?) throws -> ReportInputs {
         let c = current
-        let plan = try c.plans.choose(code, default: fallback)
-        return ReportInputs(seq: c.seq, plan: plan.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
-                            cycle: c.cycle, register: plan.risks)
+        return ReportInputs(c, plan: try c.plans.choose(code, default: fallback), indicators: c.indicators.all.map(\.state))
     }
 
     /// What the corporate report is built from: every plan's report inputs, of one moment.
     func corporateInputs() -> [ReportInputs] {
         let c = current
-        return c.plans.plans.map { plan in
-            ReportInputs(seq: c.seq, plan: plan.reported, indicators: c.indicators.all.map(\.state), tasks: c.tasks.all,
-                         cycle: c.cycle, register: plan.risks)
-        }
+        let indicators = c.indicators.all.map(\.state)
+        return c.plans.plans.map { ReportInputs(c, plan: $0, indicators: indicators) }
     }
 
     public var directory: DirectoryState { current.directory }
@@ -378,6 +374,11 @@ struct ReportInputs: Sendable {
     let tasks: [TaskState]
     let cycle: CycleState
     let register: RiskRegister
+
+    /// `plan`'s inputs from one moment of memory.
+    fileprivate init(_ c: PlanMemory.Contents, plan: PlanOutline, indicators: [IndicatorState]) {
+        seq = c.seq; self.plan = plan.reported; self.indicators = indicators; tasks = c.tasks.all; cycle = c.cycle; register = plan.risks
+    }
 
     /// The report of `period` (of one objective, or the whole plan) as of `today`.
     func report(period: Period, objective: String?, today: CalendarDate, graceDays: Int) throws -> PerformanceReport {
