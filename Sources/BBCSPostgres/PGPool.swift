@@ -31,6 +31,8 @@ public final class PGPool: Sendable {
     /// Permits only work run with `usesReserve` may take (the scheduler's).
     private let reserve: Int
     private let state: NIOLockedValueBox<State>
+    /// Told how long each caller waited for a connection, whether it got one or not.
+    private let observeWait: @Sendable (Duration) -> Void
 
     private struct State {
         var permits: Int
@@ -43,6 +45,29 @@ public final class PGPool: Sendable {
         var nextRunning = 0
         /// Set by `cancelRunning`: no caller gets a connection any more.
         var closing = false
+        /// When a permit last came back (or the pool was made).
+        var lastRelease = ContinuousClock.now
+        /// When a caller last gave up waiting for a connection.
+        var lastBusy: ContinuousClock.Instant?
+        /// Connections opened so far.
+        var opened = 0
+    }
+
+    /// What the pool holds and owes at one moment.
+    public struct Usage: Sendable, Equatable {
+        public var size: Int
+        /// Permits taken: connections in use by a caller (or being opened for one).
+        public var inUse: Int
+        /// Callers waiting for a connection.
+        public var waiters: Int
+        public var idle: Int
+        /// Connections opened since the pool was made.
+        public var opened: Int
+        /// How long the first caller in line has waited, when one waits.
+        public var longestWait: Duration?
+        /// How long no connection has come back while callers were being turned away for want
+        /// of one: set only then, a pool that makes no progress.
+        public var stalledFor: Duration?
     }
 
     private struct Waiter {
@@ -50,6 +75,7 @@ public final class PGPool: Sendable {
         let continuation: CheckedContinuation<Void, any Error>
         /// Whether the waiter may take a reserved permit.
         let reserved: Bool
+        let since: ContinuousClock.Instant
         /// Fails the wait when it lasts too long; cancelled when a connection comes free first.
         var timer: WaitTimer?
     }
@@ -76,14 +102,17 @@ public final class PGPool: Sendable {
     ///   - sessionTimeouts: the `statement_timeout` and `lock_timeout` every connection runs
     ///     under, read at each checkout (a change applies at a connection's next use).
     ///   - reserved: connections kept back for work run with `usesReserve` (at most size - 1).
+    ///   - observeWait: told each wait for a connection's length (for the metrics), granted or not.
     public init(hosts: PGHosts, size: Int, waitTimeout: @escaping @Sendable () -> Duration = { .seconds(10) },
-                sessionTimeouts: @escaping @Sendable () -> SessionTimeouts? = { nil }, reserved: Int = 0) {
+                sessionTimeouts: @escaping @Sendable () -> SessionTimeouts? = { nil }, reserved: Int = 0,
+                observeWait: @escaping @Sendable (Duration) -> Void = { _ in }) {
         precondition(size > 0, "pool size must be positive")
         self.size = size
         self.hosts = hosts
         self.waitTimeout = waitTimeout
         self.sessionTimeouts = sessionTimeouts
         self.reserve = max(0, min(reserved, size - 1))
+        self.observeWait = observeWait
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.state = NIOLockedValueBox(State(permits: size))
         threads.start()
@@ -163,7 +192,9 @@ public final class PGPool: Sendable {
     /// A new connection, on the primary when there are several hosts, its connect bounded by
     /// what is left of the request's time.
     func open(within deadline: RequestDeadline?) throws -> PGConnection {
-        try hosts.connect(connectWithin: deadline?.remaining)
+        let connection = try hosts.connect(connectWithin: deadline?.remaining)
+        state.withLockedValue { $0.opened += 1 }
+        return connection
     }
 
     /// Hands `connection` back for the next caller.
@@ -214,6 +245,20 @@ public final class PGPool: Sendable {
     /// Callers holding a connection now, or waiting for one.
     public var runningCount: Int { state.withLockedValue { $0.running.count + $0.waiters.count } }
 
+    /// What the pool holds now, and whether it is making progress.
+    public var usage: Usage {
+        let now = ContinuousClock.now, waitTimeout = waitTimeout()
+        return state.withLockedValue { state in
+            let sinceRelease = now - state.lastRelease
+            // Turned away since the last return, and nothing back for longer than a wait: every
+            // caller of that time was refused, and the connections are held by what never ends.
+            let stalled = (state.lastBusy.map { $0 > state.lastRelease } ?? false) && sinceRelease > waitTimeout
+            return Usage(size: size, inUse: size - state.permits, waiters: state.waiters.count, idle: state.idle.count,
+                         opened: state.opened, longestWait: state.waiters.first.map { now - $0.since },
+                         stalledFor: stalled ? sinceRelease : nil)
+        }
+    }
+
     /// Cancels every statement running and every wait for a connection (at shutdown, once
     /// requests have had their time), and refuses later ones: each fails with
     /// `PGError.timedOut(cancelledAtShutdown)`, so its caller can be answered. Returns, with
@@ -249,7 +294,8 @@ public final class PGPool: Sendable {
     /// Takes a permit, waiting at most the wait timeout, or until the request's deadline when
     /// that comes first (then `PGError.timedOut`).
     private func acquirePermit(deadline: RequestDeadline?) async throws {
-        let wait = waitTimeout(), box = state, reserved = Self.usesReserve, reserve = self.reserve
+        let wait = waitTimeout(), box = state, reserved = Self.usesReserve, reserve = self.reserve, observeWait = self.observeWait
+        let since = ContinuousClock.now
         let left = deadline?.remaining
         let timeout = left.map { min($0, wait) } ?? wait
         let expiry: PGError = if let left, left < wait {
@@ -270,15 +316,21 @@ public final class PGPool: Sendable {
                 // when every cooperative thread is busy (or blocked, as synchronous tests do).
                 let timer = WaitTimer(after: timeout) {
                     let expired = box.withLockedValue { state -> Waiter? in
-                        state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+                        let expired = state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+                        if expired != nil { state.lastBusy = .now }
+                        return expired
                     }
-                    expired?.continuation.resume(throwing: expiry)
+                    guard let expired else { return }
+                    observeWait(.now - since)
+                    expired.continuation.resume(throwing: expiry)
                 }
-                state.waiters.append(Waiter(id: id, continuation: continuation, reserved: reserved, timer: timer))
+                state.waiters.append(Waiter(id: id, continuation: continuation, reserved: reserved, since: since, timer: timer))
                 return false
             }
             switch granted {
-            case true?: continuation.resume()
+            case true?:
+                observeWait(.zero)
+                continuation.resume()
             case nil: continuation.resume(throwing: PGError.timedOut(Self.cancelledAtShutdown))
             case false?: break
             }
@@ -290,12 +342,15 @@ public final class PGPool: Sendable {
         let reserve = self.reserve
         let next = state.withLockedValue { state -> Waiter? in
             state.permits += 1
+            state.lastRelease = .now
             guard let index = state.waiters.firstIndex(where: { $0.reserved || state.permits > reserve }) else { return nil }
             state.permits -= 1
             return state.waiters.remove(at: index)
         }
-        next?.timer?.cancel()
-        next?.continuation.resume()
+        guard let next else { return }
+        next.timer?.cancel()
+        observeWait(.now - next.since)
+        next.continuation.resume()
     }
 }
 

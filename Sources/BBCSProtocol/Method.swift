@@ -160,6 +160,8 @@ public let builtinRequests: [any RequestType.Type] = [
     ReportShowRequest.self,
     ReportListRequest.self,
     WatchSubscribeRequest.self,
+    HealthRequest.self,
+    MetricsRequest.self,
     DescribeRequest.self,
 ]
 

@@ -34,8 +34,12 @@ final class ConnectionCount: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let logger: Logger
+    private let metrics: DaemonMetrics
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, metrics: DaemonMetrics) {
+        self.logger = logger
+        self.metrics = metrics
+    }
 
     /// Counts a connection from `uid` in, or returns the refusal when a cap is reached.
     func admit(uid: UInt32, limits: ConnectionLimits) -> ResponseError? {
@@ -56,12 +60,18 @@ final class ConnectionCount: Sendable {
             state.refusedSinceLog += 1
             return refusal
         }
-        if let refusal { logRefusal(refusal, uid: uid) }
+        if let refusal {
+            metrics.connectionRefused(limit: refusal.data?["limit"] ?? "")
+            logRefusal(refusal, uid: uid)
+        } else {
+            metrics.connectionOpened()
+        }
         return refusal
     }
 
     /// Counts a connection admitted by ``admit(uid:limits:)`` out.
     func release(uid: UInt32) {
+        metrics.connectionClosed()
         state.withLockedValue { state in
             state.total -= 1
             if let held = state.byUID[uid], held > 1 { state.byUID[uid] = held - 1 } else { state.byUID[uid] = nil }

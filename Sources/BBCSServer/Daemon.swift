@@ -4,6 +4,7 @@ import BBCSProtocol
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -45,6 +46,9 @@ public struct DaemonConfiguration: Sendable {
     public var mail: MailSettings?
     /// How often the scheduler looks for reminders due.
     public var schedulerInterval: Duration = .seconds(300)
+    /// Where the metrics are written every `metricsInterval` (node_exporter's textfile collector); nil: nowhere.
+    public var metricsTextfile: String?
+    public var metricsInterval: Duration = .seconds(15)
     /// How refusal storms are collapsed in the audit trail and the log.
     public var refusalLimits = RefusalThrottle.Limits()
     /// How long SIGTERM waits for requests in flight before the daemon exits regardless.
@@ -78,16 +82,22 @@ public final class Daemon: Service {
     public let pool: PGPool
     let logger: Logger
     let notifier: SystemdNotifier
+    let metrics: DaemonMetrics
+    /// Set once the monitor pings the watchdog: until then (migrations, waiting for the
+    /// database at start) the daemon pings it regardless.
+    private let monitored = NIOLockedValueBox(false)
     /// The settings in force: the start's, then each reload's.
     private let live: NIOLockedValueBox<DaemonConfiguration>
 
     public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
         let live = NIOLockedValueBox(configuration)
+        let metrics = DaemonMetrics()
         self.configuration = configuration
+        self.metrics = metrics
         self.pool = PGPool(hosts: PGHosts(conninfo: configuration.database, logger: logger), size: configuration.poolSize,
                            waitTimeout: { live.withLockedValue { $0.poolWaitTimeout } },
                            sessionTimeouts: { live.withLockedValue { SessionTimeouts(statement: $0.requestTimeout, lock: $0.lockTimeout) } },
-                           reserved: 1)
+                           reserved: 1, observeWait: { metrics.poolWaited($0) })
         self.logger = logger
         self.notifier = notifier
         self.live = live
@@ -142,28 +152,35 @@ public final class Daemon: Service {
         // The stream starts where the memory's snapshot ends, so no change falls between them.
         let changes = ChangeStream(pool: pool, after: memory.seq, logger: logger)
         changes.subscribe { await memory.apply($0) }
-        let live = self.live
-        let delivery = MailDelivery(pool: pool, settings: { live.withLockedValue { $0.mail } }, clock: configuration.clock, logger: logger)
+        let live = self.live, metrics = self.metrics
+        let delivery = MailDelivery(pool: pool, settings: { live.withLockedValue { $0.mail } }, clock: configuration.clock, logger: logger,
+                                    metrics: metrics)
         let scheduler = Scheduler(pool: pool, settings: { live.withLockedValue { ($0.reminders, $0.mail) } },
-                                  clock: configuration.clock, logger: logger, delivery: delivery)
-        let watch = WatchHub.daemon(pool: pool, memory: memory, after: memory.seq, clock: configuration.clock, logger: logger)
+                                  clock: configuration.clock, logger: logger, delivery: delivery, metrics: metrics)
+        let watch = WatchHub.daemon(pool: pool, memory: memory, after: memory.seq, clock: configuration.clock, logger: logger, metrics: metrics)
         // After the memory: a watcher's standing is judged on the directory the batch left.
         changes.subscribe { changes in await watch.publish(changes) }
+        let probe = DatabaseProbe(hosts: pool.hosts, onRecovery: { metrics.databaseReconnected() })
+        let monitor = DaemonMonitor(metrics: metrics, pool: pool, probe: probe, scheduler: scheduler.progress, delivery: delivery,
+                                    changes: changes, watch: watch, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
+                                                monitor: monitor,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
                                                 riskMatrix: { live.withLockedValue { $0.riskMatrix } },
                                                 defaultPlan: { live.withLockedValue { $0.defaultPlan } }))
         let dispatcher = Dispatcher(table: table, pool: pool, memory: memory, clock: configuration.clock, logger: logger,
                                     refusalLimits: { live.withLockedValue { $0.refusalLimits } },
-                                    requestTimeout: { live.withLockedValue { $0.requestTimeout } })
+                                    requestTimeout: { live.withLockedValue { $0.requestTimeout } }, metrics: metrics)
         // Binding the socket narrows the process's umask for a moment: nothing else starts
         // (a mail command, say) until the socket listens.
         let (listening, announce) = AsyncStream<Void>.makeStream()
+        let (monitoring, startMonitoring) = AsyncStream<Void>.makeStream()
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, limits: { live.withLockedValue { $0.connectionLimits } },
-                                logger: logger) { [notifier] in
+                                logger: logger, metrics: metrics) { [notifier] in
             notifier.ready(status: "serving")
             announce.finish()
+            startMonitoring.finish()
         }
         changes.start()
         // Refusals counted but not yet written are written once no request can add to them.
@@ -183,6 +200,18 @@ public final class Daemon: Service {
                                                                 as: .daemon(uid: getuid(), pid: getpid()))
                             }
                         }
+                    }
+                }
+                background.addTask { await probe.run() }
+                background.addTask {
+                    await monitor.writeTextfile(path: { live.withLockedValue { $0.metricsTextfile } },
+                                                every: { live.withLockedValue { $0.metricsInterval } })
+                }
+                if notifier.isEnabled {
+                    background.addTask { [notifier, monitored] in
+                        for await _ in monitoring {}
+                        monitored.withLockedValue { $0 = true }
+                        await monitor.run(notifier: notifier, every: .seconds(1), pinging: notifier.watchdogInterval != nil)
                     }
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
@@ -219,8 +248,9 @@ public final class Daemon: Service {
         }
     }
 
+    /// Pings until the monitor takes over, once the socket listens.
     private func pingWatchdog(every interval: Duration) async throws {
-        while true {
+        while !monitored.withLockedValue({ $0 }) {
             notifier.watchdog()
             try await Task.sleep(for: interval)
         }

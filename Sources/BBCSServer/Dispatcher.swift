@@ -17,11 +17,13 @@ public struct Dispatcher: Sendable {
     /// The time each request is given in the database (`RequestDeadline`), read per request.
     let requestTimeout: @Sendable () -> Duration
     let logger: Logger
+    /// Counts every request by method and outcome, and times it.
+    let metrics: DaemonMetrics
     private let decoder: JSONDecoder
 
     public init(table: MethodTable, pool: PGPool, memory: PlanMemory, clock: @escaping @Sendable () -> Date, logger: Logger,
                 refusalLimits: @escaping @Sendable () -> RefusalThrottle.Limits = { RefusalThrottle.Limits() },
-                requestTimeout: @escaping @Sendable () -> Duration = { .seconds(15) }) {
+                requestTimeout: @escaping @Sendable () -> Duration = { .seconds(15) }, metrics: DaemonMetrics = DaemonMetrics()) {
         self.table = table
         self.memory = memory
         self.refusals = RefusalThrottle(audit: AuditLog(pool: pool), limits: refusalLimits, logger: logger)
@@ -29,6 +31,7 @@ public struct Dispatcher: Sendable {
         self.clock = clock
         self.requestTimeout = requestTimeout
         self.logger = logger
+        self.metrics = metrics
         decoder = WireCoding.decoder()
         decoder.userInfo[RequestLine.tableKey] = table
     }
@@ -39,13 +42,13 @@ public struct Dispatcher: Sendable {
         do {
             request = try decoder.decode(RequestLine.self, from: line)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            return errorLine(id: .null, RequestLine.notJSON)
+            return invalid(id: .null, RequestLine.notJSON)
         } catch {
-            return errorLine(id: .null, RequestLine.notARequest)
+            return invalid(id: .null, RequestLine.notARequest)
         }
         let call: RequestLine.Call
         switch request.call {
-        case .failure(let problem): return errorLine(id: request.id, problem)
+        case .failure(let problem): return invalid(id: request.id, problem)
         case .success(let found): call = found
         }
         let started = ContinuousClock.now
@@ -69,12 +72,14 @@ public struct Dispatcher: Sendable {
                 logger.info("change", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                  "uid": "\(caller.identity.uid)", "object": "\(call.subject ?? "-")"])
             }
+            metrics.requestAnswered(method: call.method, outcome: "ok", after: ContinuousClock.now - started)
             return reply
         } catch {
             if let denial = error as? Denial, let actor { await recordRefusal(denial, actor: actor, call: call) }
             let wire = WireErrors.map(error, method: call.method, logger: logger, failures: failures)
             logger.debug("request failed", metadata: ["method": "\(call.method)", "user": "\(caller.identity.user)",
                                                       "code": "\(wire.code.rawValue)"])
+            metrics.requestAnswered(method: call.method, outcome: wire.code.rawValue, after: ContinuousClock.now - started)
             return errorLine(id: id, wire)
         }
     }
@@ -92,6 +97,16 @@ public struct Dispatcher: Sendable {
     private func recordRefusal(_ denial: Denial, actor: Actor, call: RequestLine.Call) async {
         await refusals.record(AuditLog.Refusal(actor, object: call.subject, params: call.params, denial: denial), missing: denial.missing)
     }
+
+    /// The reply to a line that names no method the table has, or is no request: counted
+    /// under one method name, so what callers send cannot add metrics without bound.
+    private func invalid(id: RequestID, _ error: ResponseError) -> Data {
+        metrics.requestAnswered(method: Self.invalidMethod, outcome: error.code.rawValue, after: .zero)
+        return errorLine(id: id, error)
+    }
+
+    /// The method label of requests that name no method of the table.
+    static let invalidMethod = "invalid"
 
     func errorLine(id: RequestID, _ error: ResponseError) -> Data {
         (try? WireCoding.encoder().encode(ErrorEnvelope(id: id, error: error)))

@@ -23,6 +23,7 @@ public final class Listener: Service {
     let limits: @Sendable () -> ConnectionLimits
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    let metrics: DaemonMetrics
     let onListening: @Sendable () -> Void
 
     /// What the child channel initializer hands the accept loop.
@@ -38,20 +39,22 @@ public final class Listener: Service {
     ///   - onListening: called once the socket accepts connections.
     public init(endpoint: Endpoint, dispatcher: Dispatcher, maxLineBytes: Int,
                 limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }, logger: Logger,
-                group: MultiThreadedEventLoopGroup = .singleton, onListening: @escaping @Sendable () -> Void = {}) {
+                group: MultiThreadedEventLoopGroup = .singleton, metrics: DaemonMetrics = DaemonMetrics(),
+                onListening: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint
         self.dispatcher = dispatcher
         self.maxLineBytes = maxLineBytes
         self.limits = limits
         self.logger = logger
         self.group = group
+        self.metrics = metrics
         self.onListening = onListening
     }
 
     public func run() async throws {
         let maxLineBytes = self.maxLineBytes
         let (limits, logger) = (self.limits, self.logger)
-        let count = ConnectionCount(logger: logger)
+        let count = ConnectionCount(logger: logger, metrics: metrics)
         let initializer: @Sendable (Channel) -> EventLoopFuture<Accepted> = { channel in
             PeerCredentials.read(from: channel).flatMapThrowing { identity in
                 let limits = limits()

@@ -35,6 +35,14 @@ public final class MailDelivery: Sendable {
         public var failed = 0
     }
 
+    /// The backlog as the health check sees it.
+    struct Backlog: Sendable, Equatable {
+        /// Reminders whose mail is still to go, by any daemon, when last counted.
+        var waiting = 0
+        /// Why the last attempt failed, when it did.
+        var lastFailure: String?
+    }
+
     private let store: ReminderStore
     private let settings: @Sendable () -> MailSettings?
     private let clock: @Sendable () -> Date
@@ -43,10 +51,13 @@ public final class MailDelivery: Sendable {
     private let wakes: AsyncStream<Void>
     private let doorbell: AsyncStream<Void>.Continuation
     private let counted = Mutex(Totals())
+    private let backlogState = Mutex(Backlog())
+    private let metrics: DaemonMetrics
 
     /// - Parameter settings: read at each pass, so a reload applies to the next one.
     public init(pool: PGPool, settings: @escaping @Sendable () -> MailSettings?, clock: @escaping @Sendable () -> Date,
-                logger: Logger, checkInterval: Duration = .seconds(15)) {
+                logger: Logger, checkInterval: Duration = .seconds(15), metrics: DaemonMetrics = DaemonMetrics()) {
+        self.metrics = metrics
         self.store = ReminderStore(pool: pool)
         self.settings = settings
         self.clock = clock
@@ -59,6 +70,11 @@ public final class MailDelivery: Sendable {
     public func wake() { doorbell.yield() }
 
     public var totals: Totals { counted.withLock { $0 } }
+
+    var backlog: Backlog { backlogState.withLock { $0 } }
+
+    /// The mail still to go as just counted (by the scheduler, or after a pass).
+    func noteWaiting(_ waiting: Int) { backlogState.withLock { $0.waiting = waiting } }
 
     /// Delivers until cancelled (called once). On cancellation no more mail is claimed; the
     /// commands running are waited for, each at most its timeout, and their outcome recorded,
@@ -110,6 +126,7 @@ public final class MailDelivery: Sendable {
             return pass
         }
         if pass != Totals() {
+            if let waiting = try? await store.mailWaiting() { noteWaiting(waiting) }
             logger.info("mail pass", metadata: ["delivered": "\(pass.delivered)", "failed": "\(pass.failed)",
                                                 "concurrency": "\(mail.concurrency)", "elapsed": "\(ContinuousClock.now - started)"])
         }
@@ -121,6 +138,8 @@ public final class MailDelivery: Sendable {
         counted.withLock { totals in
             if failure == nil { totals.delivered += 1 } else { totals.failed += 1 }
         }
+        backlogState.withLock { $0.lastFailure = failure }
+        metrics.mailAttempted(delivered: failure == nil)
         let metadata: Logger.Metadata = ["reminder": "\(message.id)", "to": "\(message.to)", "attempt": "\(message.attempts + 1)"]
         if let failure {
             logger.warning("mail not delivered; will retry", metadata: metadata.merging(["error": "\(failure)"]) { $1 })

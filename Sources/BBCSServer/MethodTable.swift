@@ -3,6 +3,7 @@ import BBCSPostgres
 import BBCSProtocol
 import Foundation
 import Logging
+import NIOPosix
 
 /// The one table of methods the daemon answers: name to decoder, handler and encoder.
 public struct MethodTable: Sendable {
@@ -69,14 +70,17 @@ public struct MethodTable: Sendable {
         let memory = PlanMemory(pool: pool, logger: logger, snapshot: PlanSnapshot(
             seq: 0, indicators: [], tasks: [], directory: DirectoryState(users: [:], posts: [:], postKeys: [:])))
         let changes = ChangeStream(pool: pool, after: 0, logger: logger)
-        return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: WatchHub(logger: logger),
+        let watch = WatchHub(logger: logger)
+        let monitor = DaemonMonitor(metrics: DaemonMetrics(), pool: pool, probe: DatabaseProbe(hosts: pool.hosts), scheduler: scheduler.progress,
+                                    delivery: nil, changes: changes, watch: watch, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch, monitor: monitor,
                                figureGraceDays: { 30 }))
     }
 
     /// The table the daemon serves: every method of `builtinRequests` with its handler.
     static func standard(_ stores: Stores) -> MethodTable {
         var table = MethodTable()
-        table.registerSystemHandlers()
+        table.registerSystemHandlers(stores)
         table.registerPlanHandlers(stores)
         table.registerObjectiveHandlers(stores)
         table.registerIndicatorHandlers(stores)

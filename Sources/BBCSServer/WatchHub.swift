@@ -24,6 +24,8 @@ public final class WatchHub: Sendable {
 
     let limits: Limits
     let logger: Logger
+    /// Counts the watchers dropped, by reason.
+    let metrics: DaemonMetrics
     /// Fills in what a change's detail leaves for the watcher to look up (a correction's
     /// previous value); the change unchanged when it cannot.
     private let enrich: @Sendable ([Change]) async throws -> [Change]
@@ -40,11 +42,12 @@ public final class WatchHub: Sendable {
     /// - Parameters:
     ///   - after: the seq the feed starts after; a watcher added before anything is
     ///     published is told events follow from there.
-    public init(after seq: Int64 = 0, limits: Limits = Limits(), logger: Logger,
+    public init(after seq: Int64 = 0, limits: Limits = Limits(), logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
                 enrich: @escaping @Sendable ([Change]) async throws -> [Change] = { $0 },
                 standing: @escaping @Sendable (Principal) async -> Principal? = { $0 }) {
         self.limits = limits
         self.logger = logger
+        self.metrics = metrics
         self.enrich = enrich
         self.standing = standing
         state.withLockedValue { $0.published = seq }
@@ -111,6 +114,7 @@ public final class WatchHub: Sendable {
             guard let now = await standing(watcher.principal) else { continue }
             if let denial = Policy.check(.registered, now) {
                 logger.info("watcher closed", metadata: ["user": "\(now.login)", "reason": "no longer active"])
+                metrics.watcherDropped(reason: "no_longer_active")
                 watcher.finish(ResponseError(.permissionDenied, denial.message))
             } else {
                 watcher.principal = now
@@ -248,6 +252,7 @@ final class Watcher: Sendable {
             return nil
         }
         guard let dropped else { return }
+        hub.metrics.watcherDropped(reason: "too_slow")
         let principal = self.principal
         logger.notice("watcher dropped", metadata: ["reason": "too_slow", "user": "\(principal.login)", "uid": "\(principal.uid)",
                                                     "unsent_events": "\(dropped.events)", "unsent_bytes": "\(dropped.bytes)"])
@@ -308,9 +313,10 @@ final class Watcher: Sendable {
 extension WatchHub {
     /// The daemon's hub over its pool: corrections get their previous value looked up, and
     /// a watcher's standing is read again when users or posts change.
-    static func daemon(pool: PGPool, memory: PlanMemory, after seq: Int64, clock: @escaping @Sendable () -> Date, logger: Logger) -> WatchHub {
+    static func daemon(pool: PGPool, memory: PlanMemory, after seq: Int64, clock: @escaping @Sendable () -> Date, logger: Logger,
+                       metrics: DaemonMetrics) -> WatchHub {
         let lookups = WatchLookups(pool: pool)
-        return WatchHub(after: seq, logger: logger, enrich: { try await lookups.withPreviousValues($0) }, standing: { principal in
+        return WatchHub(after: seq, logger: logger, metrics: metrics, enrich: { try await lookups.withPreviousValues($0) }, standing: { principal in
             memory.principal(login: principal.login, uid: principal.uid, pid: principal.pid, today: CalendarDate(clock()))
         })
     }

@@ -82,6 +82,9 @@ struct BBCSD: AsyncParsableCommand {
     @Option(help: .setting("lock_timeout", valueName: "seconds"))
     var lockTimeout: String?
 
+    @Option(help: .setting("metrics_textfile", valueName: "file"))
+    var metricsTextfile: String?
+
     @Option(help: ArgumentHelp("Run the clock from this instant (ISO 8601, e.g. 2026-07-01T09:00:00Z, or a day, 2026-03-04, "
                                + "taken as 09:00 in Europe/London), for rehearsals and tests.", valueName: "time"))
     var now: String?
@@ -107,7 +110,7 @@ struct BBCSD: AsyncParsableCommand {
         let values: [String: String?] = [
             "database": database, "migration_database": migrationDatabase, "pool_size": poolSize, "socket": socket,
             "socket_mode": socketMode, "schema_dir": schema, "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
-            "request_timeout": requestTimeout, "lock_timeout": lockTimeout,
+            "request_timeout": requestTimeout, "lock_timeout": lockTimeout, "metrics_textfile": metricsTextfile,
         ]
         return values.compactMapValues { $0 }
     }

@@ -50,6 +50,8 @@ extension DaemonConfiguration {
         }
         defaultPlan = settings.string("default_plan").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
         schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
+        metricsTextfile = settings.string("metrics_textfile").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        metricsInterval = settings.int("metrics_interval").map { .seconds($0) } ?? metricsInterval
         refusalLimits = RefusalThrottle.Limits(window: settings.int("refusal_window").map { .seconds($0) } ?? refusalLimits.window,
                                                distinctPerUid: settings.int("refusal_distinct_limit") ?? refusalLimits.distinctPerUid)
         // An empty command, the default, means inbox only.

@@ -31,11 +31,14 @@ struct Stores: Sendable {
     /// The plan a request naming none is of, when the database holds several (`default_plan`).
     let defaultPlan: @Sendable () -> String?
     let riskReviews: RiskReviewStore
+    /// The daemon's health and metrics (system.health, system.metrics).
+    let monitor: DaemonMonitor
 
-    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub,
+    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub, monitor: DaemonMonitor,
          figureGraceDays: @escaping @Sendable () -> Int, riskMatrix: @escaping @Sendable () -> RiskMatrix = { .standard },
          defaultPlan: @escaping @Sendable () -> String? = { nil }) {
         self.pool = pool
+        self.monitor = monitor
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
         tasks = TaskStore(pool: pool)
