@@ -93,14 +93,15 @@ public final class DatabaseProbe: Sendable {
         do {
             outcome = .success(try await thread.runIfActive {
                 let connection = try held ?? hosts.connect(connectWithin: timeout)
+                // A read: a connection cut from under it leaves nothing in doubt.
                 let (head, fit) = try watch.run(on: connection, timeouts: SessionTimeouts(statement: timeout, lock: timeout),
-                                                deadline: nil) {
+                                                deadline: RequestDeadline(budget: timeout, mayWrite: false)) {
                     try connection.one(Int64.self, "SELECT coalesce(max(seq), 0) FROM changes")
                 }
                 return (head, fit ? connection : nil)
             })
-        } catch let stopped as StatementWatch.Stopped {
-            outcome = .failure(stopped.error)
+        } catch is StatementWatch.Stopped {
+            outcome = .failure(Unanswered(timeout: timeout))
         } catch {
             outcome = .failure(error)
         }
@@ -120,7 +121,8 @@ public final class DatabaseProbe: Sendable {
             case .failure(let error):
                 if state.reading.reachable { state.reading.unreachableSince = at }
                 state.reading.reachable = false
-                state.reading.error = (error as? PGError)?.reason ?? "\(error)"
+                // libpq's text runs over lines; a health reason is one.
+                state.reading.error = ((error as? PGError)?.reason ?? "\(error)").split(whereSeparator: \.isWhitespace).joined(separator: " ")
                 return false
             }
         }
@@ -129,5 +131,11 @@ public final class DatabaseProbe: Sendable {
 
     static func seconds(_ duration: Duration) -> String {
         "\(duration.components.seconds)s"
+    }
+
+    /// A probe cut off at its timeout.
+    struct Unanswered: Error, CustomStringConvertible {
+        let timeout: Duration
+        var description: String { "the database did not answer a probe within \(DatabaseProbe.seconds(timeout))" }
     }
 }

@@ -112,3 +112,12 @@ func removeCluster(_ cluster: PostgresCluster) {
     _ = try? blocking { try await cluster.stop() }
     try? FileManager.default.removeItem(at: cluster.directory)
 }
+
+/// The postmaster's pid (the first line of postmaster.pid) and every backend's, for SIGSTOP.
+func serverProcesses(_ cluster: PostgresCluster) throws -> [pid_t] {
+    let file = try String(contentsOf: cluster.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
+    let postmaster = try #require(file.split(separator: "\n").first.flatMap { pid_t($0) })
+    let db = try PGConnection(conninfo: cluster.conninfo)
+    let backends = try db.rows(Int.self, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()").map { pid_t($0) }
+    return [postmaster] + backends
+}

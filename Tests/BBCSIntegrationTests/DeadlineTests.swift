@@ -185,15 +185,6 @@ struct DeadlineTests {
         #expect(try uri.query("SELECT current_database()").text(0, 0) == name)
         #expect(throws: PGError.self) { try PGConnection(conninfo: "host=/nowhere no_such_option=1") }
     }
-
-    /// The postmaster's pid (the first line of postmaster.pid) and every backend's.
-    private func serverProcesses(_ cluster: PostgresCluster) throws -> [pid_t] {
-        let file = try String(contentsOf: cluster.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
-        let postmaster = try #require(file.split(separator: "\n").first.flatMap { pid_t($0) })
-        let db = try PGConnection(conninfo: cluster.conninfo)
-        let backends = try db.rows(Int.self, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()").map { pid_t($0) }
-        return [postmaster] + backends
-    }
 }
 
 /// ComS_011's figures for 2025/26 Q1, every revision.

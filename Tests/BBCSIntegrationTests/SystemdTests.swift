@@ -42,6 +42,15 @@ final class NotifySocket: @unchecked Sendable {
         }
         return messages
     }
+
+    /// Takes every message that has arrived by now; returns every message so far.
+    func drain() -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let n = recv(fd, &buffer, buffer.count, 0), n > 0 {
+            messages.append(String(decoding: buffer[..<n], as: UTF8.self))
+        }
+        return messages
+    }
 }
 
 @Suite("systemd integration")
