@@ -19,6 +19,11 @@ public final class DatabaseProbe: Sendable {
         public var head: Int64?
         /// Outages that have ended: times the database answered again after it did not.
         public var recoveries: Int
+
+        public init(reachable: Bool, unreachableSince: Date? = nil, error: String? = nil, head: Int64? = nil, recoveries: Int) {
+            self.reachable = reachable; self.unreachableSince = unreachableSince; self.error = error
+            self.head = head; self.recoveries = recoveries
+        }
     }
 
     private struct State {

@@ -68,6 +68,11 @@ public final class PGPool: Sendable {
         /// How long no connection has come back while callers were being turned away for want
         /// of one: set only then, a pool that makes no progress.
         public var stalledFor: Duration?
+
+        public init(size: Int, inUse: Int, waiters: Int, idle: Int, opened: Int, longestWait: Duration?, stalledFor: Duration?) {
+            self.size = size; self.inUse = inUse; self.waiters = waiters; self.idle = idle; self.opened = opened
+            self.longestWait = longestWait; self.stalledFor = stalledFor
+        }
     }
 
     private struct Waiter {

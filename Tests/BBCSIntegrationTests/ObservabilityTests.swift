@@ -64,6 +64,14 @@ struct ObservabilityTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }.isEmpty)
     }
 
+    /// The README's table of metrics is written by hand: it must name each with its type and meaning.
+    @Test func readmeListsEveryMetric() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for family in DaemonMetrics.families {
+            #expect(readme.contains("| `\(family.name)` | \(family.kind.rawValue) | \(family.help) |"), "\(family.name)'s row is missing or out of date")
+        }
+    }
+
     /// `bbcsctl health` is for anyone; `bbcsctl metrics` for administrators only.
     @Test(.enabled(if: TestAccounts.available, "needs root to create a test account and run setpriv"))
     func anyoneMayAskHealthButOnlyAdministratorsReadMetrics() throws {
