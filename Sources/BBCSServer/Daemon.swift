@@ -207,12 +207,11 @@ public final class Daemon: Service {
                     await monitor.writeTextfile(path: { live.withLockedValue { $0.metricsTextfile } },
                                                 every: { live.withLockedValue { $0.metricsInterval } })
                 }
-                if notifier.isEnabled {
-                    background.addTask { [notifier, monitored] in
-                        for await _ in monitoring {}
-                        monitored.withLockedValue { $0 = true }
-                        await monitor.run(notifier: notifier, every: .seconds(1), pinging: notifier.watchdogInterval != nil)
-                    }
+                // Without systemd too: the event loop checks feed system.health.
+                background.addTask { [notifier, monitored] in
+                    for await _ in monitoring {}
+                    monitored.withLockedValue { $0 = true }
+                    await monitor.run(notifier: notifier, every: .seconds(1), pinging: notifier.watchdogInterval != nil)
                 }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
                 background.addTask { await dispatcher.failures.flushPeriodically() }

@@ -25,8 +25,9 @@ enum LoadBenchmark {
         do {
             // One uid opens every connection: lift the per-uid limit above the largest cell.
             bench = try BenchDaemon(work: work, planFile: shippedPlanURL, maxConnections: max(100, maxClients + 64),
-                                    extraArguments: options.poolSize.map { ["--pool-size", "\($0)"] } ?? [],
-                                    environment: ["BBCS_MAX_CONNECTIONS_PER_UID": "\(maxClients + 16)"])
+                                    extraArguments: (options.poolSize.map { ["--pool-size", "\($0)"] } ?? [])
+                                        + ["--metrics-textfile", work.appendingPathComponent(metricsFile).path],
+                                    environment: ["BBCS_MAX_CONNECTIONS_PER_UID": "\(maxClients + 16)", "BBCS_METRICS_INTERVAL": "1"])
         } catch {
             fail("cannot start the cluster and bbcsd: \(error)")
         }
@@ -53,6 +54,8 @@ enum LoadBenchmark {
         say("\(shippedPlan.indicators.count) indicators, \(shippedPlan.tasks.count) tasks; cells of \(options.seconds) s")
 
         var cells: [CellResult] = []
+        let countedBefore = try requestsCounted(socket: bench.socket)
+        var counted = countedBefore
         for kind in options.works {
             for clients in options.clients {
                 let cell = runCell(kind, clients: clients, seconds: options.seconds, socket: bench.socket, requests: requests,
@@ -60,9 +63,19 @@ enum LoadBenchmark {
                 say("\(kind.label) x \(clients): " + String(format: "%.0f req/s, p99 %.2f ms, ", cell.throughput,
                                                               milliseconds(cell.overall.valueAtPercentile(99)))
                     + "\(cell.errors) errors" + (cell.firstError.map { "; first: \($0)" } ?? ""))
+                let now = try requestsCounted(socket: bench.socket)
+                say("metrics: bbcs_requests_total +\(now - counted) over the cell (its clients counted \(cell.requests) answers and \(cell.errors) errors)")
+                counted = now
                 cells.append(cell)
             }
         }
+        // The textfile is rewritten every second: wait for one written after the last cell.
+        usleep(1_500_000)
+        let file = (try? String(contentsOf: work.appendingPathComponent(metricsFile), encoding: .utf8)) ?? ""
+        let metrics = "Metrics: bbcsd's bbcs_requests_total rose by \(counted - countedBefore) over the cells (its clients counted "
+            + "\(cells.reduce(0) { $0 + Int($1.requests) + $1.errors }) replies, their connections' hellos aside); "
+            + "the textfile (metrics_interval 1 s) then read \(requestsTotal(file)) in all."
+        say(metrics)
 
         var pgbench: [String: PgbenchResult] = [:]
         if options.pgbench {
@@ -78,7 +91,21 @@ enum LoadBenchmark {
                 }
             }
         }
-        print(LoadTables(options: options, cells: cells, pgbench: pgbench).markdown)
+        print(LoadTables(options: options, cells: cells, pgbench: pgbench).markdown + "\n\n" + metrics)
+    }
+
+    /// Where the daemon writes its metrics, in the work folder.
+    static let metricsFile = "bbcs.prom"
+
+    /// bbcs_requests_total over every method and outcome, as `system.metrics` tells it now.
+    private static func requestsCounted(socket: String) throws -> Int {
+        requestsTotal(try Client(socketPath: socket).call(MetricsRequest()).text)
+    }
+
+    /// The sum of bbcs_requests_total's series in Prometheus text.
+    static func requestsTotal(_ text: String) -> Int {
+        text.split(separator: "\n").filter { $0.hasPrefix("bbcs_requests_total{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
     }
 
     /// Submits revision 1 of `count` figures (periods already ended, one per client) and

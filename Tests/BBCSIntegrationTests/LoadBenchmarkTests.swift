@@ -56,6 +56,15 @@ struct LoadBenchmarkTests {
             for ratio in ratios { #expect(ratio[4].hasSuffix("x") && (Self.number(String(ratio[4].dropLast())) ?? 0) > 0, "\(ratio)") }
         }
         #expect(outcome.output.contains("| indicator.show p99 < 5 ms at 8 clients | not measured | - |"))
+        // The daemon's own count moved with the load, over the socket and in the textfile.
+        let metrics = try #require(outcome.output.split(separator: "\n").first { $0.hasPrefix("Metrics: ") }, "\(outcome.output)")
+        let numbers = metrics.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.count >= 4, "\(metrics)")
+        if numbers.count >= 4 {
+            let (rose, replies, file) = (numbers[0], numbers[1], numbers[numbers.count - 1])
+            #expect(rose >= replies && replies > 0, "\(metrics)")
+            #expect(file >= rose, "\(metrics)")
+        }
     }
 
     @Test func wrongOptionsAreRefusedBeforeAnythingStarts() async throws {

@@ -47,6 +47,12 @@ struct ObservabilityTests {
         // The scheduler ran at start and recorded the shipped plan's reminders due.
         #expect((value(text, "bbcs_scheduler_run_duration_seconds_count") ?? 0) >= 1)
         #expect((value(text, "bbcs_reminders_created_total") ?? 0) >= 1)
+        do {
+            let watcher = try daemon.client()
+            #expect(errorCode(try watcher.raw(#"{"id":1,"method":"watch.subscribe"}"#)) == nil)
+            #expect(value(try daemon.ctl(["metrics"]).out, "bbcs_watchers_connected") == 1)
+        }
+        try waitFor { value(try daemon.ctl(["metrics"]).out, "bbcs_watchers_connected") == 0 }
         for family in DaemonMetrics.families where text.contains("\n\(family.name)") {
             #expect(text.contains("# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"), "\(family.name)")
         }
