@@ -83,11 +83,13 @@ public final class DatabaseProbe: Sendable {
     /// One probe: the newest seq, within `timeout`.
     func probe() async {
         let (hosts, timeout) = (self.hosts, self.timeout)
-        let held = state.withLock { state -> PGConnection? in
+        let kept = state.withLock { state -> PGConnection? in
             state.inFlight = (.now, Date())
             defer { state.connection = nil }
             return state.connection
         }
+        // With several hosts, the primary may have moved since: the probe follows the pool to it.
+        let held = kept.flatMap { !hosts.isMultiHost || $0.endpoint == hosts.preferred ? $0 : nil }
         let watch = StatementWatch()
         let timer = Task {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
