@@ -65,7 +65,8 @@ install: build man
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bbcsd.service
 	install -m 0644 systemd/bbcs.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/bbcs.conf
 	install -m 0644 systemd/bbcs.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/bbcs.conf
-	install -m 0644 systemd/bbcsd-remote-postgresql.conf systemd/bbcsd-mail-smtp.conf systemd/bbcsd-password.conf README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 systemd/bbcsd-remote-postgresql.conf systemd/bbcsd-mail-smtp.conf systemd/bbcsd-password.conf systemd/bbcsd-site.conf \
+		Config/nginx-bbcs-site.conf README.md $(DESTDIR)$(DOCDIR)/
 	$(BUILD)/bbcsctl --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/bbcsctl
 	$(BUILD)/bbcsd --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/bbcsd
 	$(BUILD)/bbcsctl --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_bbcsctl

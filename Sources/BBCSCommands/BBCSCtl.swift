@@ -18,7 +18,7 @@ public struct BBCSCtl: ParsableCommand {
                       FigureCommand.self, Due.self, RoundCommand.self, TargetCommand.self,
                       Tasks.self, TaskCommand.self, Strategies.self, Risks.self, RiskCommand.self, Posts.self,
                       Reminders.self, SchedulerCommand.self, Report.self,
-                      UserCommand.self, PostCommand.self, Audit.self, Watch.self, Health.self, Metrics.self])
+                      UserCommand.self, PostCommand.self, Audit.self, Watch.self, SiteCommand.self, Health.self, Metrics.self])
 
     public init() {}
 

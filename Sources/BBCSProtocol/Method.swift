@@ -162,6 +162,7 @@ public let builtinRequests: [any RequestType.Type] = [
     WatchSubscribeRequest.self,
     HealthRequest.self,
     MetricsRequest.self,
+    SiteBuildRequest.self,
     DescribeRequest.self,
 ]
 

@@ -248,8 +248,9 @@ struct Chart {
             svg += "<line x1=\"\(f(left))\" y1=\"\(f(y(value)))\" x2=\"\(f(width - right))\" y2=\"\(f(y(value)))\" stroke=\"#ddd\"/>"
             svg += "<text x=\"\(f(left - 4))\" y=\"\(f(y(value) + 3))\" text-anchor=\"end\">\(escape(Words.value(value, line.unit)))</text>"
         }
-        // Labels: every point when few, else every few.
-        let step = max(1, points.count / 8)
+        // Labels: every point when they fit, else every few (9px text is about 5.5px a character).
+        let widest = Double(points.map { $0.label.replacingOccurrences(of: " (¼)", with: "").count }.max() ?? 1)
+        let step = max(1, Int((Double(points.count) * (widest * 5.5 + 4) / plotWidth).rounded(.up)))
         for (index, point) in points.enumerated() where index % step == 0 || index == points.count - 1 {
             svg += "<text x=\"\(f(x(index)))\" y=\"\(f(height - bottom + 12))\" text-anchor=\"middle\">\(escape(point.label.replacingOccurrences(of: " (¼)", with: "")))</text>"
         }

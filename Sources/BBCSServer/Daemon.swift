@@ -49,6 +49,8 @@ public struct DaemonConfiguration: Sendable {
     /// Where the metrics are written every `metricsInterval` (node_exporter's textfile collector); nil: nowhere.
     public var metricsTextfile: String?
     public var metricsInterval: Duration = .seconds(15)
+    /// Where the public site is kept, and what it shows.
+    var site = SiteKeeper.Settings()
     /// How refusal storms are collapsed in the audit trail and the log.
     public var refusalLimits = RefusalThrottle.Limits()
     /// How long SIGTERM waits for requests in flight before the daemon exits regardless.
@@ -160,11 +162,14 @@ public final class Daemon: Service {
         let watch = WatchHub.daemon(pool: pool, memory: memory, after: memory.seq, clock: configuration.clock, logger: logger, metrics: metrics)
         // After the memory: a watcher's standing is judged on the directory the batch left.
         changes.subscribe { changes in await watch.publish(changes) }
+        let site = SiteKeeper(memory: memory, pool: pool, settings: { live.withLockedValue { $0.site } }, clock: configuration.clock,
+                              graceDays: { live.withLockedValue { $0.reminders.figureGraceDays } }, logger: logger)
+        changes.subscribe { _ in site.changed() }
         let probe = DatabaseProbe(hosts: pool.hosts, onRecovery: { metrics.databaseReconnected() })
         let monitor = DaemonMonitor(metrics: metrics, pool: pool, probe: probe, scheduler: scheduler.progress, delivery: delivery,
                                     changes: changes, watch: watch, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let table = MethodTable.standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch,
-                                                monitor: monitor,
+                                                monitor: monitor, site: site,
                                                 figureGraceDays: { live.withLockedValue { $0.reminders.figureGraceDays } },
                                                 riskMatrix: { live.withLockedValue { $0.riskMatrix } },
                                                 defaultPlan: { live.withLockedValue { $0.defaultPlan } }))
@@ -203,6 +208,7 @@ public final class Daemon: Service {
                     }
                 }
                 background.addTask { await probe.run() }
+                background.addTask { await site.run() }
                 background.addTask {
                     await monitor.writeTextfile(path: { live.withLockedValue { $0.metricsTextfile } },
                                                 every: { live.withLockedValue { $0.metricsInterval } })

@@ -73,7 +73,8 @@ public struct MethodTable: Sendable {
         let watch = WatchHub(logger: logger)
         let monitor = DaemonMonitor(metrics: DaemonMetrics(), pool: pool, probe: DatabaseProbe(hosts: pool.hosts), scheduler: scheduler.progress,
                                     delivery: nil, changes: changes, watch: watch, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch, monitor: monitor,
+        let site = SiteKeeper(memory: memory, pool: pool, settings: { .init() }, clock: { Date() }, graceDays: { 30 }, logger: logger)
+        return standard(Stores(pool: pool, scheduler: scheduler, memory: memory, changes: changes, watch: watch, monitor: monitor, site: site,
                                figureGraceDays: { 30 }))
     }
 
@@ -97,6 +98,7 @@ public struct MethodTable: Sendable {
         table.registerAuditHandlers(stores)
         table.registerReportHandlers(stores)
         table.registerWatchHandlers(stores)
+        table.registerSiteHandlers(stores)
         return table
     }
 }

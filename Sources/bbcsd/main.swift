@@ -82,6 +82,9 @@ struct BBCSD: AsyncParsableCommand {
     @Option(help: .setting("lock_timeout", valueName: "seconds"))
     var lockTimeout: String?
 
+    @Option(help: .setting("site_dir", valueName: "dir"))
+    var siteDir: String?
+
     @Option(help: .setting("metrics_textfile", valueName: "file"))
     var metricsTextfile: String?
 
@@ -110,7 +113,7 @@ struct BBCSD: AsyncParsableCommand {
         let values: [String: String?] = [
             "database": database, "migration_database": migrationDatabase, "pool_size": poolSize, "socket": socket,
             "socket_mode": socketMode, "schema_dir": schema, "plan": plan, "log_level": logLevel, "figure_grace_days": figureGraceDays, "shutdown_timeout": shutdownTimeout,
-            "request_timeout": requestTimeout, "lock_timeout": lockTimeout, "metrics_textfile": metricsTextfile,
+            "request_timeout": requestTimeout, "lock_timeout": lockTimeout, "metrics_textfile": metricsTextfile, "site_dir": siteDir,
         ]
         return values.compactMapValues { $0 }
     }

@@ -254,6 +254,7 @@ struct OperationsTests {
             "usr/share/bash-completion/completions/bbcsctl", "usr/share/bash-completion/completions/bbcsd",
             "usr/share/zsh/site-functions/_bbcsctl", "usr/share/zsh/site-functions/_bbcsd",
             "usr/share/doc/bbcs/README.md", "usr/share/doc/bbcs/bbcsd-remote-postgresql.conf", "usr/share/doc/bbcs/bbcsd-mail-smtp.conf", "usr/share/doc/bbcs/bbcsd-password.conf",
+            "usr/share/doc/bbcs/bbcsd-site.conf", "usr/share/doc/bbcs/nginx-bbcs-site.conf",
         ]
         let installed = Set(FileManager.default.enumerator(atPath: staged.path)!.compactMap { $0 as? String }.filter {
             var isDirectory: ObjCBool = false

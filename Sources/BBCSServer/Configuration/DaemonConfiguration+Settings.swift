@@ -52,6 +52,8 @@ extension DaemonConfiguration {
         schedulerInterval = settings.int("scheduler_interval").map { .seconds($0) } ?? schedulerInterval
         metricsTextfile = settings.string("metrics_textfile").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
         metricsInterval = settings.int("metrics_interval").map { .seconds($0) } ?? metricsInterval
+        site.directory = settings.string("site_dir").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        site.showUnvalidated = settings.string("site_unvalidated") == "show"
         refusalLimits = RefusalThrottle.Limits(window: settings.int("refusal_window").map { .seconds($0) } ?? refusalLimits.window,
                                                distinctPerUid: settings.int("refusal_distinct_limit") ?? refusalLimits.distinctPerUid)
         // An empty command, the default, means inbox only.

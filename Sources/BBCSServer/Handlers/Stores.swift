@@ -33,12 +33,15 @@ struct Stores: Sendable {
     let riskReviews: RiskReviewStore
     /// The daemon's health and metrics (system.health, system.metrics).
     let monitor: DaemonMonitor
+    /// The public site (site.build).
+    let site: SiteKeeper
 
-    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub, monitor: DaemonMonitor,
+    init(pool: PGPool, scheduler: Scheduler, memory: PlanMemory, changes: ChangeStream, watch: WatchHub, monitor: DaemonMonitor, site: SiteKeeper,
          figureGraceDays: @escaping @Sendable () -> Int, riskMatrix: @escaping @Sendable () -> RiskMatrix = { .standard },
          defaultPlan: @escaping @Sendable () -> String? = { nil }) {
         self.pool = pool
         self.monitor = monitor
+        self.site = site
         reader = PlanReader(pool: pool)
         figures = FigureStore(pool: pool, graceDays: figureGraceDays)
         tasks = TaskStore(pool: pool)
