@@ -311,12 +311,7 @@ struct PlanPages {
         }
     }
 
-    private func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return ((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null") + "\n"
-    }
+    private func json<T: Encodable>(_ value: T) -> String { ReportFormat.json(value) }
 
     private func csv(_ header: [String], _ rows: [[String]]) -> String {
         ([header] + rows).map { $0.map(CSVReport.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"

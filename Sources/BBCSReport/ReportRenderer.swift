@@ -12,13 +12,17 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .markdown: return TextReport(report).render(markdown: true)
         case .html: return HTMLReport(report).render()
         case .csv: return CSVReport.render(report)
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            // As on the wire: a stored value no Double holds is written "Infinity", not lost.
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-            return ((try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
+        case .json: return Self.json(report)
         }
+    }
+
+    /// `value` as the JSON of reports and the site's data: sorted keys, pretty, one final line break.
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // As on the wire: a stored value no Double holds is written "Infinity", not lost.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return ((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
     }
 }
 

@@ -179,26 +179,35 @@ public final class Daemon: Service {
         // Binding the socket narrows the process's umask for a moment: nothing else starts
         // (a mail command, say) until the socket listens.
         let (listening, announce) = AsyncStream<Void>.makeStream()
-        let (monitoring, startMonitoring) = AsyncStream<Void>.makeStream()
         let listener = Listener(endpoint: configuration.endpoint, dispatcher: dispatcher,
                                 maxLineBytes: configuration.maxLineBytes, limits: { live.withLockedValue { $0.connectionLimits } },
                                 logger: logger, metrics: metrics) { [notifier] in
             notifier.ready(status: "serving")
             announce.finish()
-            startMonitoring.finish()
         }
         changes.start()
         // Refusals counted but not yet written are written once no request can add to them.
         do {
             try await withThrowingTaskGroup(of: Void.self) { background in
-                // A daemon that was down over a due date catches up here, at once.
-                background.addTask {
+                // What writes files, mails or pings starts once the socket listens. A daemon that was
+                // down over a due date catches up here, at once.
+                background.addTask { [notifier, monitored] in
                     for await _ in listening {}
                     guard !Task.isCancelled else { return }
-                    await withDiscardingTaskGroup { reminders in
+                    await withDiscardingTaskGroup { started in
+                        // Without systemd too: the event loop checks feed system.health.
+                        started.addTask {
+                            monitored.withLockedValue { $0 = true }
+                            await monitor.run(notifier: notifier, every: .seconds(1), pinging: notifier.watchdogInterval != nil)
+                        }
+                        started.addTask { await site.run() }
+                        started.addTask {
+                            await monitor.writeTextfile(path: { live.withLockedValue { $0.metricsTextfile } },
+                                                        every: { live.withLockedValue { $0.metricsInterval } })
+                        }
                         // Mail goes out apart from the runs: a hanging relay delays no reminder.
-                        reminders.addTask { await delivery.run() }
-                        reminders.addTask {
+                        started.addTask { await delivery.run() }
+                        started.addTask {
                             // A connection is kept for it: requests stuck behind a lock cannot stop reminders.
                             await PGPool.$usesReserve.withValue(true) {
                                 await scheduler.runPeriodically(every: { live.withLockedValue { $0.schedulerInterval } },
@@ -208,17 +217,6 @@ public final class Daemon: Service {
                     }
                 }
                 background.addTask { await probe.run() }
-                background.addTask { await site.run() }
-                background.addTask {
-                    await monitor.writeTextfile(path: { live.withLockedValue { $0.metricsTextfile } },
-                                                every: { live.withLockedValue { $0.metricsInterval } })
-                }
-                // Without systemd too: the event loop checks feed system.health.
-                background.addTask { [notifier, monitored] in
-                    for await _ in monitoring {}
-                    monitored.withLockedValue { $0 = true }
-                    await monitor.run(notifier: notifier, every: .seconds(1), pinging: notifier.watchdogInterval != nil)
-                }
                 background.addTask { await dispatcher.refusals.flushPeriodically() }
                 background.addTask { await dispatcher.failures.flushPeriodically() }
                 try await listener.run()
