@@ -137,11 +137,15 @@ struct PlanPages {
     let showUnvalidated: Bool
     let builtAt: String
     var code: String { slug(site.plan.code) }
-
     /// The live report's indicator lines as the public sees them: a figure not yet checked
     /// is left out (unless shown), with what rests on it.
-    var lines: [PerformanceReport.IndicatorLine] {
-        site.live.sections.flatMap(\.indicators).map(shown)
+    private(set) var lines: [PerformanceReport.IndicatorLine] = []
+
+    init(site: SitePlan, showUnvalidated: Bool, builtAt: String) {
+        self.site = site
+        self.showUnvalidated = showUnvalidated
+        self.builtAt = builtAt
+        lines = site.live.sections.flatMap(\.indicators).map(shown)
     }
 
     func shown(_ line: PerformanceReport.IndicatorLine) -> PerformanceReport.IndicatorLine {
