@@ -99,7 +99,9 @@ public final class DatabaseProbe: Sendable {
         let outcome: Result<(Int64, PGConnection?), any Error>
         do {
             outcome = .success(try await thread.runIfActive {
-                let connection = try held ?? hosts.connect(connectWithin: timeout)
+                // The pool and the change feed find the primary; the probe asks the one they chose,
+                // never trying the other hosts itself (a former primary among them, say).
+                let connection = try held ?? hosts.connect(connectWithin: timeout, preferredOnly: true)
                 // A read: a connection cut from under it leaves nothing in doubt.
                 let (head, fit) = try watch.run(on: connection, timeouts: SessionTimeouts(statement: timeout, lock: timeout),
                                                 deadline: RequestDeadline(budget: timeout, mayWrite: false)) {

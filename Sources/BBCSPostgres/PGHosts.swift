@@ -88,14 +88,18 @@ public final class PGHosts: Sendable {
     /// Opens a connection: with several hosts, to the first primary found from the preferred
     /// host on, which becomes the preferred one. Throws `PGError.connectionFailed` naming why
     /// each host was passed over.
-    /// - Parameter connectWithin: a tighter bound on each connect than the string's own.
-    public func connect(preparedStatementLimit: Int = PreparedStatements.defaultLimit, connectWithin: Duration? = nil) throws -> PGConnection {
+    /// - Parameters:
+    ///   - connectWithin: a tighter bound on each connect than the string's own.
+    ///   - preferredOnly: try the preferred host alone, for a connection that follows the
+    ///     others' choice of primary and never makes one (the health probe).
+    public func connect(preparedStatementLimit: Int = PreparedStatements.defaultLimit, connectWithin: Duration? = nil,
+                        preferredOnly: Bool = false) throws -> PGConnection {
         guard isMultiHost else {
             return try PGConnection(conninfo: conninfo, preparedStatementLimit: preparedStatementLimit, connectWithin: connectWithin)
         }
         let first = state.withLock { $0.preferred }
         var failures: [String] = []
-        for step in 0..<endpoints.count {
+        for step in 0..<(preferredOnly ? 1 : endpoints.count) {
             let endpoint = endpoints[(first + step) % endpoints.count]
             do {
                 let connection = try PGConnection(parameters: parameters(for: endpoint), endpoint: endpoint,
