@@ -3,6 +3,7 @@ import BBCSProtocol
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Watches the parts the daemon depends on: says how it is doing (`system.health`, systemd's
@@ -107,7 +108,8 @@ final class DaemonMonitor: Sendable {
         while !Task.isCancelled {
             if let path = path() {
                 do {
-                    try Self.write(metricsText, to: path)
+                    let text = metricsText
+                    try await NIOThreadPool.singleton.runIfActive { try Self.write(text, to: path) }
                     if failing { logger.notice("metrics textfile written again", metadata: ["path": "\(path)"]) }
                     failing = false
                 } catch {

@@ -44,14 +44,10 @@ public struct Scheduler: Sendable {
         let (reminders, mail) = settings()
         let actor = Actor(principal: principal, method: "scheduler.run", access: .admin, at: clock())
         let started = ContinuousClock.now
-        let created: Int
-        do {
-            created = try await store.generate(settings: reminders, mail: mail != nil, by: actor)
-        } catch {
-            metrics.schedulerRan(for: .now - started, created: 0)
-            throw error
-        }
-        metrics.schedulerRan(for: .now - started, created: created)
+        var created = 0
+        // Failed runs are timed too.
+        defer { metrics.schedulerRan(for: .now - started, created: created) }
+        created = try await store.generate(settings: reminders, mail: mail != nil, by: actor)
         delivery?.wake()
         let waiting = try await store.mailWaiting()
         delivery?.noteWaiting(waiting)

@@ -3,6 +3,7 @@ import BBCSPostgres
 import BBCSReport
 import Foundation
 import Logging
+import NIOPosix
 import Synchronization
 
 /// Keeps the public site in `site_dir` current: builds it from memory (and the frozen
@@ -110,7 +111,8 @@ final class SiteKeeper: Sendable {
         await turnstile.run {
             do {
                 let build = try await self.build()
-                try SiteFolder(path: directory).replace(with: build.files)
+                // Hundreds of blocking writes: on NIO's blocking pool, never Swift's cooperative threads.
+                try await NIOThreadPool.singleton.runIfActive { try SiteFolder(path: directory).replace(with: build.files) }
                 result = .success(build)
             } catch {
                 result = .failure(error)
