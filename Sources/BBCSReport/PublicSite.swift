@@ -34,24 +34,24 @@ public struct PublicSite: Sendable {
 
     /// Every file of the site by its path under the site's root.
     public func files() -> [String: String] {
+        let pages = plans.map { PlanPages(site: $0, showUnvalidated: showUnvalidated, builtAt: builtAt) }
         var files: [String: String] = ["style.css": Self.style]
-        files["index.html"] = index()
+        files["index.html"] = index(pages)
         files["reports/index.html"] = reportsIndex()
         files["data/index.html"] = dataIndex()
-        for site in plans {
-            let plan = PlanPages(site: site, showUnvalidated: showUnvalidated, builtAt: builtAt)
+        for plan in pages {
             files.merge(plan.files()) { $1 }
-            for (publication, html) in site.published { files["reports/\(slug(publication.number)).html"] = html }
+            for (publication, html) in plan.site.published { files["reports/\(slug(publication.number)).html"] = html }
         }
         return files
     }
 
-    private func index() -> String {
+    private func index(_ pages: [PlanPages]) -> String {
         var body = "<h1>Performance of the council's business plans</h1>\n"
         body += "<p class=\"meta\">Built \(escape(builtAt)). Figures are shown once the council has checked them"
             + (showUnvalidated ? "; this site also shows figures not yet checked, marked as such." : ".") + "</p>\n"
-        for site in plans {
-            let live = site.live, code = slug(site.plan.code)
+        for plan in pages {
+            let site = plan.site, live = plan.live, code = plan.code
             body += "<section aria-labelledby=\"plan-\(code)\">\n<h2 id=\"plan-\(code)\">\(escape(site.plan.title))</h2>\n"
             body += "<p>\(escape(site.plan.council)), \(site.plan.firstYear) to \(site.plan.lastYear).</p>\n"
             if let latest = site.published.last?.publication {
@@ -60,7 +60,7 @@ public struct PublicSite: Sendable {
             } else {
                 body += "<p>No report has been published yet.</p>\n"
             }
-            let counts = Self.ragCounts(PlanPages(site: site, showUnvalidated: showUnvalidated, builtAt: builtAt).lines)
+            let counts = Self.ragCounts(plan.lines)
             body += "<h3>Live position, \(live.period), as at \(live.asAt)</h3>\n<ul class=\"counts\">"
                 + RAG.allCases.map { "<li>\(siteBadge($0)) \(counts[$0, default: 0])</li>" }.joined() + "</ul>\n"
             body += siteTable(caption: "Objectives of \(site.plan.title)", headers: ["Objective", "Indicators", "Key tasks"], rows: site.plan.objectives.map { objective in
@@ -68,12 +68,11 @@ public struct PublicSite: Sendable {
                  "\(site.indicators.filter { $0.objective == objective.code }.count)", "\(site.tasks.filter { $0.objective == objective.code }.count)"]
             })
             // The report's other sections (KPIs, MPIs, service data): every indicator is reachable from here.
-            let pages = PlanPages(site: site, showUnvalidated: showUnvalidated, builtAt: builtAt)
             for section in live.sections where !section.indicators.isEmpty && !site.plan.objectives.contains(where: { $0.code == section.key }) {
                 body += siteTable(caption: "\(section.title), \(live.period)", headers: ["Indicator", "Figure", "Target", "RAG"],
-                                  rows: section.indicators.map(pages.shown).map { line in
+                                  rows: section.indicators.map { line in
                                       ["<a href=\"\(code)/indicators/\(slug(line.code)).html\">\(escape(line.code)): \(escape(line.title))</a>",
-                                       escape(pages.figureText(line)), escape(Words.value(line.target, line.unit)), siteBadge(line.rag)]
+                                       escape(plan.figureText(line)), escape(Words.value(line.target, line.unit)), siteBadge(line.rag)]
                                   })
             }
             body += siteDataLinks(csv: "data/\(code)/report.csv", json: "data/\(code)/report.json", what: "the live position")
@@ -137,15 +136,22 @@ struct PlanPages {
     let showUnvalidated: Bool
     let builtAt: String
     var code: String { slug(site.plan.code) }
-    /// The live report's indicator lines as the public sees them: a figure not yet checked
-    /// is left out (unless shown), with what rests on it.
-    private(set) var lines: [PerformanceReport.IndicatorLine] = []
+    /// The live report as the public sees it: a figure not yet checked is left out (unless
+    /// shown), with what rests on it; charts drawn from the public figures.
+    private(set) var live: PerformanceReport
+    /// Its indicator lines, every section's.
+    var lines: [PerformanceReport.IndicatorLine] { live.sections.flatMap(\.indicators) }
 
     init(site: SitePlan, showUnvalidated: Bool, builtAt: String) {
         self.site = site
         self.showUnvalidated = showUnvalidated
         self.builtAt = builtAt
-        lines = site.live.sections.flatMap(\.indicators).map(shown)
+        live = site.live
+        live.sections = live.sections.map { section in
+            var section = section
+            section.indicators = section.indicators.map(shown)
+            return section
+        }
     }
 
     func shown(_ line: PerformanceReport.IndicatorLine) -> PerformanceReport.IndicatorLine {
@@ -161,7 +167,8 @@ struct PlanPages {
     func figureText(_ line: PerformanceReport.IndicatorLine) -> String {
         let original = site.live.sections.lazy.flatMap(\.indicators).first { $0.code == line.code }
         if line.value == nil, let original, original.value != nil { return "awaiting validation" }
-        return Words.figure(line)
+        // Shown before it was checked (site_unvalidated = "show"): said so beside it.
+        return Words.figure(line) + (line.value != nil && !line.validated ? " (not yet validated)" : "")
     }
 
     /// Whether a period's figure is public.
@@ -186,12 +193,6 @@ struct PlanPages {
 
     func files() -> [String: String] {
         var files: [String: String] = [:]
-        var live = site.live
-        live.sections = live.sections.map { section in
-            var section = section
-            section.indicators = section.indicators.map(shown)
-            return section
-        }
         files["data/\(code)/report.csv"] = ReportFormat.csv.render(live)
         files["data/\(code)/report.csv-metadata.json"] = OpenData.report.metadata(csv: "report.csv", publisher: site.plan.council,
                                                                                  title: "\(site.plan.title): live position")
@@ -278,7 +279,8 @@ struct PlanPages {
         body += siteTable(caption: "\(indicator.code): figures and targets by period", headers: ["Period", "Figure", "Target", "RAG", "Since previous", "Commentary"],
                       rows: rows(indicator).map { status in
                           let figure = isShown(status.figure) ? status.figure : nil
-                          let value = figure.map { Words.value($0.value, indicator.unit) + ($0.revision > 1 ? " (revised)" : "") + ($0.provisional ? " (provisional)" : "") }
+                          let value = figure.map { Words.value($0.value, indicator.unit) + ($0.revision > 1 ? " (revised)" : "") + ($0.provisional ? " (provisional)" : "")
+                                  + ($0.validatedBy == nil ? " (not yet validated)" : "") }
                               ?? (status.figure != nil ? "awaiting validation" : status.actual.map { Words.value($0, indicator.unit) + " (plan baseline)" } ?? "-")
                           return [status.period.description, escape(value), escape(Words.value(status.target, indicator.unit)),
                                   siteBadge(figure == nil && status.actual == nil ? .grey : status.rag), escape(figure == nil ? "-" : Words.travel(status.sincePrevious)),

@@ -121,6 +121,23 @@ struct SiteTests {
     }
 }
 
+extension SiteTests {
+    /// `site_unvalidated = "show"`: a figure not yet checked is on its page, marked as such.
+    @Test func unvalidatedFiguresAreShownMarkedWhenConfigured() throws {
+        let directory = makeTemporaryDirectory("bbcs-site-show")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("bbcsd.toml")
+        try "site_unvalidated = \"show\"\n".write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try TestDaemon(extraArguments: ["--now", "2025-10-20T09:00:00Z", "--config", config.path])
+        _ = try daemon.client().call(FigureSubmitRequest(code: "ComS_024", period: Self.q2, value: 4321, note: "unchecked"))
+        let out = directory.appendingPathComponent("out")
+        #expect(try daemon.ctl(["site", "build", "--out", out.path]).status == 0)
+        let page = try String(contentsOf: out.appendingPathComponent("CS-2025-2028/indicators/ComS_024.html"), encoding: .utf8)
+        #expect(page.contains("4321% (not yet validated)"), "a percentage indicator: \(page.prefix(3000))")
+        #expect(!page.contains("awaiting validation"))
+    }
+}
+
 /// Every file under `root`, by its path relative to it (following the site's link).
 func siteFiles(_ root: URL) throws -> [String] {
     let base = root.resolvingSymlinksInPath()
