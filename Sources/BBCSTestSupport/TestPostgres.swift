@@ -11,7 +11,7 @@ public enum TestPostgres {
         do {
             try blocking {
                 try await cluster.initializeIfNeeded()
-                try await cluster.start()
+                try await cluster.start(maxConnections: 200)  // parallel suites, each daemon with its pool, change feed and health probe
             }
             try cluster.createRolesIfNeeded(try PGConnection(conninfo: cluster.conninfo(database: "postgres")))
         } catch {
